@@ -1,0 +1,185 @@
+/**
+ * The reference backend: the plainest loops that compute each kernel. Slow, obvious and
+ * the source of truth every other backend is tested against.
+ */
+import type { FloatArray } from '../tensor';
+import type { Backend, BinaryKind, MatmulArgs, UnaryKind } from './backend';
+
+/** erf(x) by Abramowitz–Stegun 7.1.26 would be only 1e-7 accurate; this series/continued
+ * fraction pair is accurate to ~1e-15, which float64 gradient checks need. */
+export function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 2.5) {
+    // Maclaurin series: erf x = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1))
+    let term = ax;
+    let sum = ax;
+    const x2 = ax * ax;
+    for (let n = 1; n < 60; n++) {
+      term *= -x2 / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  if (ax > 6) return Math.sign(x);
+  // Continued fraction for erfc (Lentz), converges fast for x ≥ 2.5.
+  const tiny = 1e-300;
+  let f = ax;
+  let c = ax;
+  let d = 0;
+  for (let n = 1; n < 200; n++) {
+    const an = n / 2;
+    d = ax + an * d;
+    d = d === 0 ? tiny : d;
+    c = ax + an / c;
+    c = c === 0 ? tiny : c;
+    d = 1 / d;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  return Math.sign(x) * (1 - erfc);
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+export function unaryFn(kind: UnaryKind): (x: number) => number {
+  switch (kind) {
+    case 'neg': return (x) => -x;
+    case 'exp': return Math.exp;
+    case 'log': return Math.log;
+    case 'sqrt': return Math.sqrt;
+    case 'rsqrt': return (x) => 1 / Math.sqrt(x);
+    case 'abs': return Math.abs;
+    case 'tanh': return Math.tanh;
+    // Written so that neither branch overflows: exp of a large positive number never happens.
+    case 'sigmoid': return (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+    // NaN must propagate: `x > 0 ? x : 0` would turn NaN into 0.
+    case 'relu': return (x) => (x > 0 ? x : x <= 0 ? 0 : x);
+    case 'silu': return (x) => (x >= 0 ? x / (1 + Math.exp(-x)) : (x * Math.exp(x)) / (1 + Math.exp(x)));
+    case 'geluTanh': return (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+    case 'geluErf': return (x) => 0.5 * x * (1 + erf(x / Math.SQRT2));
+  }
+}
+
+export function binaryFn(kind: BinaryKind): (a: number, b: number) => number {
+  switch (kind) {
+    case 'add': return (a, b) => a + b;
+    case 'sub': return (a, b) => a - b;
+    case 'mul': return (a, b) => a * b;
+    case 'div': return (a, b) => a / b;
+    case 'pow': return Math.pow;
+    // Math.max/min already propagate NaN.
+    case 'maximum': return Math.max;
+    case 'minimum': return Math.min;
+  }
+}
+
+export const referenceBackend: Backend = {
+  name: 'ref',
+
+  matmul({ a, b, out, m, k, n, transA, transB, aOffsets, bOffsets }: MatmulArgs): void {
+    for (let batch = 0; batch < aOffsets.length; batch++) {
+      const ao = aOffsets[batch]!;
+      const bo = bOffsets[batch]!;
+      const oo = batch * m * n;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let acc = 0;
+          for (let p = 0; p < k; p++) {
+            const av = transA ? a[ao + p * m + i]! : a[ao + i * k + p]!;
+            const bv = transB ? b[bo + j * k + p]! : b[bo + p * n + j]!;
+            acc += av * bv;
+          }
+          out[oo + i * n + j] = acc;
+        }
+      }
+    }
+  },
+
+  softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      // Subtracting the row max keeps exp() ≤ 1: softmax([1000, -1000]) is [1, 0], not NaN.
+      let max = -Infinity;
+      for (let c = 0; c < cols; c++) max = Math.max(max, x[o + c]!);
+      let sum = 0;
+      for (let c = 0; c < cols; c++) {
+        const e = Math.exp(x[o + c]! - max);
+        out[o + c] = e;
+        sum += e;
+      }
+      for (let c = 0; c < cols; c++) out[o + c] = out[o + c]! / sum;
+    }
+  },
+
+  softmaxBackward(y: FloatArray, dy: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let dot = 0;
+      for (let c = 0; c < cols; c++) dot += dy[o + c]! * y[o + c]!;
+      for (let c = 0; c < cols; c++) out[o + c] = y[o + c]! * (dy[o + c]! - dot);
+    }
+  },
+
+  binary(kind, a, aShape, b, bShape, out, outShape): void {
+    const f = binaryFn(kind);
+    if (a.length === out.length && b.length === out.length) {
+      for (let i = 0; i < out.length; i++) out[i] = f(a[i]!, b[i]!);
+      return;
+    }
+    if (a.length === out.length && b.length === 1) {
+      const bv = b[0]!;
+      for (let i = 0; i < out.length; i++) out[i] = f(a[i]!, bv);
+      return;
+    }
+    // General case: walk the output with an odometer; a broadcast axis has input stride 0.
+    const rank = outShape.length;
+    const sa = stridesFor(aShape);
+    const sb = stridesFor(bShape);
+    const idx = new Array<number>(rank).fill(0);
+    let ia = 0;
+    let ib = 0;
+    for (let i = 0; i < out.length; i++) {
+      out[i] = f(a[ia]!, b[ib]!);
+      for (let ax = rank - 1; ax >= 0; ax--) {
+        idx[ax]!++;
+        ia += sa[ax]!;
+        ib += sb[ax]!;
+        if (idx[ax]! < outShape[ax]!) break;
+        ia -= sa[ax]! * outShape[ax]!;
+        ib -= sb[ax]! * outShape[ax]!;
+        idx[ax] = 0;
+      }
+    }
+  },
+
+  unary(kind, x, out): void {
+    const f = unaryFn(kind);
+    for (let i = 0; i < x.length; i++) out[i] = f(x[i]!);
+  },
+
+  sumMiddle(x, out, outer, mid, inner): void {
+    out.fill(0);
+    for (let o = 0; o < outer; o++) {
+      for (let m = 0; m < mid; m++) {
+        const src = (o * mid + m) * inner;
+        const dst = o * inner;
+        for (let i = 0; i < inner; i++) out[dst + i] = out[dst + i]! + x[src + i]!;
+      }
+    }
+  },
+};
+
+/** Row-major strides where a size-1 axis gets stride 0 (it is broadcast). */
+function stridesFor(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = shape[i] === 1 ? 0 : acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}

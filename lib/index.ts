@@ -1,0 +1,12 @@
+/**
+ * arra-ts: the framework. Import everything from here:
+ * `import { tensor, matmul, Linear, AdamW } from '../lib'`.
+ */
+export * from './tensor';
+export * from './creation';
+export * from './autograd';
+export * from './random';
+export * from './shape';
+export * from './gradcheck';
+export * from './ops';
+export * from './backend';

@@ -1,0 +1,71 @@
+/**
+ * Matrix product, 2-D and batched (leading axes broadcast as in NumPy's matmul).
+ *
+ * For C = A·B:  ∂L/∂A = ∂L/∂C · Bᵀ  and  ∂L/∂B = Aᵀ · ∂L/∂C.
+ * The backend takes transposes as flags, so the backward never materialises Bᵀ or Aᵀ.
+ */
+import { record } from '../autograd';
+import { backend } from '../backend';
+import { broadcastShapes, fmtShape, sizeOf, stridesOf } from '../shape';
+import { allocate, Tensor } from '../tensor';
+import { checkSameDtype, sumToShape } from './util';
+
+/**
+ * One batched product `op(a) · op(b)` through the backend, with broadcast batch axes.
+ * `a` is [..., m, k] (or [..., k, m] when transA), `b` is [..., k, n] (or [..., n, k]).
+ */
+export function matmulKernel(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  const as = a.shape;
+  const bs = b.shape;
+  const m = transA ? as[as.length - 1]! : as[as.length - 2]!;
+  const ka = transA ? as[as.length - 2]! : as[as.length - 1]!;
+  const kb = transB ? bs[bs.length - 1]! : bs[bs.length - 2]!;
+  const n = transB ? bs[bs.length - 2]! : bs[bs.length - 1]!;
+  if (ka !== kb) throw new Error(`matmul: inner dimensions differ, a is ${fmtShape(as)}, b is ${fmtShape(bs)}`);
+  const aBatch = as.slice(0, -2);
+  const bBatch = bs.slice(0, -2);
+  const batch = broadcastShapes('matmul', aBatch, bBatch);
+  const nBatch = sizeOf(batch);
+  // Offset of each batch's matrix in a and b: broadcast batch axes step by 0.
+  const offsets = (own: number[], matSize: number): number[] => {
+    const lead = batch.length - own.length;
+    const st = stridesOf(own);
+    const res = new Array<number>(nBatch);
+    for (let i = 0; i < nBatch; i++) {
+      let rem = i;
+      let off = 0;
+      for (let ax = batch.length - 1; ax >= 0; ax--) {
+        const c = rem % batch[ax]!;
+        rem = Math.floor(rem / batch[ax]!);
+        if (ax >= lead && own[ax - lead] !== 1) off += c * st[ax - lead]!;
+      }
+      res[i] = off * matSize;
+    }
+    return res;
+  };
+  const out = allocate(a.dtype, nBatch * m * n);
+  backend().matmul({
+    a: a.values(), b: b.values(), out, m, k: ka, n, transA, transB,
+    aOffsets: offsets(aBatch, m * ka), bOffsets: offsets(bBatch, ka * n),
+  });
+  return new Tensor(out, [...batch, m, n]);
+}
+
+/**
+ * a · b. Both at least 2-D: a is [..., m, k], b is [..., k, n], result [..., m, n].
+ * (A 1-D vector is not promoted: reshape it to [1, k] or [k, 1] first, which keeps the
+ * shapes in shape comments honest.)
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkSameDtype('matmul', a, b);
+  if (a.rank < 2 || b.rank < 2) {
+    throw new Error(`matmul: both operands need at least 2 dimensions, a is ${fmtShape(a.shape)}, b is ${fmtShape(b.shape)}`);
+  }
+  const out = matmulKernel(a, b, false, false);
+  return record('matmul', out, [a, b], (g) => [
+    // dA = g · Bᵀ  ([..., m, n] · [..., n, k]); summed over batch axes that a broadcast
+    a.requiresGrad ? sumToShape(matmulKernel(g, b, false, true), a.shape) : null,
+    // dB = Aᵀ · g  ([..., k, m] · [..., m, n])
+    b.requiresGrad ? sumToShape(matmulKernel(a, g, true, false), b.shape) : null,
+  ]);
+}

@@ -1,0 +1,106 @@
+/**
+ * Elementwise unary ops. Backward multiplies the upstream gradient by f'(x), written in
+ * terms of the saved input x or output y = f(x), whichever is cheaper.
+ */
+import { record } from '../autograd';
+import { erf } from '../backend/reference';
+import { allocate, Tensor } from '../tensor';
+import { unaryKernel } from './util';
+
+/** g ⊙ d, where d[i] = deriv(x[i], y[i]). */
+function chain(g: Tensor, x: Tensor, y: Tensor, deriv: (x: number, y: number) => number): Tensor {
+  const gv = g.values();
+  const xv = x.values();
+  const yv = y.values();
+  const out = allocate(g.dtype, gv.length);
+  for (let i = 0; i < out.length; i++) out[i] = gv[i]! * deriv(xv[i]!, yv[i]!);
+  return new Tensor(out, g.shape);
+}
+
+/** −x. */
+export function neg(x: Tensor): Tensor {
+  const y = unaryKernel('neg', x);
+  return record('neg', y, [x], (g) => [unaryKernel('neg', g)]);
+}
+
+/** eˣ. d/dx = eˣ = y. */
+export function exp(x: Tensor): Tensor {
+  const y = unaryKernel('exp', x);
+  return record('exp', y, [x], (g) => [chain(g, x, y, (_x, y) => y)]);
+}
+
+/** ln x. d/dx = 1/x. */
+export function log(x: Tensor): Tensor {
+  const y = unaryKernel('log', x);
+  return record('log', y, [x], (g) => [chain(g, x, y, (x) => 1 / x)]);
+}
+
+/** √x. d/dx = 1 / (2√x) = 1 / (2y). */
+export function sqrt(x: Tensor): Tensor {
+  const y = unaryKernel('sqrt', x);
+  return record('sqrt', y, [x], (g) => [chain(g, x, y, (_x, y) => 0.5 / y)]);
+}
+
+/** 1/√x. d/dx = −½ x^(−3/2) = −½ y³. */
+export function rsqrt(x: Tensor): Tensor {
+  const y = unaryKernel('rsqrt', x);
+  return record('rsqrt', y, [x], (g) => [chain(g, x, y, (_x, y) => -0.5 * y * y * y)]);
+}
+
+/** |x|. d/dx = sign(x), and 0 at the kink x = 0 (a subgradient). */
+export function abs(x: Tensor): Tensor {
+  const y = unaryKernel('abs', x);
+  return record('abs', y, [x], (g) => [chain(g, x, y, (x) => (x > 0 ? 1 : x < 0 ? -1 : 0))]);
+}
+
+/** tanh x. d/dx = 1 − tanh²x = 1 − y². */
+export function tanh(x: Tensor): Tensor {
+  const y = unaryKernel('tanh', x);
+  return record('tanh', y, [x], (g) => [chain(g, x, y, (_x, y) => 1 - y * y)]);
+}
+
+/** σ(x) = 1 / (1 + e⁻ˣ). d/dx = σ(1 − σ) = y(1 − y). */
+export function sigmoid(x: Tensor): Tensor {
+  const y = unaryKernel('sigmoid', x);
+  return record('sigmoid', y, [x], (g) => [chain(g, x, y, (_x, y) => y * (1 - y))]);
+}
+
+/** max(x, 0). d/dx = 1 for x > 0, else 0 (0 at the kink). */
+export function relu(x: Tensor): Tensor {
+  const y = unaryKernel('relu', x);
+  return record('relu', y, [x], (g) => [chain(g, x, y, (x) => (x > 0 ? 1 : 0))]);
+}
+
+/** SiLU / swish: x·σ(x). d/dx = σ(x) + x·σ(x)(1 − σ(x)) = σ(x)(1 + x(1 − σ(x))). */
+export function silu(x: Tensor): Tensor {
+  const y = unaryKernel('silu', x);
+  return record('silu', y, [x], (g) =>
+    [chain(g, x, y, (x) => {
+      const s = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+      return s * (1 + x * (1 - s));
+    })]);
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/**
+ * GELU. `approximate: 'tanh'` (GPT-2's form) or `'erf'` (exact, the default).
+ *
+ * erf form:  y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2));  dy/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π).
+ * tanh form: y = ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³);
+ *            dy/dx = ½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²).
+ */
+export function gelu(x: Tensor, approximate: 'erf' | 'tanh' = 'erf'): Tensor {
+  if (approximate === 'tanh') {
+    const y = unaryKernel('geluTanh', x);
+    return record('gelu', y, [x], (g) =>
+      [chain(g, x, y, (x) => {
+        const t = Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
+      })]);
+  }
+  const y = unaryKernel('geluErf', x);
+  return record('gelu', y, [x], (g) =>
+    [chain(g, x, y, (x) => 0.5 * (1 + erf(x / Math.SQRT2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x))]);
+}
