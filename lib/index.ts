@@ -10,3 +10,6 @@ export * from './shape';
 export * from './gradcheck';
 export * from './ops';
 export * from './backend';
+export * from './nn';
+export * from './optim';
+export * from './data';

@@ -1,0 +1,2 @@
+/** ARRA's networks: the VQ tokenizer, the autoregressive transformer, frozen encoders and the ARRA objective. */
+export {};
