@@ -1,0 +1,216 @@
+/**
+ * Fast float32 matmul: pack, schedule, run the WebAssembly SIMD micro-kernel, unpack.
+ *
+ * The classic GotoBLAS/BLIS recipe, in three layers:
+ * 1. **Packing** (here, in TypeScript): A is copied into MR-row panels and B into NR-column
+ *    panels, k-block by k-block, zero-padded to whole panels. Transposes (transA/transB),
+ *    batch offsets and ragged edges are all resolved here, so the kernel never branches.
+ * 2. **Schedule** (here): for a chunk of MC rows, for each k-block of KC, for each B panel,
+ *    for each A panel in the chunk → one micro-kernel call. A B panel (KC×NR floats = 8 KiB)
+ *    stays in L1 while it meets every A panel of the chunk; the chunk of A (MC×KC = 128 KiB)
+ *    stays in L2. The calls are written as a task list into wasm memory.
+ * 3. **Micro-kernel** (gemm-kernel.ts): a 4×8 tile in SIMD registers.
+ *
+ * Large products split the row panels between threads (pool.ts); each thread owns whole
+ * rows of C, so no two threads ever write the same tile.
+ */
+import { availableParallelism } from 'os';
+import type { MatmulArgs } from '../backend';
+import { gemmModuleBytes } from './gemm-kernel';
+import { ThreadPool } from './pool';
+
+/** Micro-tile rows and columns (see gemm-kernel.ts for why 4×8). */
+export const MR = 4;
+export const NR = 8;
+/** k-block: a packed B panel KC×NR is 8 KiB and fits L1 next to an A panel. */
+export const KC = 256;
+/** Row chunk in panels (MC = 128 rows): a packed A chunk MC×KC is 128 KiB, an L2-sized block. */
+const MC_PANELS = 32;
+/**
+ * Below this many multiply-adds (m·n·k summed over batches) one thread is faster: waking a
+ * helper and splitting costs ~20–50 µs. Measured on a 2-core x64 host with bench/run.ts:
+ * two threads win from about 128×128×128 (2 M).
+ */
+export const PARALLEL_MIN_MACS = 2 ** 21;
+
+const PAGE = 65536;
+/** 4 GiB of address space is reserved (not committed) for the shared memory. */
+const MAX_PAGES = 65536;
+
+/** Owns the wasm memory, the module instance and the helper threads. */
+export class GemmEngine {
+  readonly threads: number;
+  private readonly memory: WebAssembly.Memory;
+  private readonly run: (tasks: number, count: number, ldc: number) => void;
+  private readonly pool: ThreadPool;
+  private f32: Float32Array;
+  private i32: Int32Array;
+
+  constructor(threads = availableParallelism()) {
+    const shared = threads > 1;
+    this.memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared });
+    const module = new WebAssembly.Module(gemmModuleBytes({ mr: MR, nr: NR }, { initialPages: 16, maxPages: MAX_PAGES, shared }));
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.run = instance.exports.run as (tasks: number, count: number, ldc: number) => void;
+    this.pool = new ThreadPool(module, this.memory, Math.max(0, threads - 1));
+    this.threads = this.pool.threads;
+    this.f32 = new Float32Array(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
+  }
+
+  /** Make the memory at least `bytes` long and refresh the views (growing replaces the buffer). */
+  private reserve(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    if (this.f32.buffer.byteLength !== this.memory.buffer.byteLength) {
+      this.f32 = new Float32Array(this.memory.buffer);
+      this.i32 = new Int32Array(this.memory.buffer);
+    }
+  }
+
+  /** `out[i] = op(A_i)·op(B_i)` for float32 inputs; see {@link MatmulArgs}. */
+  matmul({ a, b, out, m, k, n, transA, transB, aOffsets, bOffsets }: MatmulArgs): void {
+    const nBatch = aOffsets.length;
+    if (m === 0 || n === 0 || nBatch === 0) return;
+    if (k === 0) { out.fill(0); return; }
+    const mPanels = Math.ceil(m / MR);
+    const nPanels = Math.ceil(n / NR);
+    const mPad = mPanels * MR;
+    const nPad = nPanels * NR;
+    // Broadcast batches share a matrix: pack each distinct offset once.
+    const aSlot = slots(aOffsets);
+    const bSlot = slots(bOffsets);
+    const kBlocks = Math.ceil(k / KC);
+    const tilesPerPanel = kBlocks * nPanels;
+    // Memory layout in floats: [C | packed A's | packed B's | task records]
+    const cSize = mPad * nPad;
+    const aSize = mPad * k;
+    const bSize = k * nPad;
+    const cBase = 0;
+    const aBase = cBase + nBatch * cSize;
+    const bBase = aBase + aSlot.count * aSize;
+    const taskBase = bBase + bSlot.count * bSize;
+    const nTasks = nBatch * mPanels * tilesPerPanel;
+    this.reserve((taskBase + 4 * nTasks) * 4);
+    const f32 = this.f32;
+    f32.fill(0, cBase, aBase);
+    for (const [off, slot] of aSlot.first) packA(a, off, transA, m, k, f32, aBase + slot * aSize);
+    for (const [off, slot] of bSlot.first) packB(b, off, transB, k, n, f32, bBase + slot * bSize);
+
+    // Split the (batch, row panel) items evenly between threads, then write each thread's
+    // tasks contiguously so it can run its own slice of the list.
+    const items = nBatch * mPanels;
+    const threads = nBatch * m * n * k >= PARALLEL_MIN_MACS ? Math.min(this.threads, items) : 1;
+    const slices: [number, number][] = [];
+    let task = taskBase / 4; // in 16-byte records
+    for (let t = 0; t < threads; t++) {
+      const first = Math.floor((items * t) / threads);
+      const last = Math.floor((items * (t + 1)) / threads);
+      const start = task;
+      for (let item = first; item < last;) {
+        const batch = Math.floor(item / mPanels);
+        const p0 = item % mPanels;
+        const pEnd = Math.min(mPanels, p0 + MC_PANELS, p0 + (last - item));
+        task = this.schedule(task, p0, pEnd, {
+          k, mPad, nPad, nPanels,
+          a: aBase + aSlot.of[batch]! * aSize, b: bBase + bSlot.of[batch]! * bSize, c: cBase + batch * cSize,
+        });
+        item += pEnd - p0;
+      }
+      slices.push([start * 16, task - start]);
+    }
+    this.pool.runSlices(slices, nPad * 4, this.run);
+
+    // Unpack: drop the zero padding.
+    for (let batch = 0; batch < nBatch; batch++) {
+      const src = cBase + batch * cSize;
+      const dst = batch * m * n;
+      if (n === nPad) {
+        out.set(f32.subarray(src, src + m * n), dst);
+      } else {
+        for (let i = 0; i < m; i++) out.set(f32.subarray(src + i * nPad, src + i * nPad + n), dst + i * n);
+      }
+    }
+  }
+
+  /**
+   * Write the micro-kernel calls for row panels [p0, pEnd) of one batch, in cache-blocked
+   * order, as task records starting at record index `task`. Returns the next free record.
+   */
+  private schedule(task: number, p0: number, pEnd: number,
+    g: { k: number; mPad: number; nPad: number; nPanels: number; a: number; b: number; c: number }): number {
+    const i32 = this.i32;
+    for (let kb = 0; kb * KC < g.k; kb++) {
+      const k0 = kb * KC;
+      const kc = Math.min(KC, g.k - k0);
+      for (let j = 0; j < g.nPanels; j++) {
+        const bPanel = g.b + k0 * g.nPad + j * NR * kc;
+        for (let i = p0; i < pEnd; i++) {
+          const r = task * 4;
+          i32[r] = (g.a + k0 * g.mPad + i * MR * kc) * 4; // A panel i, k-block kb (bytes)
+          i32[r + 1] = bPanel * 4;
+          i32[r + 2] = (g.c + i * MR * g.nPad + j * NR) * 4; // C tile (i, j)
+          i32[r + 3] = kc;
+          task++;
+        }
+      }
+    }
+    return task;
+  }
+
+  dispose(): void {
+    this.pool.dispose();
+  }
+}
+
+/** Distinct offsets → packed slot numbers; `of[batch]` is the slot batch reads. */
+function slots(offsets: readonly number[]): { count: number; of: number[]; first: Map<number, number> } {
+  const first = new Map<number, number>();
+  const of = offsets.map((off) => {
+    let s = first.get(off);
+    if (s === undefined) { s = first.size; first.set(off, s); }
+    return s;
+  });
+  return { count: first.size, of, first };
+}
+
+/**
+ * Pack op(A) (m×k; stored k×m when transA) from `src` at `off` into `dst` at `base`:
+ * for each k-block, MR-row panels stored column by column, rows past m zero.
+ * Layout: `dst[base + k0·mPad + i·MR·kc + p·MR + r] = op(A)[i·MR + r, k0 + p]`.
+ */
+function packA(src: ArrayLike<number>, off: number, transA: boolean, m: number, k: number, dst: Float32Array, base: number): void {
+  const mPad = Math.ceil(m / MR) * MR;
+  for (let k0 = 0; k0 < k; k0 += KC) {
+    const kc = Math.min(KC, k - k0);
+    for (let i = 0; i < mPad; i += MR) {
+      let d = base + k0 * mPad + i * kc;
+      for (let p = 0; p < kc; p++) {
+        for (let r = 0; r < MR; r++) {
+          const row = i + r;
+          dst[d++] = row >= m ? 0 : transA ? src[off + (k0 + p) * m + row]! : src[off + row * k + k0 + p]!;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Pack op(B) (k×n; stored n×k when transB) into NR-column panels stored row by row, columns
+ * past n zero. Layout: `dst[base + k0·nPad + j·NR·kc + p·NR + c] = op(B)[k0 + p, j·NR + c]`.
+ */
+function packB(src: ArrayLike<number>, off: number, transB: boolean, k: number, n: number, dst: Float32Array, base: number): void {
+  const nPad = Math.ceil(n / NR) * NR;
+  for (let k0 = 0; k0 < k; k0 += KC) {
+    const kc = Math.min(KC, k - k0);
+    for (let j = 0; j < nPad; j += NR) {
+      let d = base + k0 * nPad + j * kc;
+      for (let p = 0; p < kc; p++) {
+        for (let c = 0; c < NR; c++) {
+          const col = j + c;
+          dst[d++] = col >= n ? 0 : transB ? src[off + col * k + k0 + p]! : src[off + (k0 + p) * n + col]!;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * A tiny WebAssembly bytecode emitter: just enough of the binary format
+ * (https://webassembly.github.io/spec/core/binary/) to write SIMD kernels from TypeScript at
+ * run time, with no compiler toolchain and nothing prebuilt.
+ *
+ * A module here has one imported memory (`env.memory`, optionally shared so worker threads
+ * can run the same code on the same bytes) and a few exported functions. Function bodies
+ * are written with {@link Code}, a byte buffer with one method per instruction we use.
+ */
+
+/** Value types of the binary format. */
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+export type ValType = typeof I32 | typeof F32 | typeof V128;
+
+/** Unsigned LEB128, the variable-length integer encoding wasm uses for sizes and indices. */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 (for i32.const). */
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+/** A vector in the binary format: its length, then its items. */
+function vec(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+/** Section `id` holding `bytes`, prefixed by its size. */
+function section(id: number, bytes: number[]): number[] {
+  return [id, ...uleb(bytes.length), ...bytes];
+}
+
+/** A name as UTF-8 bytes with its length. */
+function name(s: string): number[] {
+  const bytes = [...Buffer.from(s, 'utf8')];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/** SIMD instructions are the prefix 0xfd followed by a LEB128 opcode. */
+const simd = (op: number): number[] => [0xfd, ...uleb(op)];
+
+/** Instruction bytes of one function body. Methods append and return `this`, so bodies read top to bottom. */
+export class Code {
+  readonly bytes: number[] = [];
+
+  private op(...b: number[]): this {
+    this.bytes.push(...b);
+    return this;
+  }
+
+  localGet(i: number): this { return this.op(0x20, ...uleb(i)); }
+  localSet(i: number): this { return this.op(0x21, ...uleb(i)); }
+  localTee(i: number): this { return this.op(0x22, ...uleb(i)); }
+  i32Const(v: number): this { return this.op(0x41, ...sleb(v)); }
+  i32Add(): this { return this.op(0x6a); }
+  i32Sub(): this { return this.op(0x6b); }
+  i32Mul(): this { return this.op(0x6c); }
+  i32Shl(): this { return this.op(0x74); }
+  i32GtS(): this { return this.op(0x4a); }
+  i32Eqz(): this { return this.op(0x45); }
+  /** `block` with no result; `br 0` inside jumps to its end. */
+  block(): this { return this.op(0x02, 0x40); }
+  /** `loop` with no result; `br 0` inside jumps back to its start. */
+  loop(): this { return this.op(0x03, 0x40); }
+  end(): this { return this.op(0x0b); }
+  br(depth: number): this { return this.op(0x0c, ...uleb(depth)); }
+  brIf(depth: number): this { return this.op(0x0d, ...uleb(depth)); }
+  /** Call function number `index` of this module. */
+  call(index: number): this { return this.op(0x10, ...uleb(index)); }
+  i32Load(offset = 0): this { return this.op(0x28, 2, ...uleb(offset)); }
+  f32Load(offset = 0): this { return this.op(0x2a, 2, ...uleb(offset)); }
+  f32Store(offset = 0): this { return this.op(0x38, 2, ...uleb(offset)); }
+  /** 16-byte load; the alignment hint is 4 bytes (no trap when unaligned either way). */
+  v128Load(offset = 0): this { return this.op(...simd(0x00), 2, ...uleb(offset)); }
+  v128Store(offset = 0): this { return this.op(...simd(0x0b), 2, ...uleb(offset)); }
+  /** Load one f32 and repeat it into all four lanes. */
+  v128Load32Splat(offset = 0): this { return this.op(...simd(0x09), 2, ...uleb(offset)); }
+  f32x4Splat(): this { return this.op(...simd(0x13)); }
+  f32x4Add(): this { return this.op(...simd(0xe4)); }
+  f32x4Sub(): this { return this.op(...simd(0xe5)); }
+  f32x4Mul(): this { return this.op(...simd(0xe6)); }
+  f32x4Div(): this { return this.op(...simd(0xe7)); }
+  f32x4Min(): this { return this.op(...simd(0xe8)); }
+  f32x4Max(): this { return this.op(...simd(0xe9)); }
+}
+
+/** One exported function: its signature, extra locals and body. */
+export interface FuncSpec {
+  name: string;
+  params: ValType[];
+  /** locals beyond the parameters, numbered after them */
+  locals: ValType[];
+  body: Code;
+}
+
+/**
+ * Assemble a module importing `env.memory` (shared when `shared`, with `maxPages` × 64 KiB
+ * reserved) and exporting `funcs`. Every function returns nothing.
+ */
+export function assembleModule(funcs: FuncSpec[], memory: { initialPages: number; maxPages: number; shared: boolean }): Uint8Array {
+  const types = funcs.map((f) => [0x60, ...vec(f.params.map((t) => [t])), 0]);
+  const limits = memory.shared
+    ? [0x03, ...uleb(memory.initialPages), ...uleb(memory.maxPages)]
+    : [0x01, ...uleb(memory.initialPages), ...uleb(memory.maxPages)];
+  const imports = vec([[...name('env'), ...name('memory'), 0x02, ...limits]]);
+  const functions = vec(funcs.map((_, i) => uleb(i)));
+  const exports = vec(funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]));
+  const bodies = vec(funcs.map((f) => {
+    // Locals are run-length encoded: (count, type) pairs.
+    const runs: number[][] = f.locals.map((t) => [1, t]);
+    const body = [...vec(runs), ...f.body.bytes, 0x0b];
+    return [...uleb(body.length), ...body];
+  }));
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic "\0asm", version 1
+    ...section(1, vec(types)),
+    ...section(2, imports),
+    ...section(3, functions),
+    ...section(7, exports),
+    ...section(10, bodies),
+  ]);
+}
