@@ -7,8 +7,10 @@ import t from 'tap';
 import { gradcheck, OP_NAMES } from '../lib';
 import type { GradCase } from './gradcheck/cases';
 import { coreCases } from './gradcheck/core-ops';
+import { nnCases } from './gradcheck/nn-ops';
+import { selectCases } from './gradcheck/select-ops';
 
-const allCases: GradCase[] = [...coreCases];
+const allCases: GradCase[] = [...coreCases, ...selectCases, ...nnCases];
 
 t.test('every op has a gradient-check case', async (t) => {
   const covered = new Set(allCases.map((c) => c.op));

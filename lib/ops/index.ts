@@ -8,6 +8,11 @@ export * from './reduce';
 export * from './shape';
 export * from './matmul';
 export * from './cast';
+export * from './select';
+export * from './softmax';
+export * from './loss';
+export * from './norm';
+export * from './dropout';
 
 /** Names of the public ops; each must have a float64 gradient check. */
 export const OP_NAMES = [
@@ -16,4 +21,8 @@ export const OP_NAMES = [
   'sum', 'mean', 'max', 'variance', 'logsumexp',
   'reshape', 'permute', 'transpose',
   'matmul', 'astype',
+  'where', 'clamp', 'narrow', 'slice', 'concat', 'stack', 'expand', 'indexSelect', 'embedding', 'pad2d',
+  'softmax', 'logSoftmax',
+  'crossEntropy', 'mse', 'l1', 'cosineSimilarity', 'normalize',
+  'layerNorm', 'rmsNorm', 'dropout',
 ] as const;
