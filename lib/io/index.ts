@@ -1,0 +1,3 @@
+/** Files: atomic writes and the safetensors checkpoint format. */
+export * from './atomic';
+export * from './safetensors';
