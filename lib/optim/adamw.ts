@@ -1,0 +1,97 @@
+/**
+ * AdamW: Adam with decoupled weight decay (Loshchilov & Hutter 2019, "Decoupled Weight
+ * Decay Regularization", Algorithm 2), as `torch.optim.AdamW`. At step t (from 1), for each
+ * parameter θ with gradient g:
+ *
+ *   θ ← θ − lr·λ·θ                          decoupled decay: not part of g, so not rescaled by v
+ *   m ← β₁·m + (1 − β₁)·g                   first moment (running mean of g)
+ *   v ← β₂·v + (1 − β₂)·g²                  second moment (running mean of g²)
+ *   m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)   bias correction: m and v start at 0
+ *   θ ← θ − lr · m̂ / (√v̂ + ε)
+ *
+ * Plain Adam would add λ·θ to g instead, and then the decay of a weight with a large v
+ * would be divided away; decoupling makes it shrink every weight by the same factor.
+ *
+ * t is the optimizer's step count: a parameter that skipped steps (no gradient) is still
+ * bias-corrected with the global t (PyTorch keeps a count per parameter).
+ */
+import type { FloatArray, Tensor } from '../tensor';
+import { Optimizer, zeroSlots } from './optimizer';
+
+/** Options of {@link AdamW}. */
+export interface AdamWOptions {
+  lr: number;
+  /** [β₁, β₂] (default [0.9, 0.999]). */
+  betas?: [number, number];
+  /** ε (default 1e-8). */
+  eps?: number;
+  /** λ (default 0.01, PyTorch's). */
+  weightDecay?: number;
+}
+
+export class AdamW extends Optimizer {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** m per parameter. */
+  private readonly expAvg: FloatArray[];
+  /** v per parameter. */
+  private readonly expAvgSq: FloatArray[];
+
+  constructor(params: Iterable<Tensor>, opts: AdamWOptions) {
+    super(params, opts.lr);
+    [this.beta1, this.beta2] = opts.betas ?? [0.9, 0.999];
+    this.eps = opts.eps ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? 0.01;
+    for (const b of [this.beta1, this.beta2]) {
+      if (!(b >= 0 && b < 1)) throw new Error(`AdamW: betas should be in [0, 1), got [${this.beta1}, ${this.beta2}]`);
+    }
+    this.expAvg = zeroSlots(this.params);
+    this.expAvgSq = zeroSlots(this.params);
+  }
+
+  step(): void {
+    const t = this.stepCount + 1;
+    const { lr, beta1: b1, beta2: b2, eps } = this;
+    const decay = 1 - lr * this.weightDecay;
+    const correction1 = 1 - b1 ** t;
+    const correction2 = 1 - b2 ** t;
+    this.params.forEach((p, i) => {
+      if (p.grad === null) return; // no gradient this step (frozen or unused): leave it alone
+      const theta = p.nd.data;
+      const grad = p.grad.values();
+      const m = this.expAvg[i]!;
+      const v = this.expAvgSq[i]!;
+      for (let j = 0; j < theta.length; j++) {
+        const g = grad[j]!;
+        m[j] = b1 * m[j]! + (1 - b1) * g;
+        v[j] = b2 * v[j]! + (1 - b2) * g * g;
+        const mHat = m[j]! / correction1;
+        const vHat = v[j]! / correction2;
+        theta[j] = theta[j]! * decay - (lr * mHat) / (Math.sqrt(vHat) + eps);
+      }
+    });
+    this.stepCount = t;
+  }
+
+  protected slots(): string[] {
+    return ['expAvg', 'expAvgSq'];
+  }
+
+  protected slot(slot: string, i: number): FloatArray {
+    return (slot === 'expAvg' ? this.expAvg : this.expAvgSq)[i]!;
+  }
+
+  protected hyper(): Record<string, number> {
+    return { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay };
+  }
+
+  protected setHyper(h: Record<string, number>): void {
+    this.lr = h.lr ?? this.lr;
+    this.beta1 = h.beta1 ?? this.beta1;
+    this.beta2 = h.beta2 ?? this.beta2;
+    this.eps = h.eps ?? this.eps;
+    this.weightDecay = h.weightDecay ?? this.weightDecay;
+  }
+}
