@@ -1,0 +1,86 @@
+/**
+ * Decode one PNG or JPEG file to RGBA bytes, with errors that name the file and say what
+ * is wrong with it.
+ *
+ * PNG goes through pngjs (`PNG.sync.read`), JPEG through jpeg-js with a memory bound so a
+ * hostile or corrupt header cannot make it allocate gigabytes. Before handing bytes to a
+ * decoder we check the signatures ourselves: the PNG signature and a final `IEND` chunk, the
+ * JPEG start-of-image and end-of-image markers. A file cut short in a download then fails
+ * with "truncated" instead of a decoder's internal message.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { PNG } from 'pngjs';
+import * as jpeg from 'jpeg-js';
+
+/** A decoded image: 4 bytes (R, G, B, A) per pixel, row-major. */
+export interface DecodedImage {
+  width: number;
+  height: number;
+  rgba: Uint8Array;
+}
+
+/** Options for {@link decodeImageFile}. */
+export interface DecodeOptions {
+  /** jpeg-js refuses to allocate more than this many MB for one image (default 256). */
+  maxMemoryUsageInMB?: number;
+}
+
+/** File extensions {@link decodeImageFile} understands. */
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'] as const;
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Read and decode `file` (chosen by extension). Throws `<file>: <what is wrong>`. */
+export function decodeImageFile(file: string, opts: DecodeOptions = {}): DecodedImage {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`${file}: cannot read image (${(e as Error).message})`);
+  }
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.png') return decodePng(bytes, file);
+  if (ext === '.jpg' || ext === '.jpeg') return decodeJpeg(bytes, file, opts);
+  throw new Error(`${file}: unsupported image extension '${ext}', expected one of ${IMAGE_EXTENSIONS.join(', ')}`);
+}
+
+/** Decode PNG bytes; `file` is only used in error messages. */
+export function decodePng(bytes: Buffer, file: string): DecodedImage {
+  if (bytes.length < PNG_SIGNATURE.length || !bytes.subarray(0, 8).equals(PNG_SIGNATURE)) {
+    throw new Error(`${file}: not a PNG file (the first 8 bytes are not the PNG signature; ${bytes.length} bytes in all)`);
+  }
+  // Every PNG ends with the 12-byte IEND chunk: length 0, type "IEND", CRC.
+  if (bytes.length < 20 || bytes.toString('latin1', bytes.length - 8, bytes.length - 4) !== 'IEND') {
+    throw new Error(`${file}: truncated PNG (${bytes.length} bytes, no IEND chunk at the end)`);
+  }
+  try {
+    const png = PNG.sync.read(bytes);
+    return { width: png.width, height: png.height, rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.length) };
+  } catch (e) {
+    throw new Error(`${file}: corrupt PNG (pngjs: ${(e as Error).message})`);
+  }
+}
+
+/** Decode JPEG bytes; `file` is only used in error messages. */
+export function decodeJpeg(bytes: Buffer, file: string, opts: DecodeOptions = {}): DecodedImage {
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) {
+    throw new Error(`${file}: not a JPEG file (no start-of-image marker FFD8; ${bytes.length} bytes in all)`);
+  }
+  // Some writers pad after the end-of-image marker; look for FFD9 near the end.
+  const tail = bytes.subarray(Math.max(0, bytes.length - 64));
+  let hasEnd = false;
+  for (let i = tail.length - 2; i >= 0 && !hasEnd; i--) hasEnd = tail[i] === 0xff && tail[i + 1] === 0xd9;
+  if (!hasEnd) throw new Error(`${file}: truncated JPEG (${bytes.length} bytes, no end-of-image marker FFD9)`);
+  try {
+    const img = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: true,
+      tolerantDecoding: false,
+      maxMemoryUsageInMB: opts.maxMemoryUsageInMB ?? 256,
+    });
+    return { width: img.width, height: img.height, rgba: img.data };
+  } catch (e) {
+    throw new Error(`${file}: corrupt JPEG (jpeg-js: ${(e as Error).message})`);
+  }
+}
