@@ -13,6 +13,8 @@ export * from './softmax';
 export * from './loss';
 export * from './norm';
 export * from './dropout';
+export * from './conv';
+export * from './pool';
 
 /** Names of the public ops; each must have a float64 gradient check. */
 export const OP_NAMES = [
@@ -25,4 +27,5 @@ export const OP_NAMES = [
   'softmax', 'logSoftmax',
   'crossEntropy', 'mse', 'l1', 'cosineSimilarity', 'normalize',
   'layerNorm', 'rmsNorm', 'dropout',
+  'conv2d', 'convTranspose2d', 'upsampleNearest', 'avgPool2d', 'maxPool2d', 'globalAvgPool',
 ] as const;

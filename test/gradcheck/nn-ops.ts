@@ -34,4 +34,51 @@ export const nnCases: GradCase[] = [
   { op: 'rmsNorm', what: 'no weight', inputs: () => [rnd([3, 5], 234)], fn: (x) => ops.rmsNorm(x!) },
   { op: 'dropout', what: 'training, p 0.4, fixed mask (seeded Rng per call)', inputs: () => [rnd([4, 5], 235)], fn: (x) => ops.dropout(x, 0.4, true, new Rng(7)) },
   { op: 'dropout', what: 'eval mode is the identity', inputs: () => [rnd([3], 236)], fn: (x) => ops.dropout(x, 0.5, false) },
+  {
+    op: 'conv2d', what: '3x3, padding 1, bias',
+    inputs: () => [rnd([2, 3, 5, 5], 237), rnd([4, 3, 3, 3], 238), rnd([4], 239)],
+    fn: (x, w, b) => ops.conv2d(x!, w!, b, { padding: 1 }),
+  },
+  {
+    op: 'conv2d', what: 'stride 2, padding [1,0], dilation 2, 2x3 kernel, no bias',
+    inputs: () => [rnd([1, 2, 7, 6], 240), rnd([3, 2, 2, 3], 241)],
+    fn: (x, w) => ops.conv2d(x!, w!, undefined, { stride: 2, padding: [1, 0], dilation: 2 }),
+  },
+  {
+    op: 'conv2d', what: 'groups 2 (4 -> 6 channels), stride [1,2]',
+    inputs: () => [rnd([2, 4, 4, 5], 242), rnd([6, 2, 3, 3], 243), rnd([6], 244)],
+    fn: (x, w, b) => ops.conv2d(x!, w!, b, { groups: 2, stride: [1, 2] }),
+  },
+  {
+    op: 'conv2d', what: 'depthwise (groups = C = 3), multiplier 2, padding 1',
+    inputs: () => [rnd([1, 3, 4, 4], 245), rnd([6, 1, 3, 3], 246)],
+    fn: (x, w) => ops.conv2d(x!, w!, undefined, { groups: 3, padding: 1 }),
+  },
+  {
+    op: 'conv2d', what: '1x1 kernel on a size-1 batch',
+    inputs: () => [rnd([1, 3, 2, 3], 247), rnd([2, 3, 1, 1], 248), rnd([2], 249)],
+    fn: (x, w, b) => ops.conv2d(x!, w!, b),
+  },
+  {
+    op: 'convTranspose2d', what: 'kernel 4, stride 2, padding 1 (exact 2x upsampling), bias',
+    inputs: () => [rnd([2, 3, 3, 3], 250), rnd([3, 2, 4, 4], 251), rnd([2], 252)],
+    fn: (x, w, b) => ops.convTranspose2d(x!, w!, b, { stride: 2, padding: 1 }),
+  },
+  {
+    op: 'convTranspose2d', what: 'stride 1, no padding, no bias',
+    inputs: () => [rnd([1, 2, 3, 2], 253), rnd([2, 3, 2, 2], 254)],
+    fn: (x, w) => ops.convTranspose2d(x!, w!),
+  },
+  {
+    op: 'convTranspose2d', what: 'stride [2,3], outputPadding 1',
+    inputs: () => [rnd([1, 2, 2, 2], 255), rnd([2, 1, 3, 3], 256)],
+    fn: (x, w) => ops.convTranspose2d(x!, w!, undefined, { stride: [2, 3], outputPadding: 1 }),
+  },
+  { op: 'upsampleNearest', what: '[1,2,2,3] by 2', inputs: () => [rnd([1, 2, 2, 3], 257)], fn: (x) => ops.upsampleNearest(x, 2) },
+  { op: 'upsampleNearest', what: '[H,W] by 3', inputs: () => [rnd([2, 2], 258)], fn: (x) => ops.upsampleNearest(x, 3) },
+  { op: 'avgPool2d', what: 'kernel 2 (stride 2)', inputs: () => [rnd([2, 2, 4, 4], 259)], fn: (x) => ops.avgPool2d(x, 2) },
+  { op: 'avgPool2d', what: 'kernel 3, stride 2, padding 1 (overlapping windows)', inputs: () => [rnd([1, 2, 5, 5], 260)], fn: (x) => ops.avgPool2d(x, 3, 2, 1) },
+  { op: 'maxPool2d', what: 'kernel 2 (distinct values, no ties)', inputs: () => [rnd([2, 2, 4, 4], 261)], fn: (x) => ops.maxPool2d(x, 2) },
+  { op: 'maxPool2d', what: 'kernel 3, stride 2, padding 1 (overlapping)', inputs: () => [rnd([1, 2, 5, 5], 262)], fn: (x) => ops.maxPool2d(x, 3, 2, 1) },
+  { op: 'globalAvgPool', what: '[2,3,2,4] -> [2,3]', inputs: () => [rnd([2, 3, 2, 4], 263)], fn: (x) => ops.globalAvgPool(x) },
 ];
