@@ -18,6 +18,7 @@ import { availableParallelism } from 'os';
 import type { MatmulArgs } from '../backend';
 import { gemmModuleBytes } from './gemm-kernel';
 import { ThreadPool } from './pool';
+import { wasm, type WasmMemory } from './wasm-api';
 
 /** Micro-tile rows and columns (see gemm-kernel.ts for why 4×8). */
 export const MR = 4;
@@ -40,7 +41,7 @@ const MAX_PAGES = 65536;
 /** Owns the wasm memory, the module instance and the helper threads. */
 export class GemmEngine {
   readonly threads: number;
-  private readonly memory: WebAssembly.Memory;
+  private readonly memory: WasmMemory;
   private readonly run: (tasks: number, count: number, ldc: number) => void;
   private readonly pool: ThreadPool;
   private f32: Float32Array;
@@ -48,9 +49,9 @@ export class GemmEngine {
 
   constructor(threads = availableParallelism()) {
     const shared = threads > 1;
-    this.memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared });
-    const module = new WebAssembly.Module(gemmModuleBytes({ mr: MR, nr: NR }, { initialPages: 16, maxPages: MAX_PAGES, shared }));
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.memory = new wasm.Memory({ initial: 16, maximum: MAX_PAGES, shared });
+    const module = new wasm.Module(gemmModuleBytes({ mr: MR, nr: NR }, { initialPages: 16, maxPages: MAX_PAGES, shared }));
+    const instance = new wasm.Instance(module, { env: { memory: this.memory } });
     this.run = instance.exports.run as (tasks: number, count: number, ldc: number) => void;
     this.pool = new ThreadPool(module, this.memory, Math.max(0, threads - 1));
     this.threads = this.pool.threads;

@@ -11,6 +11,7 @@
  * inherit. All real work happens inside the wasm module's `run`.
  */
 import { Worker } from 'worker_threads';
+import type { WasmMemory, WasmModule } from './wasm-api';
 
 /** Control block words (Int32). */
 const SEQ = 0, TASKS = 1, COUNT = 2, LDC = 3, QUIT = 4, DONE = 5;
@@ -36,7 +37,7 @@ class Helper {
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(8 * 4));
   private seq = 0;
 
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
+  constructor(module: WasmModule, memory: WasmMemory) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctrl: this.ctrl } });
     this.worker.unref();
   }
@@ -69,7 +70,7 @@ export class ThreadPool {
   private readonly helpers: Helper[];
 
   /** `extraThreads` helpers besides the calling thread (0 = single-threaded). */
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, extraThreads: number) {
+  constructor(module: WasmModule, memory: WasmMemory, extraThreads: number) {
     this.helpers = Array.from({ length: extraThreads }, () => new Helper(module, memory));
   }
 

@@ -1,0 +1,70 @@
+/**
+ * The `fast` CPU backend: WebAssembly SIMD matmul on all cores (gemm.ts) and inlined
+ * TypeScript loops for the memory-bound kernels (elementwise.ts).
+ *
+ * float32 only: float64 work (gradient checks) goes to the reference kernels, which are the
+ * source of truth anyway. Everything here is checked against them by
+ * test/backend-parity.test.ts.
+ */
+import type { Backend, MatmulArgs } from '../backend';
+import { referenceBackend } from '../reference';
+import { fastBinary, fastSoftmax, fastSoftmaxBackward, fastSumMiddle, fastUnary } from './elementwise';
+import { GemmEngine } from './gemm';
+
+export { GemmEngine, PARALLEL_MIN_MACS } from './gemm';
+
+/** Options of {@link createFastBackend}. */
+export interface FastBackendOptions {
+  /** Threads for large products, the caller's included (default: the machine's cores; 1 = no workers). */
+  threads?: number;
+}
+
+/** The fast backend with its description, for `describeBackend()`. */
+export interface FastBackend extends Backend {
+  /** Threads the matmul uses for large products. */
+  readonly threads: number;
+}
+
+/**
+ * Create a `fast` backend. The wasm module and the worker threads start lazily, on the first
+ * float32 matmul, and `dispose()` stops the workers.
+ */
+export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
+  let engine: GemmEngine | null = null;
+  const threads = opts.threads ?? (Number(process.env.ARRA_THREADS) || 0);
+  const gemm = (): GemmEngine => (engine ??= new GemmEngine(threads > 0 ? threads : undefined));
+  return {
+    name: 'fast',
+    get threads(): number {
+      return gemm().threads;
+    },
+    matmul(args: MatmulArgs): void {
+      if (args.out instanceof Float32Array) gemm().matmul(args);
+      else referenceBackend.matmul(args);
+    },
+    softmax(x, out, rows, cols): void {
+      if (out instanceof Float32Array) fastSoftmax(x, out, rows, cols);
+      else referenceBackend.softmax(x, out, rows, cols);
+    },
+    softmaxBackward(y, dy, out, rows, cols): void {
+      if (out instanceof Float32Array) fastSoftmaxBackward(y, dy, out, rows, cols);
+      else referenceBackend.softmaxBackward(y, dy, out, rows, cols);
+    },
+    binary(kind, a, aShape, b, bShape, out, outShape): void {
+      if (out instanceof Float32Array && fastBinary(kind, a, aShape, b, bShape, out)) return;
+      referenceBackend.binary(kind, a, aShape, b, bShape, out, outShape);
+    },
+    unary(kind, x, out): void {
+      if (out instanceof Float32Array && fastUnary(kind, x, out)) return;
+      referenceBackend.unary(kind, x, out);
+    },
+    sumMiddle(x, out, outer, mid, inner): void {
+      if (out instanceof Float32Array) fastSumMiddle(x, out, outer, mid, inner);
+      else referenceBackend.sumMiddle(x, out, outer, mid, inner);
+    },
+    dispose(): void {
+      engine?.dispose();
+      engine = null;
+    },
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * Backend parity: ONE table of kernel cases, run on every backend, compared with the
+ * reference backend computing in float64 on the same (float32-rounded) inputs.
+ *
+ * Tolerances (float32, unit roundoff u ≈ 6e-8):
+ * - matmul: |got − want| ≤ 1e-5·√k · max(1, |want|)  (a k-term dot product's rounding grows
+ *   like √k for random signs; 1e-5 leaves ~100× headroom over u)
+ * - softmax, softmaxBackward, unary, binary, sumMiddle: ≤ 1e-5 · max(1, |want|) (sumMiddle: × √mid)
+ * - NaN must stay NaN in the same positions; ±Infinity must match exactly.
+ * Plus: a small MLP's forward + backward through the ops gives the same gradients on every
+ * backend (rel 1e-4).
+ */
+import t from 'tap';
+import {
+  type Backend, type BinaryKind, createFastBackend, createGpujsBackend, matmul, mean, referenceBackend,
+  Rng, setBackend, silu, sum, Tensor, type UnaryKind,
+} from '../lib';
+
+const rng = new Rng(1234);
+const randn = (n: number, scale = 1): Float32Array => Float32Array.from({ length: n }, () => scale * rng.normal());
+const as64 = (x: Float32Array): Float64Array => Float64Array.from(x);
+
+/** Compare float32 `got` with float64 `want`; returns the first failure as text, or ''. */
+function compare(got: Float32Array, want: Float64Array, tol: number): string {
+  if (got.length !== want.length) return `length ${got.length} vs ${want.length}`;
+  for (let i = 0; i < got.length; i++) {
+    const g = got[i]!;
+    const w = Math.fround(want[i]!); // exp(100) is finite in float64 but Infinity in float32
+    if (Number.isNaN(w) || Number.isNaN(g)) {
+      if (Number.isNaN(w) !== Number.isNaN(g)) return `[${i}] got ${g}, want ${w}`;
+      continue;
+    }
+    if (!Number.isFinite(w) || !Number.isFinite(g)) {
+      if (g !== w) return `[${i}] got ${g}, want ${w}`;
+      continue;
+    }
+    if (Math.abs(g - w) > tol * Math.max(1, Math.abs(w))) return `[${i}] got ${g}, want ${w} (tol ${tol.toExponential(1)})`;
+  }
+  return '';
+}
+
+/** One kernel case: runs `kernel` on a backend with float32 inputs and on ref with float64. */
+interface KernelCase {
+  name: string;
+  tol: number;
+  run(b: Backend, f64: boolean): Float32Array | Float64Array;
+}
+
+function matmulCase(m: number, k: number, n: number, opts: { transA?: boolean; transB?: boolean; batch?: number; bBroadcast?: boolean } = {}): KernelCase {
+  const { transA = false, transB = false, batch = 1, bBroadcast = false } = opts;
+  const a = randn(batch * m * k);
+  const bCount = bBroadcast ? 1 : batch;
+  const b = randn(bCount * k * n);
+  // Broadcast batches: B's offset repeats (all batches read the same matrix).
+  const aOffsets = Array.from({ length: batch }, (_, i) => i * m * k);
+  const bOffsets = Array.from({ length: batch }, (_, i) => (bBroadcast ? 0 : i * k * n));
+  return {
+    name: `matmul ${m}x${k}x${n}${transA ? ' transA' : ''}${transB ? ' transB' : ''}${batch > 1 ? ` batch ${batch}` : ''}${bBroadcast ? ' (B broadcast)' : ''}`,
+    tol: 1e-5 * Math.sqrt(k),
+    run(be, f64) {
+      const out = f64 ? new Float64Array(batch * m * n) : new Float32Array(batch * m * n);
+      be.matmul({ a: f64 ? as64(a) : a, b: f64 ? as64(b) : b, out, m, k, n, transA, transB, aOffsets, bOffsets });
+      return out;
+    },
+  };
+}
+
+function softmaxCase(name: string, rows: number, cols: number, x: Float32Array): KernelCase {
+  return {
+    name: `softmax ${name}`,
+    tol: 1e-5,
+    run(be, f64) {
+      const out = f64 ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
+      be.softmax(f64 ? as64(x) : x, out, rows, cols);
+      return out;
+    },
+  };
+}
+
+function softmaxBackwardCase(rows: number, cols: number): KernelCase {
+  const y = new Float32Array(rows * cols);
+  referenceBackend.softmax(randn(rows * cols, 3), y, rows, cols);
+  const dy = randn(rows * cols);
+  return {
+    name: `softmaxBackward ${rows}x${cols}`,
+    tol: 1e-5,
+    run(be, f64) {
+      const out = f64 ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
+      be.softmaxBackward(f64 ? as64(y) : y, f64 ? as64(dy) : dy, out, rows, cols);
+      return out;
+    },
+  };
+}
+
+function binaryCase(kind: BinaryKind, aShape: number[], bShape: number[], outShape: number[]): KernelCase {
+  const size = (s: number[]): number => s.reduce((p, d) => p * d, 1);
+  // pow needs a positive base for real results; div a denominator away from 0.
+  const a = kind === 'pow' ? randn(size(aShape)).map((v) => Math.abs(v) + 0.5) : randn(size(aShape));
+  const b = kind === 'div' ? randn(size(bShape)).map((v) => (v >= 0 ? v + 0.5 : v - 0.5)) : randn(size(bShape));
+  if (kind === 'maximum') a[0] = NaN; // NaN propagates through max/min
+  return {
+    name: `binary ${kind} [${aShape}] ∘ [${bShape}]`,
+    tol: 1e-5,
+    run(be, f64) {
+      const out = f64 ? new Float64Array(size(outShape)) : new Float32Array(size(outShape));
+      be.binary(kind, f64 ? as64(a) : a, aShape, f64 ? as64(b) : b, bShape, out, outShape);
+      return out;
+    },
+  };
+}
+
+function unaryCase(kind: UnaryKind): KernelCase {
+  const x = randn(257, 3);
+  if (kind === 'log' || kind === 'sqrt' || kind === 'rsqrt') for (let i = 0; i < x.length; i++) x[i] = Math.abs(x[i]!) + 0.1;
+  x[5] = NaN; // every kind must propagate NaN
+  if (kind === 'exp' || kind === 'sigmoid' || kind === 'silu') { x[6] = 100; x[7] = -100; }
+  return {
+    name: `unary ${kind}`,
+    tol: 1e-5,
+    run(be, f64) {
+      const out = f64 ? new Float64Array(x.length) : new Float32Array(x.length);
+      be.unary(kind, f64 ? as64(x) : x, out);
+      return out;
+    },
+  };
+}
+
+function sumMiddleCase(outer: number, mid: number, inner: number): KernelCase {
+  const x = randn(outer * mid * inner);
+  return {
+    name: `sumMiddle ${outer}x${mid}x${inner}`,
+    tol: 1e-5 * Math.sqrt(mid),
+    run(be, f64) {
+      const out = f64 ? new Float64Array(outer * inner) : new Float32Array(outer * inner);
+      be.sumMiddle(f64 ? as64(x) : x, out, outer, mid, inner);
+      return out;
+    },
+  };
+}
+
+// Softmax edge rows: ±1000 (naive exp overflows), a NaN row, a constant row.
+const edge = new Float32Array(4 * 5);
+edge.set([1000, -1000, 0, 1000, 999], 0);
+edge.set([-1000, -1000, -1000, -1000, -1001], 5);
+edge.set([1, NaN, 2, 3, 4], 10);
+edge.set([7, 7, 7, 7, 7], 15);
+
+const CASES: KernelCase[] = [
+  matmulCase(5, 3, 7),
+  matmulCase(1, 17, 33), // 1×N result
+  matmulCase(33, 17, 1), // N×1 result
+  matmulCase(13, 1, 9), // inner dimension 1
+  matmulCase(6, 1500, 10), // K > 1000 (gpu.js's silent loop cap) and > KC (k-blocking)
+  matmulCase(37, 29, 21, { transA: true }),
+  matmulCase(37, 29, 21, { transB: true }),
+  matmulCase(19, 23, 18, { transA: true, transB: true }),
+  matmulCase(7, 6, 5, { batch: 4 }),
+  matmulCase(9, 10, 11, { batch: 3, bBroadcast: true, transB: true }),
+  matmulCase(130, 131, 129), // above the threading threshold, ragged everywhere
+  matmulCase(64, 300, 70, { batch: 2, transA: true }),
+  softmaxCase('random 6x37', 6, 37, randn(6 * 37, 4)),
+  softmaxCase('±1000, NaN, constant rows', 4, 5, edge),
+  softmaxCase('1 column', 3, 1, randn(3)),
+  softmaxBackwardCase(7, 13),
+  binaryCase('add', [3, 5], [3, 5], [3, 5]),
+  binaryCase('sub', [2, 3, 4], [1, 1, 4], [2, 3, 4]), // row vector
+  binaryCase('div', [1, 1, 4], [2, 3, 4], [2, 3, 4]), // row vector on the left
+  binaryCase('mul', [2, 3, 4], [2, 3, 1], [2, 3, 4]), // one value per row
+  binaryCase('sub', [2, 3, 1], [2, 3, 4], [2, 3, 4]),
+  binaryCase('add', [3, 1], [1, 4], [3, 4]), // outer broadcast
+  binaryCase('mul', [6], [1], [6]), // scalar
+  binaryCase('div', [1], [6], [6]),
+  binaryCase('pow', [2, 3], [2, 3], [2, 3]),
+  binaryCase('maximum', [2, 3], [1, 3], [2, 3]),
+  binaryCase('minimum', [4, 2], [4, 1], [4, 2]),
+  ...(['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'tanh', 'sigmoid', 'relu', 'silu', 'geluTanh', 'geluErf'] as UnaryKind[]).map(unaryCase),
+  sumMiddleCase(3, 5, 7),
+  sumMiddleCase(4, 100, 1),
+  sumMiddleCase(1, 9, 11),
+];
+
+const BACKENDS: [string, () => Backend][] = [
+  ['fast (2 threads)', () => createFastBackend({ threads: 2 })],
+  ['fast (1 thread)', () => createFastBackend({ threads: 1 })],
+  ['gpujs (auto mode)', () => createGpujsBackend()],
+];
+
+for (const [label, make] of BACKENDS) {
+  t.test(label, async (t) => {
+    const be = make();
+    t.teardown(() => be.dispose?.());
+    for (const c of CASES) {
+      const want = c.run(referenceBackend, true) as Float64Array;
+      const got = c.run(be, false) as Float32Array;
+      t.equal(compare(got, want, c.tol), '', c.name);
+    }
+    // float64 must work on every backend (gradient checks run in float64)
+    const f64 = CASES[0]!.run(be, true);
+    t.equal(compare(Float32Array.from(f64), CASES[0]!.run(referenceBackend, true) as Float64Array, 1e-6), '', 'float64 matmul');
+  });
+}
+
+t.test('a small MLP gives the same gradients on every backend', async (t) => {
+  // loss = mean(silu(x·W1 + b1)·W2); x [256, 100], W1 [100, 130], W2 [130, 10]
+  // 256·100·130 multiply-adds is above the fast backend's threading threshold.
+  const init = { x: randn(256 * 100), w1: randn(100 * 130, 0.1), b1: randn(130, 0.1), w2: randn(130 * 10, 0.1) };
+  const gradsOn = (name: string): Float32Array[] => {
+    setBackend(name);
+    const x = new Tensor(init.x.slice(), [256, 100]);
+    const w1 = new Tensor(init.w1.slice(), [100, 130], true);
+    const b1 = new Tensor(init.b1.slice(), [130], true);
+    const w2 = new Tensor(init.w2.slice(), [130, 10], true);
+    const h = silu(matmul(x, w1).add(b1)); // [256, 130]
+    const loss = mean(matmul(h, w2).mul(sum(h, 1, true))); // [256, 10] ⊙ [256, 1]
+    loss.backward();
+    return [w1, b1, w2].map((p) => p.grad!.values() as Float32Array);
+  };
+  const want = gradsOn('ref');
+  for (const name of ['fast', 'gpujs']) {
+    const got = gradsOn(name);
+    for (let i = 0; i < want.length; i++) {
+      t.equal(compare(got[i]!, as64(want[i]!), 1e-4), '', `${name}: gradient of parameter ${i} matches ref`);
+    }
+  }
+  setBackend('ref');
+});
