@@ -3,7 +3,7 @@
  * propagation, and the forward of each layer against a hand computation.
  */
 import t from 'tap';
-import { Dropout, Embedding, GELU, LayerNorm, Linear, Module, ReLU, RMSNorm, Rng, Sequential, Tensor, tensor, zeros } from '../lib';
+import { Conv2d, Dropout, Embedding, GELU, LayerNorm, Linear, Module, ReLU, RMSNorm, Rng, Sequential, Tensor, tensor, zeros } from '../lib';
 
 /** A small transformer-shaped tree: nested modules, a module array, a buffer, a scratch tensor. */
 class Attention extends Module {
@@ -223,4 +223,18 @@ t.test('layers that forward to lib/ops (embedding, norms, dropout)', async (t) =
   t.ok(kept.filter((v) => v === 0).length > 400 && kept.filter((v) => v === 0).length < 600, 'about half dropped');
   drop.eval();
   t.same(Array.from(drop.forward(ones).values()), Array.from(ones.values()), 'eval: identity');
+});
+
+t.test('Conv2d: weight layout, init bound, forward by hand', async (t) => {
+  const conv = new Conv2d(2, 4, 3, { groups: 2, rng: new Rng(7) });
+  t.same(conv.namedParameters().map(([n, p]) => [n, p.shape]), [['weight', [4, 1, 3, 3]], ['bias', [4]]]);
+  const bound = 1 / Math.sqrt(1 * 3 * 3); // fanIn = in/groups · kh · kw
+  t.ok(Array.from(conv.weight.values()).every((v) => Math.abs(v) <= bound));
+  t.throws(() => new Conv2d(3, 4, 3, { groups: 2 }), { message: /in 3 and out 4 channels must both be divisible by groups 2/ });
+
+  const c = new Conv2d(1, 1, 2, { stride: 1, padding: 0, dtype: 'float64' });
+  c.weight.nd.data.set([1, 0, 0, -1]); // out = x[i,j] − x[i+1,j+1]
+  c.bias!.nd.data.set([10]);
+  const x = tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3], { dtype: 'float64' });
+  t.same(c.forward(x).toArray(), [[[[1 - 5 + 10, 2 - 6 + 10], [4 - 8 + 10, 5 - 9 + 10]]]]);
 });

@@ -3,19 +3,14 @@
  * The sliding-window math and its backward are in the `conv2d` op; this module owns the
  * kernel [out, in/groups, kh, kw] and bias [out].
  */
-import { conv2d } from '../ops';
+import { conv2d, type Conv2dOptions } from '../ops';
 import type { Rng } from '../random';
 import type { DType, Tensor } from '../tensor';
 import { uniformParameter } from './init';
 import { Module } from './module';
 
-/** Options of {@link Conv2d}. */
-export interface Conv2dOptions {
-  stride?: number | [number, number];
-  padding?: number | [number, number];
-  dilation?: number | [number, number];
-  /** Split channels into this many independent groups (default 1; groups = in = out is depthwise). */
-  groups?: number;
+/** Options of the {@link Conv2d} layer: the `conv2d` op's stride, padding, dilation, groups, plus init. */
+export interface Conv2dLayerOptions extends Conv2dOptions {
   /** Learn a bias (default true). */
   bias?: boolean;
   /** Generator for the initial weights (default: the global one). */
@@ -33,7 +28,7 @@ export class Conv2d extends Module {
   readonly dilation: number | [number, number];
   readonly groups: number;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernel: number | [number, number], opts: Conv2dOptions = {}) {
+  constructor(readonly inChannels: number, readonly outChannels: number, kernel: number | [number, number], opts: Conv2dLayerOptions = {}) {
     super();
     const [kh, kw] = typeof kernel === 'number' ? [kernel, kernel] : kernel;
     this.groups = opts.groups ?? 1;
