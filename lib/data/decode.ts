@@ -5,13 +5,15 @@
  * PNG goes through pngjs (`PNG.sync.read`), JPEG through jpeg-js with a memory bound so a
  * hostile or corrupt header cannot make it allocate gigabytes. Before handing bytes to a
  * decoder we check the signatures ourselves: the PNG signature and a final `IEND` chunk, the
- * JPEG start-of-image and end-of-image markers. A file cut short in a download then fails
- * with "truncated" instead of a decoder's internal message.
+ * JPEG start-of-image and end-of-image markers, and we walk the PNG chunk list checking each
+ * chunk's CRC-32. A file cut short in a download then fails with "truncated", a damaged one
+ * with the chunk that is damaged, instead of a decoder's internal message.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
+import * as zlib from 'zlib';
 
 /** A decoded image: 4 bytes (R, G, B, A) per pixel, row-major. */
 export interface DecodedImage {
@@ -54,12 +56,35 @@ export function decodePng(bytes: Buffer, file: string): DecodedImage {
   if (bytes.length < 20 || bytes.toString('latin1', bytes.length - 8, bytes.length - 4) !== 'IEND') {
     throw new Error(`${file}: truncated PNG (${bytes.length} bytes, no IEND chunk at the end)`);
   }
+  checkPngChunks(bytes, file);
   try {
     const png = PNG.sync.read(bytes);
     return { width: png.width, height: png.height, rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.length) };
   } catch (e) {
     throw new Error(`${file}: corrupt PNG (pngjs: ${(e as Error).message})`);
   }
+}
+
+/**
+ * Walk the PNG chunks (4-byte length, 4-byte type, data, CRC-32 over type + data) and check
+ * that each fits in the file and its CRC matches.
+ */
+function checkPngChunks(bytes: Buffer, file: string): void {
+  let at = PNG_SIGNATURE.length;
+  while (at < bytes.length) {
+    if (at + 12 > bytes.length) throw new Error(`${file}: truncated PNG (chunk header at byte ${at} runs past the end, ${bytes.length} bytes)`);
+    const length = bytes.readUInt32BE(at);
+    const type = bytes.toString('latin1', at + 4, at + 8);
+    const end = at + 12 + length;
+    if (end > bytes.length) throw new Error(`${file}: truncated PNG (chunk ${JSON.stringify(type)} at byte ${at} says ${length} bytes, only ${bytes.length - at - 12} follow)`);
+    const crc = bytes.readUInt32BE(end - 4);
+    if (zlib.crc32(bytes.subarray(at + 4, end - 4)) !== crc) {
+      throw new Error(`${file}: corrupt PNG (chunk ${JSON.stringify(type)} at byte ${at} fails its CRC-32 check)`);
+    }
+    if (type === 'IEND') return;
+    at = end;
+  }
+  throw new Error(`${file}: truncated PNG (${bytes.length} bytes, no IEND chunk)`);
 }
 
 /** Decode JPEG bytes; `file` is only used in error messages. */
