@@ -168,7 +168,7 @@ function attributionMarkdown(r: Omit<AttributionReport, 'toMarkdown'>): string {
     '',
     `## Per tensor`,
     '',
-    '| tensor | shape size | ‖∂L_AR/∂θ‖ | ‖λ·∂L_GVA/∂θ‖ | cos(AR, GVA) |',
+    '| tensor | elements | ‖∂L_AR/∂θ‖ | ‖λ·∂L_GVA/∂θ‖ | cos(AR, GVA) |',
     '| --- | ---: | ---: | ---: | ---: |',
     ...r.tensors.map((t) => `| ${t.name} | ${t.size} | ${fmt(t.normAR)} | ${fmt(t.normGVA)} | ${fmt(t.cosine)} |`),
   ];
