@@ -13,6 +13,7 @@ import { record } from '../autograd';
 import { backend } from '../backend';
 import { fmtShape, sizeOf } from '../shape';
 import { allocate, type FloatArray, Tensor } from '../tensor';
+import { pair } from './strided';
 import { checkSameDtype } from './util';
 
 /** A size given once for both axes or as [height, width]. */
@@ -31,13 +32,6 @@ export interface ConvTranspose2dOptions {
   padding?: Pair;
   /** Extra rows/columns added at the bottom/right of the output (resolves the size ambiguity when stride > 1). */
   outputPadding?: Pair;
-}
-
-/** [h, w] from a Pair, checked to be integers ≥ `min`. */
-export function pair(op: string, name: string, v: Pair, min: number): [number, number] {
-  const p: [number, number] = typeof v === 'number' ? [v, v] : v;
-  if (p.some((e) => !Number.isInteger(e) || e < min)) throw new Error(`${op}: ${name} must be integers ≥ ${min}, got ${JSON.stringify(v)}`);
-  return p;
 }
 
 /** Where the kernel sits on the image: sizes, stride, padding, dilation and output size. */

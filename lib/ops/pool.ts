@@ -6,7 +6,8 @@
 import { record } from '../autograd';
 import { fmtShape } from '../shape';
 import { allocate, Tensor } from '../tensor';
-import { type Pair, pair } from './conv';
+import type { Pair } from './conv';
+import { pair } from './strided';
 import { mean } from './reduce';
 
 interface Window {

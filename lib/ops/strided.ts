@@ -1,7 +1,8 @@
 /**
  * Helpers for ops that read or write a rectangular region of a tensor (narrow, slice, pad2d)
  * or work along one axis (softmax, normalize): strided views over a typed array, copying
- * into them, and moving an axis to the end so that kernels see contiguous rows.
+ * into them, and moving an axis to the end so that kernels see contiguous rows. Also the
+ * `[h, w]` argument parsing that conv and pooling share.
  */
 import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
@@ -83,4 +84,11 @@ export function rowsAlong(op: string, x: Tensor, axis: number): Rows {
     cols,
     restore: (d) => new Tensor(new Tensor(d, movedShape).nd.transpose(...inverse)),
   };
+}
+
+/** [h, w] from a size given once or as a pair, checked to be integers ≥ `min`. */
+export function pair(op: string, name: string, v: number | [number, number], min: number): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : v;
+  if (p.some((e) => !Number.isInteger(e) || e < min)) throw new Error(`${op}: ${name} must be integers ≥ ${min}, got ${JSON.stringify(v)}`);
+  return p;
 }
