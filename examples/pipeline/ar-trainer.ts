@@ -1,0 +1,206 @@
+/**
+ * Training the autoregressive model, baseline or ARRA: the loop behind `arra train` and the
+ * demo. One function, {@link trainAr}, so that the baseline and ARRA runs differ only in
+ * `arra.mode` (ARRA.md: "ARRA keeps the architecture and the sampler unchanged").
+ *
+ * Per step: draw a batch (seeded) → build `[class] [begin-image] z_1..z_N` sequences →
+ * L_ARRA = L_AR + λ·L_GVA (models/arra.ts) → backward → clip the gradient norm to 1 →
+ * AdamW with betas (0.9, 0.95), weight decay 0.05 (LlamaGen's recipe) → log a JSONL line.
+ *
+ * Checkpoints (`train-state.safetensors`) hold the model, the projector, the optimizer's
+ * moments and the data generator's state, written atomically, so `--resume` continues with
+ * exactly the losses an uninterrupted run would have produced.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AdamW, clipGradNorm, cosineWithWarmup, indexSelect, noGrad, Rng, type Tensor,
+} from '../../lib';
+import { loadSafetensors, readJsonMetadata, saveSafetensors, jsonMetadata } from '../../lib/io';
+import { arraLoss, checkArraConfig, inferenceStateDict, type ArraConfig } from '../../models/arra';
+import { Projector } from '../../models/projector';
+import { buildClassSequences, type VocabLayout } from '../../models/sequence';
+import { Transformer, type TransformerConfig } from '../../models/transformer';
+
+/** What the model learns from: image codes, their classes and the frozen encoder's features. */
+export interface ArTrainData {
+  /** [N, numTokens] code indices from the VQ tokenizer, row-major */
+  codes: Int32Array;
+  /** [N] class ids */
+  labels: Int32Array;
+  /** [N, D_enc] f_GF of every image (precomputed, no gradient); unused when arra.mode is 'off' */
+  globalFeatures: Tensor | null;
+  layout: VocabLayout;
+  numTokens: number;
+}
+
+export interface ArTrainOptions {
+  model: TransformerConfig;
+  arra: ArraConfig;
+  steps: number;
+  batchSize: number;
+  /** peak learning rate (after warm-up) */
+  lr: number;
+  warmup?: number;
+  weightDecay?: number;
+  gradClip?: number;
+  /** probability of replacing the class by the null condition (classifier-free guidance) */
+  dropCondProb?: number;
+  seed: number;
+  /** run folder: train-state.safetensors, model.safetensors */
+  outDir: string;
+  /** save train-state every this many steps (0: only at the end) */
+  checkpointEvery?: number;
+  /** continue from outDir/train-state.safetensors */
+  resume?: boolean;
+  /** called after every step with its metrics (progress display, JSONL log) */
+  onStep?: (m: StepMetrics) => void;
+  /** polled after every step; when it returns true the loop saves and stops (Ctrl-C) */
+  shouldStop?: () => boolean;
+}
+
+/** One line of metrics.jsonl. */
+export interface StepMetrics {
+  step: number;
+  loss: number;
+  lossAR: number;
+  lossGVA: number;
+  lr: number;
+  gradNorm: number;
+  tokensPerSec: number;
+  alignedPositions: number;
+}
+
+export interface ArTrainResult {
+  model: Transformer;
+  projector: Projector | null;
+  /** steps completed in total (including those before a resume) */
+  step: number;
+  /** losses of the steps this call ran */
+  history: StepMetrics[];
+  /** true when stopped early by shouldStop */
+  interrupted: boolean;
+}
+
+export const TRAIN_STATE_FILE = 'train-state.safetensors';
+export const MODEL_FILE = 'model.safetensors';
+
+/** Train (or resume) an AR model; see the file comment for the recipe. */
+export function trainAr(data: ArTrainData, opts: ArTrainOptions): ArTrainResult {
+  checkArraConfig(opts.arra, opts.model.nLayers);
+  const N = data.labels.length;
+  if (data.codes.length !== N * data.numTokens) {
+    throw new Error(`trainAr: ${data.codes.length} codes do not match ${N} images × ${data.numTokens} tokens`);
+  }
+  const aligned = opts.arra.mode !== 'off';
+  if (aligned && data.globalFeatures === null) throw new Error(`trainAr: alignment mode '${opts.arra.mode}' needs global features, got none`);
+
+  const model = new Transformer({ ...opts.model, seed: opts.seed });
+  const encoderDim = data.globalFeatures?.shape[1] ?? 0;
+  // The projector exists only for training with alignment (§3.2); the baseline never builds it.
+  const projector = aligned
+    ? new Projector(opts.model.dModel, encoderDim, { hidden: opts.arra.projectorHidden, rng: new Rng(opts.seed + 1) })
+    : null;
+  const params = [...model.parameters(), ...(projector?.parameters() ?? [])];
+  const optimizer = new AdamW(params, { lr: opts.lr, betas: [0.9, 0.95], weightDecay: opts.weightDecay ?? 0.05 });
+  const schedule = cosineWithWarmup({ warmup: opts.warmup ?? Math.min(50, Math.floor(opts.steps / 10)), total: opts.steps, base: opts.lr, min: opts.lr * 0.1 });
+  const rng = new Rng(opts.seed + 2); // batches and condition dropping
+  let step = 0;
+
+  mkdirSync(opts.outDir, { recursive: true });
+  const statePath = join(opts.outDir, TRAIN_STATE_FILE);
+  if (opts.resume) {
+    if (!existsSync(statePath)) throw new Error(`--resume: no ${TRAIN_STATE_FILE} in ${opts.outDir}`);
+    step = loadTrainState(statePath, model, projector, optimizer, rng);
+  }
+
+  const history: StepMetrics[] = [];
+  let interrupted = false;
+  const B = opts.batchSize;
+  while (step < opts.steps) {
+    const t0 = performance.now();
+    // A batch of B images drawn with replacement (seeded): resuming needs only the rng state.
+    const rows = Int32Array.from({ length: B }, () => rng.int(N));
+    const codes = new Int32Array(B * data.numTokens);
+    rows.forEach((r, b) => codes.set(data.codes.subarray(r * data.numTokens, (r + 1) * data.numTokens), b * data.numTokens));
+    const classes = Int32Array.from(rows, (r) => data.labels[r]!);
+    const seq = buildClassSequences(data.layout, codes, classes, { dropCondProb: opts.dropCondProb ?? 0.1, rng });
+    const globalFeatures = data.globalFeatures ? noGrad(() => indexSelect(data.globalFeatures!, 0, rows)) : null;
+
+    const out = arraLoss(model, projector, { ...seq, globalFeatures: globalFeatures as Tensor }, opts.arra);
+    const loss = out.loss.item();
+    if (!Number.isFinite(loss)) {
+      throw new Error(`train: the loss is ${loss} at step ${step + 1} (run with --anomaly to name the op that produced it)`);
+    }
+    optimizer.zeroGrad();
+    out.loss.backward();
+    const gradNorm = clipGradNorm(params, opts.gradClip ?? 1.0);
+    optimizer.lr = schedule(step);
+    optimizer.step();
+    step++;
+
+    const seconds = (performance.now() - t0) / 1000;
+    const m: StepMetrics = {
+      step, loss, lossAR: out.lossAR.item(), lossGVA: out.lossGVA.item(), lr: optimizer.lr, gradNorm,
+      tokensPerSec: (B * seq.shape[1]) / seconds, alignedPositions: out.alignedPositions,
+    };
+    history.push(m);
+    opts.onStep?.(m);
+    const every = opts.checkpointEvery ?? 0;
+    if (every > 0 && step % every === 0 && step < opts.steps) saveTrainState(statePath, model, projector, optimizer, rng, step, opts);
+    if (opts.shouldStop?.()) {
+      interrupted = true;
+      break;
+    }
+  }
+  saveTrainState(statePath, model, projector, optimizer, rng, step, opts);
+  saveInferenceModel(join(opts.outDir, MODEL_FILE), model, data.layout, opts, step);
+  return { model, projector, step, history, interrupted };
+}
+
+/** Everything needed to resume, in one atomically written file. */
+function saveTrainState(path: string, model: Transformer, projector: Projector | null, optimizer: AdamW, rng: Rng, step: number, opts: ArTrainOptions): void {
+  const tensors = new Map<string, Tensor>();
+  for (const [k, t] of model.stateDict()) tensors.set(`model.${k}`, t);
+  for (const [k, t] of projector?.stateDict() ?? []) tensors.set(`projector.${k}`, t);
+  const optState = optimizer.stateDict();
+  for (const [k, t] of optState.tensors) tensors.set(`optim.${k}`, t);
+  saveSafetensors(path, tensors, jsonMetadata({
+    kind: 'arra-train-state', step, model: opts.model, arra: opts.arra, seed: opts.seed,
+    optimizer: { kind: optState.kind, step: optState.step, hyper: optState.hyper }, rng: rng.getState(),
+  }));
+}
+
+function loadTrainState(path: string, model: Transformer, projector: Projector | null, optimizer: AdamW, rng: Rng): number {
+  const file = loadSafetensors(path);
+  const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
+  if (kind !== 'arra-train-state') throw new Error(`${path}: expected a training state, found '${kind}'`);
+  const part = (prefix: string): Map<string, Tensor> =>
+    new Map([...file.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+  model.loadStateDict(part('model.'));
+  if (projector) projector.loadStateDict(part('projector.'));
+  const opt = readJsonMetadata<{ kind: string; step: number; hyper: Record<string, number> }>(file.metadata, 'optimizer', path);
+  optimizer.loadStateDict({ ...opt, tensors: part('optim.') });
+  rng.setState(readJsonMetadata(file.metadata, 'rng', path));
+  return readJsonMetadata<number>(file.metadata, 'step', path);
+}
+
+/** The inference checkpoint: transformer weights only — the projector is training-only (§3.2). */
+function saveInferenceModel(path: string, model: Transformer, layout: VocabLayout, opts: ArTrainOptions, step: number): void {
+  saveSafetensors(path, inferenceStateDict(model), jsonMetadata({
+    kind: 'arra-transformer', config: model.config, layout, arra: opts.arra, step,
+  }));
+}
+
+/** Load an inference checkpoint written by {@link trainAr}. */
+export function loadArModel(path: string): { model: Transformer; layout: VocabLayout; arra: ArraConfig; step: number } {
+  const file = loadSafetensors(path);
+  const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
+  if (kind !== 'arra-transformer') throw new Error(`${path}: expected a transformer checkpoint, found '${kind}'`);
+  const model = new Transformer(readJsonMetadata<TransformerConfig>(file.metadata, 'config', path));
+  model.loadStateDict(file.tensors);
+  return {
+    model, layout: readJsonMetadata<VocabLayout>(file.metadata, 'layout', path),
+    arra: readJsonMetadata<ArraConfig>(file.metadata, 'arra', path), step: readJsonMetadata<number>(file.metadata, 'step', path),
+  };
+}
