@@ -9,6 +9,7 @@ import {
   axisWeights,
   batches,
   captionedShapes,
+  checkDataset,
   FASHION_MNIST_CLASSES,
   fromSignedRange,
   loadFashionMnist,
@@ -281,6 +282,10 @@ t.test('subset, split, batches, signed range', async (t) => {
   for (const b of batches(ds, 4, new Rng(5))) again.push(...b.indices);
   t.same(again, seen, 'same rng seed, same order');
   t.same([...batches(ds, 4, undefined, { dropLast: true })].map((b) => [...b.indices]), [[0, 1, 2, 3], [4, 5, 6, 7]], 'in order, last partial batch dropped');
+
+  checkDataset(ds);
+  t.throws(() => checkDataset({ ...ds, labels: ds.labels.subarray(0, 9) }), /10 images but 9 labels/);
+  t.throws(() => checkDataset({ ...ds, labels: Int32Array.from(ds.labels, (y, i) => (i === 4 ? 3 : y)) }), /label 3 of image 4 is outside the 3 classes/);
 
   const signed = toSignedRange(ds.images);
   t.ok(maxDiff(signed.values().subarray(0, 8), [-1, -1, -1, -1, -0.8, -0.8, -0.8, -0.8]) < TOL, '2x − 1');

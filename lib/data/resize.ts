@@ -91,7 +91,7 @@ export function axisWeights(n: number, m: number): AxisWeights {
     // Bilinear: sample at x = (j + ½)·n/m − ½, clamped to the first/last pixel centre.
     for (let j = 0; j < m; j++) {
       const x = Math.min(n - 1, Math.max(0, ((j + 0.5) * n) / m - 0.5));
-      const i0 = Math.min(Math.floor(x), n - 2 < 0 ? 0 : n - 2);
+      const i0 = Math.min(Math.floor(x), Math.max(0, n - 2)); // keep i0 + 1 inside the image
       const t = x - i0;
       start[j] = i0;
       weights.push(n === 1 ? Float64Array.of(1) : Float64Array.of(1 - t, t));
