@@ -330,6 +330,11 @@ t.test('cache: miss, hit with identical values, stale on changed files or parame
   t.equal(statuses[5], 'corrupt');
   t.same([...again.images.values()], [...fewer.images.values()]);
   t.equal(readDatasetCache(path.join(cacheDir, 'nope.arrads'), { params: {}, sources: [] }).status, 'missing');
+
+  // A cache directory inside the dataset root is not mistaken for a class folder.
+  const inside = loadImageFolder(root, { size: 4, cacheDir: path.join(root, 'cache') });
+  t.same(inside.classNames, ['cls']);
+  t.same(loadImageFolder(root, { size: 4, cacheDir: path.join(root, 'cache') }).classNames, ['cls'], 'also once the cache exists');
 });
 
 t.test('progress prints plain lines when stderr is not a terminal', async (t) => {

@@ -74,7 +74,8 @@ function planFolder(root: string, opts: ImageFolderOptions): FolderPlan {
   if (!fs.statSync(root).isDirectory()) throw new Error(`loadImageFolder: dataset root ${root} is not a directory`);
   const available = fs
     .readdirSync(root, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    // Hidden folders and a cache directory kept inside the root are not classes.
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && !(opts.cacheDir && path.resolve(root, e.name) === path.resolve(opts.cacheDir)))
     .map((e) => e.name)
     .sort();
   if (available.length === 0) throw new Error(`loadImageFolder: ${root} has no class sub-folders (expected root/<class>/*.png|jpg)`);
