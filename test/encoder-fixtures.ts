@@ -96,10 +96,20 @@ export function bundle(literal: string, global: string): string {
   return `!function(e){if("object"==typeof exports&&"undefined"!=typeof module)module.exports=e();else{("undefined"!=typeof window?window:this).${global}=e()}}(function(){return function e(a,n,i){return a}({1:[function(e,a,n){a.exports=${literal}},{}]},{},[1])(1)});`;
 }
 
+const tempDirs: string[] = [];
+process.on('exit', () => { for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true }); });
+
+/** A fresh temp folder, removed when the process exits. */
+export function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
 /** Write the tiny model to a fresh temp folder. */
 export function writeTinyModel(opts: TinyModelOptions = {}): TinyModel {
   const { form = 'json', quantize = null, shards = 2, seed = 7 } = opts;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arra-tfjs-'));
+  const dir = tempDir('arra-tfjs-');
   const rng = new Rng(seed);
   const chunks: Uint8Array[] = [];
   const weights: Json[] = [];
