@@ -1,0 +1,3 @@
+/** Pictures: PNG image grids and heatmaps, SVG line and bar charts. */
+export * from './png';
+export * from './svg';
