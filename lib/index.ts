@@ -13,3 +13,6 @@ export * from './backend';
 export * from './nn';
 export * from './optim';
 export * from './data';
+export * from './io';
+export * from './eval';
+export * from './plot';
