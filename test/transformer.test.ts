@@ -75,7 +75,9 @@ t.test('RoPE: q·k depends only on the position difference (1-D); rotation keeps
   const dot = (p: number, s: number): number => {
     const a = applyRope(q, table, p).values();
     const b = applyRope(k, table, s).values();
-    return a.reduce((acc, x, i) => acc + x * b[i]!, 0);
+    let acc = 0;
+    for (let i = 0; i < a.length; i++) acc += a[i]! * b[i]!;
+    return acc;
   };
   t.ok(Math.abs(dot(5, 2) - dot(9, 6)) < 1e-12, 'same offset 3 → same score');
   t.ok(Math.abs(dot(5, 2) - dot(5, 4)) > 1e-3, 'different offset → different score');
