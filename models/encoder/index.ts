@@ -4,9 +4,12 @@
  * - {@link FeatureExtractor}: the interface (always no-grad, constant weights).
  * - {@link TfjsLayersEncoder} / {@link loadMobileNetV2}: a pretrained TF.js layers model read
  *   as data, run up to its pooled features (nsfwjs's MobileNetV2 → 1280-d).
+ * - {@link ConvNet} / {@link ConvNetFeatures}: a small CNN trained here (examples/train-encoder.ts),
+ *   frozen, its penultimate layer as features (alignment target and FID network for MNIST-like data).
  */
 export * from './feature-extractor';
 export * from './preprocess';
 export { TfjsLayersEncoder, type TfjsEncoderOptions } from './tfjs-layers/model';
 export { TfjsLayersGraph, type TfjsGraphOptions } from './tfjs-layers/graph';
 export { loadMobileNetV2, nsfwjsMobileNetV2File } from './tfjs-layers/nsfwjs';
+export * from './convnet';
