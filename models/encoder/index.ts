@@ -13,3 +13,4 @@ export { TfjsLayersEncoder, type TfjsEncoderOptions } from './tfjs-layers/model'
 export { TfjsLayersGraph, type TfjsGraphOptions } from './tfjs-layers/graph';
 export { loadMobileNetV2, nsfwjsMobileNetV2File } from './tfjs-layers/nsfwjs';
 export * from './convnet';
+export * from './feature-cache';
