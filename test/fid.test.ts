@@ -166,6 +166,7 @@ t.test('Fréchet distance closed forms', async (t) => {
   t.ok(Math.abs(got2 - closed) < 1e-12, `2×2 closed form: ${got2} vs ${closed}`);
 
   t.throws(() => frechetDistance([0, 0], identity(3), [0, 0], identity(2)), /sigma1 should be 2×2 \(4 values\)/);
+  t.throws(() => frechetDistance([0, 0], diag([1, -1]), [0, 0], identity(2)), /frechetDistance: matrix is not positive semi-definite: eigenvalue -1\.000e\+0/);
 });
 
 t.test('FID from samples of N(μ1, I) and N(μ2, I) approaches ‖μ1 − μ2‖²', async (t) => {

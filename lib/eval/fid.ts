@@ -11,8 +11,9 @@
  *
  * The reference code (pytorch-fid) computes `sqrtm(Σ₁Σ₂)` of a non-symmetric product; here
  * we use the symmetric form above, which has the same trace (Σ₁Σ₂ and Σ₁^½Σ₂Σ₁^½ are similar
- * matrices), so only symmetric eigenproblems are needed: one for Σ₁^½ and one, eigenvalues
- * only, for the trace of the outer square root.
+ * matrices), so only symmetric eigenproblems are needed: one for Σ₁ = VΛVᵀ (which gives
+ * Σ₁^½ = VΛ^½Vᵀ, see `sqrtmPsd`) and one, eigenvalues only, for the trace of the outer
+ * square root, solved in Σ₁'s eigenbasis.
  *
  * The covariance is the unbiased one (divide by N − 1, like `numpy.cov`). With N ≤ D the
  * covariance is singular — still fine here, since singular PSD matrices have square roots —
@@ -20,7 +21,7 @@
  * Rounding can make the FID of (nearly) identical sets a tiny negative number (~1e-12·tr Σ).
  */
 import type { Tensor } from '../tensor';
-import { matMulSquare, type PsdOptions, sqrtmPsd, trace, traceSqrtPsd } from './linalg';
+import { clampedEigenvalues, matMulSquare, type PsdOptions, symmetricEigen, trace, traceSqrtPsd, transposeSquare } from './linalg';
 
 /** Mean and covariance of a feature set, as {@link featureStatistics} returns them. */
 export interface FeatureStatistics {
@@ -102,12 +103,21 @@ export function frechetDistance(
   let meanTerm = 0;
   for (let i = 0; i < d; i++) meanTerm += (mu1[i]! - mu2[i]!) ** 2;
 
-  const root1 = sqrtmPsd(sigma1, d, opts); // Σ₁^½
-  const inner = matMulSquare(matMulSquare(root1, sigma2, d), root1, d); // Σ₁^½ Σ₂ Σ₁^½, symmetric up to rounding
+  // With Σ₁ = V Λ Vᵀ, the matrix Σ₁^½ Σ₂ Σ₁^½ = V (Λ^½ Vᵀ Σ₂ V Λ^½) Vᵀ has the eigenvalues of
+  // M = Λ^½ (Vᵀ Σ₂ V) Λ^½, so tr √(Σ₁^½ Σ₂ Σ₁^½) = tr √M. Working in Σ₁'s eigenbasis also
+  // helps Jacobi: when Σ₂ ≈ Σ₁ (a good generator), M is nearly diagonal and converges in
+  // a few sweeps instead of ~10.
+  const { values, vectors } = symmetricEigen(sigma1, d);
+  const roots = clampedEigenvalues('frechetDistance', values, opts).map(Math.sqrt); // Λ^½
+  const inBasis = matMulSquare(matMulSquare(transposeSquare(vectors, d), sigma2, d), vectors, d); // Vᵀ Σ₂ V
+  const m = new Float64Array(d * d);
   for (let i = 0; i < d; i++) {
-    for (let j = i + 1; j < d; j++) inner[i * d + j] = inner[j * d + i] = 0.5 * (inner[i * d + j]! + inner[j * d + i]!);
+    for (let j = i; j < d; j++) {
+      // symmetrise away rounding: M_ij = √λ_i · ½(B_ij + B_ji) · √λ_j
+      m[i * d + j] = m[j * d + i] = roots[i]! * 0.5 * (inBasis[i * d + j]! + inBasis[j * d + i]!) * roots[j]!;
+    }
   }
-  const crossTerm = traceSqrtPsd(inner, d, opts);
+  const crossTerm = traceSqrtPsd(m, d, opts);
   return meanTerm + trace(sigma1, d) + trace(sigma2, d) - 2 * crossTerm;
 }
 
@@ -119,7 +129,7 @@ export function fidFromStatistics(a: FeatureStatistics, b: FeatureStatistics, op
 
 /**
  * FID between two feature sets [N₁, D] and [N₂, D] (e.g. encoder features of real and
- * generated images). Cost O(N·D² + D³): D = 256 takes well under a second or two.
+ * generated images). Cost O(N·D² + D³): N = 1000, D = 256 takes about 1 s of CPU.
  */
 export function fidFromFeatures(featsA: Tensor, featsB: Tensor, opts: PsdOptions = {}): FidResult {
   const [, da] = checkFeatures('fidFromFeatures', featsA);

@@ -84,20 +84,28 @@ function symmetrised(op: string, a: ArrayLike<number>, n: number, tolerance: num
   return out;
 }
 
-/** a_kp ← c·a_kp − s·a_kq, a_kq ← s·a_kp + c·a_kq for k in [from, to), in rows p, q and columns p, q. */
-function rotateOffDiagonal(a: Float64Array, n: number, p: number, q: number, c: number, s: number, from: number, to: number): void {
-  const rowP = p * n;
-  const rowQ = q * n;
-  for (let k = from; k < to; k++) {
-    const akp = a[rowP + k]!;
-    const akq = a[rowQ + k]!;
-    const newP = c * akp - s * akq;
-    const newQ = s * akp + c * akq;
-    a[rowP + k] = newP;
-    a[rowQ + k] = newQ;
-    a[k * n + p] = newP;
-    a[k * n + q] = newQ;
-  }
+/** (a[i], a[j]) ← (c·a[i] − s·a[j], s·a[i] + c·a[j]): one pair (a_kp, a_kq) rotated. */
+function rotateEntries(a: Float64Array, i: number, j: number, c: number, s: number): void {
+  const x = a[i]!;
+  const y = a[j]!;
+  a[i] = c * x - s * y;
+  a[j] = s * x + c * y;
+}
+
+/**
+ * Rotate (a_kp, a_kq) for every k ≠ p, q, touching only the upper triangle (i < j), where
+ * the matrix is kept (Numerical Recipes §11.1 does the same): by symmetry the pair lives at
+ *
+ *     k < p:      (a[k][p], a[k][q])
+ *     p < k < q:  (a[p][k], a[k][q])
+ *     k > q:      (a[p][k], a[q][k])
+ *
+ * Half the memory traffic of updating both triangles, and most of it along rows.
+ */
+function rotateUpperTriangle(a: Float64Array, n: number, p: number, q: number, c: number, s: number): void {
+  for (let k = 0; k < p; k++) rotateEntries(a, k * n + p, k * n + q, c, s);
+  for (let k = p + 1; k < q; k++) rotateEntries(a, p * n + k, k * n + q, c, s);
+  for (let k = q + 1; k < n; k++) rotateEntries(a, p * n + k, q * n + k, c, s);
 }
 
 /** Rows p and q of W rotated: (w_p, w_q) ← (c·w_p − s·w_q, s·w_p + c·w_q), i.e. V ← V·J for W = Vᵀ. */
@@ -122,6 +130,7 @@ interface JacobiResult {
 function jacobi(op: string, input: ArrayLike<number>, n: number, opts: EigenOptions): JacobiResult {
   const { vectors = true, maxSweeps = 50, symmetryTolerance = 1e-10 } = opts;
   checkSquare(op, input, n);
+  // only the upper triangle (and diagonal) of `a` is read and updated from here on
   const a = symmetrised(op, input, n, symmetryTolerance);
   // W = Vᵀ: rotating columns p, q of V is rotating rows p, q of W, which are contiguous.
   let w: Float64Array | null = null;
@@ -150,15 +159,10 @@ function jacobi(op: string, input: ArrayLike<number>, n: number, opts: EigenOpti
         const t = Math.abs(theta) > 1e150 ? 1 / (2 * theta) : Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(1 + theta * theta));
         const c = 1 / Math.sqrt(1 + t * t);
         const s = t * c;
-        // rows p and q (a_pk = a_kp by symmetry), mirrored into columns p and q; the
-        // three ranges skip k = p and k = q without a test in the inner loop
-        rotateOffDiagonal(a, n, p, q, c, s, 0, p);
-        rotateOffDiagonal(a, n, p, q, c, s, p + 1, q);
-        rotateOffDiagonal(a, n, p, q, c, s, q + 1, n);
+        rotateUpperTriangle(a, n, p, q, c, s);
         a[rowP + p] = app - t * apq;
         a[rowQ + q] = aqq + t * apq;
         a[rowP + q] = 0;
-        a[rowQ + p] = 0;
         if (w) rotateRows(w, n, p, q, c, s);
       }
     }
@@ -169,7 +173,7 @@ function jacobi(op: string, input: ArrayLike<number>, n: number, opts: EigenOpti
     }
   }
   let off2 = 0;
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) off2 += a[i * n + j]! ** 2;
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off2 += 2 * a[i * n + j]! ** 2;
   throw new Error(`${op}: Jacobi did not converge in ${maxSweeps} sweeps (off-diagonal norm ${Math.sqrt(off2).toExponential(3)} of ‖A‖ = ${Math.sqrt(frob2).toExponential(3)})`);
 }
 
@@ -201,8 +205,8 @@ export interface PsdOptions {
   negativeTolerance?: number;
 }
 
-/** Clamp rounding-noise negatives to 0; throw on a clearly negative eigenvalue. */
-function clampedEigenvalues(op: string, values: Float64Array, opts: PsdOptions): Float64Array {
+/** Eigenvalues with rounding-noise negatives clamped to 0; throws (naming `op`) on a clearly negative one. */
+export function clampedEigenvalues(op: string, values: Float64Array, opts: PsdOptions): Float64Array {
   const { negativeTolerance = 1e-8 } = opts;
   let maxAbs = 0;
   for (const v of values) maxAbs = Math.max(maxAbs, Math.abs(v));
@@ -260,6 +264,14 @@ export function matMulSquare(a: ArrayLike<number>, b: ArrayLike<number>, n: numb
     }
   }
   return c;
+}
+
+/** Aᵀ for an n×n row-major matrix. */
+export function transposeSquare(a: ArrayLike<number>, n: number): Float64Array {
+  checkSquare('transposeSquare', a, n);
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[j * n + i] = a[i * n + j]!;
+  return out;
 }
 
 /** Sum of the diagonal of an n×n row-major matrix. */
