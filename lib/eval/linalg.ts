@@ -26,7 +26,9 @@
  * **Convergence.** The cyclic method converges for every symmetric matrix (Forsythe &
  * Henrici 1960) and, once off(A) is small, quadratically (Henrici 1958; Wilkinson 1962, and
  * for repeated eigenvalues Van Kempen 1966): each sweep roughly squares the remaining
- * off-diagonal mass. In practice 6–10 sweeps reach machine precision for n ≤ 256. We skip a
+ * off-diagonal mass. In practice a random 256×256 matrix needs 11 sweeps, the last three
+ * nearly empty (measured off(A) entering sweeps 1, 7, 8, 9, 10: 2e2, 0.26, 7e-3, 5e-6, 5e-13 —
+ * the quadratic phase is visible at the end). We skip a
  * rotation when |a_pq| ≤ ε·√|a_pp·a_qq| (it cannot change the eigenvalues in their
  * ε-relative precision; Demmel & Veselić 1992) or |a_pq| ≤ ε²·‖A‖_F (it cannot move any
  * eigenvalue by more than ε²‖A‖, Weyl's theorem), and stop after the first sweep that skips
@@ -53,7 +55,7 @@ export interface SymmetricEigen {
 export interface EigenOptions {
   /** Compute eigenvectors too (default true); without them each rotation is ~30% cheaper. */
   vectors?: boolean;
-  /** Give up after this many sweeps (default 50; typical is 6–10). */
+  /** Give up after this many sweeps (default 50; typical is 10–12 for n = 256). */
   maxSweeps?: number;
   /** Largest |a_ij − a_ji| accepted, relative to max|a| (default 1e-10); A is symmetrised first. */
   symmetryTolerance?: number;
@@ -180,8 +182,8 @@ function jacobi(op: string, input: ArrayLike<number>, n: number, opts: EigenOpti
 /**
  * Eigen-decomposition A = V·diag(λ)·Vᵀ of a real symmetric n×n matrix (row-major) by cyclic
  * Jacobi rotations in float64. Eigenvalues ascending; eigenvectors in the columns of V.
- * Cost: about 6–10 sweeps of n²/2 rotations, each O(n) — a 256×256 matrix takes well under
- * a second.
+ * Cost: about 8 full sweeps of n²/2 rotations, each O(n) — a 256×256 matrix with
+ * eigenvectors takes about half a second of CPU.
  */
 export function symmetricEigen(a: ArrayLike<number>, n: number, opts: EigenOptions = {}): SymmetricEigen {
   const { values, rows, sweeps } = jacobi('symmetricEigen', a, n, opts);
