@@ -1,7 +1,7 @@
 /**
  * Train the VQ image tokenizer (models/vq.ts) and look at what it keeps.
  *
- *   npx tsx examples/train-vq.ts [--dataset mnist|fashion|shapes] [--steps 600] [--batch 32]
+ *   npx tsx examples/train-vq.ts [--dataset mnist|fashion|shapes] [--steps 400] [--batch 32]
  *     [--lr 2e-3] [--codebook 256] [--code-dim 8] [--hidden 16,32] [--train 10000] [--test 1000]
  *     [--seed 0] [--out runs/vq] [--save runs/vq/vq.safetensors]
  *
@@ -98,7 +98,7 @@ function main(): void {
   const f = flags(process.argv.slice(2));
   const num = (name: string, def: number): number => Number(f.get(name) ?? def);
   const dataset = f.get('dataset') ?? 'mnist';
-  const steps = num('steps', 600);
+  const steps = num('steps', 400);
   const batchSize = num('batch', 32);
   const lr = num('lr', 2e-3);
   const seed = num('seed', 0);
