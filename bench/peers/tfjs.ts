@@ -45,8 +45,10 @@ export function tfjsSoftmax(rows: number, cols: number): () => void {
   };
 }
 
-/** Free every tensor tfjs still holds (between sections). */
+/**
+ * Free tfjs's variables between measurements (the few input tensors are kept: a few MB).
+ * Not `tf.engine().reset()`: that also unregisters the initialised backends.
+ */
 export function tfjsReset(): void {
   tf.disposeVariables();
-  tf.engine().reset();
 }

@@ -23,7 +23,10 @@ export interface GemmKernelShape {
 /** Parameter slots of `micro(a, b, c, kc, ldc)` (byte addresses; ldc = C's row stride in bytes). */
 const A = 0, B = 1, C = 2, KC = 3, LDC = 4;
 
-/** Bytecode of `micro(a, b, c, kc, ldc)`: C[0:mr, 0:nr] += Ã[0:mr, 0:kc] · B̃[0:kc, 0:nr]. */
+/**
+ * Bytecode of `micro(a, b, c, kc, ldc)`: C[0:mr, 0:nr] += Ã[0:mr, 0:kc] · B̃[0:kc, 0:nr], or
+ * C = Ã·B̃ (overwrite) when kc is passed negated.
+ */
 export function microKernel({ mr, nr }: GemmKernelShape): { params: ValType[]; locals: ValType[]; body: Code } {
   if (nr % 4 !== 0) throw new Error(`microKernel: nr must be a multiple of 4, got ${nr}`);
   const nv = nr / 4; // vectors per tile row
@@ -37,12 +40,17 @@ export function microKernel({ mr, nr }: GemmKernelShape): { params: ValType[]; l
   const locals: ValType[] = [...new Array<ValType>(mr * nv + nv + 1).fill(V128), I32];
   const code = new Code();
 
-  // Load the C tile into the accumulators (C starts at zero; later k-blocks add to it).
+  // The first k-block passes kc negated: start from zero (wasm locals start at 0) instead of
+  // loading C, which saves zero-filling C beforehand. Later k-blocks add to the stored tile.
+  code.localGet(KC).i32Const(0).i32LtS().if();
+  code.i32Const(0).localGet(KC).i32Sub().localSet(KC);
+  code.else();
   code.localGet(C).localSet(crow);
   for (let r = 0; r < mr; r++) {
     for (let v = 0; v < nv; v++) code.localGet(crow).v128Load(v * 16).localSet(acc(r, v));
     if (r < mr - 1) code.localGet(crow).localGet(LDC).i32Add().localSet(crow);
   }
+  code.end();
 
   // for p in 0..kc: acc[r][v] += splat(Ã[p, r]) * B̃[p, v]
   code.block().loop();

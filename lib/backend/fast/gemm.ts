@@ -94,7 +94,6 @@ export class GemmEngine {
     const nTasks = nBatch * mPanels * tilesPerPanel;
     this.reserve((taskBase + 4 * nTasks) * 4);
     const f32 = this.f32;
-    f32.fill(0, cBase, aBase);
     for (const [off, slot] of aSlot.first) packA(a, off, transA, m, k, f32, aBase + slot * aSize);
     for (const [off, slot] of bSlot.first) packB(b, off, transB, k, n, f32, bBase + slot * bSize);
 
@@ -151,7 +150,7 @@ export class GemmEngine {
           i32[r] = (g.a + k0 * g.mPad + i * MR * kc) * 4; // A panel i, k-block kb (bytes)
           i32[r + 1] = bPanel * 4;
           i32[r + 2] = (g.c + i * MR * g.nPad + j * NR) * 4; // C tile (i, j)
-          i32[r + 3] = kc;
+          i32[r + 3] = kb === 0 ? -kc : kc; // negative: first k-block overwrites C
           task++;
         }
       }

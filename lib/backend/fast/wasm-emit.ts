@@ -76,6 +76,10 @@ export class Code {
   i32Shl(): this { return this.op(0x74); }
   i32GtS(): this { return this.op(0x4a); }
   i32Eqz(): this { return this.op(0x45); }
+  i32LtS(): this { return this.op(0x48); }
+  /** `if` with no result (pops the condition); optionally `else`, then `end`. */
+  if(): this { return this.op(0x04, 0x40); }
+  else(): this { return this.op(0x05); }
   /** `block` with no result; `br 0` inside jumps to its end. */
   block(): this { return this.op(0x02, 0x40); }
   /** `loop` with no result; `br 0` inside jumps back to its start. */
