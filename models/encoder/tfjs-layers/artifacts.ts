@@ -5,7 +5,7 @@
  * A TF.js layers model is `model.json` = `{ modelTopology, weightsManifest }` plus shard
  * files `group1-shard1of2.bin`, …. nsfwjs ships the same content as browserify bundles
  * (`model.min.js`, `group1-shard1of1.min.js` holding a base64 string); both forms are read
- * here, the bundles through {@link extractExportedLiteral} (parsed, never executed).
+ * here, the bundles through `extractExportedLiteral` (parsed, never executed).
  *
  * Every check happens before anything is returned: a shard that is missing, not base64,
  * shorter or longer than its manifest says — each is an error naming the file and the fault.

@@ -2,8 +2,8 @@
  * A pretrained TF.js layers model as a runnable graph, built only up to a chosen layer
  * (by default the pooled features).
  *
- * Building: read the files ({@link readModelArtifacts}), parse the topology, keep only the
- * layers the target depends on ({@link backboneUpTo} — the classification head is never
+ * Building: read the files (`readModelArtifacts`), parse the topology, keep only the
+ * layers the target depends on (`backboneUpTo` — the classification head is never
  * built), check every layer's settings, infer every shape, decode + convert only the
  * weights those layers use, and fold BatchNorms into their convs. Any fault is raised
  * before a graph object exists, so nothing half-loaded is ever returned.

@@ -10,7 +10,7 @@
  * This file also decides where the *pooled features* are: the first GlobalAveragePooling2D,
  * or a Flatten that directly follows an AveragePooling2D (the older Keras MobileNetV2, as in
  * nsfwjs, pools with a 7×7 AveragePooling2D then flattens). Nothing after that point is ever
- * built — see {@link backboneUpTo}.
+ * built — see `backboneUpTo`.
  */
 import { isObject, kindOf } from './artifacts';
 import type { LiteralValue } from './literal';
@@ -21,7 +21,7 @@ type Obj = { [key: string]: LiteralValue };
 export interface LayerNode {
   name: string;
   className: string;
-  config: Obj;
+  config: { [key: string]: LiteralValue };
   /** Names of the layers whose outputs feed this one. */
   inputs: string[];
 }
