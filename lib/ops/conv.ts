@@ -1,10 +1,15 @@
 /**
  * 2-D convolution by im2col (as in Caffe and cs231n's fast layers): unfold every receptive
- * field of the input into a column, then one batched matrix product with the weights does
- * all the multiply-adds on the backend's matmul kernel.
+ * field of the whole batch into a column, then one matrix product with the weights does all
+ * the multiply-adds on the backend's matmul kernel (conv-im2col.ts has the layout):
  *
- *   cols[n] : [C·kh·kw, Ho·Wo]   (row (c, ki, kj), column (oi, oj))
- *   out[n, g] = W_g [O/G, C/G·kh·kw] · cols[n, g] [C/G·kh·kw, Ho·Wo]
+ *   cols : [C·kh·kw, N·Ho·Wo]   (row (c, ki, kj), column (n, oi, oj))
+ *   out_g [O/G, N·Ho·Wo] = W_g [O/G, C/G·kh·kw] · cols_g [C/G·kh·kw, N·Ho·Wo],  then → [N, O, Ho, Wo]
+ *
+ * Two shapes skip the general path: a 1×1, stride-1, unpadded kernel needs no unfolding
+ * (its "columns" are the input itself, rearranged to [C, N·H·W]), and a depthwise conv
+ * (groups = C) runs as direct loops (conv-depthwise.ts), because its products would be
+ * one row each.
  *
  * The backward of im2col is col2im (scatter-add the columns back into the image), and the
  * transposed convolution is exactly conv2d's input-gradient used as a forward pass.
@@ -13,6 +18,8 @@ import { record } from '../autograd';
 import { backend } from '../backend';
 import { fmtShape, sizeOf } from '../shape';
 import { allocate, type FloatArray, Tensor } from '../tensor';
+import { depthwiseBackwardInput, depthwiseBackwardWeight, depthwiseForward } from './conv-depthwise';
+import { channelSums, col2im, fromChannelsMajor, type Geometry, im2col, toChannelsMajor } from './conv-im2col';
 import { pair } from './strided';
 import { checkSameDtype } from './util';
 
@@ -34,97 +41,37 @@ export interface ConvTranspose2dOptions {
   outputPadding?: Pair;
 }
 
-/** Where the kernel sits on the image: sizes, stride, padding, dilation and output size. */
-interface Geometry {
-  channels: number;
-  H: number; W: number;
-  kh: number; kw: number;
-  sh: number; sw: number;
-  ph: number; pw: number;
-  dh: number; dw: number;
-  Ho: number; Wo: number;
-}
-
 /**
- * Unfold `images` [N, C, H, W] into columns [N, C·kh·kw, Ho·Wo]; padding reads as 0.
- * Element (c, ki, kj) of output position (oi, oj) is image[c, oi·sh − ph + ki·dh, oj·sw − pw + kj·dw].
+ * G products of the same sizes through the backend, one per group: `out[g] = op(A_g) · op(B_g)`
+ * with A_g at g·aStep and B_g at g·bStep. G = 1 is a single plain matmul.
  */
-function im2col(img: FloatArray, N: number, g: Geometry, out: FloatArray): void {
-  const { channels, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo } = g;
-  const L = Ho * Wo;
-  let row = 0;
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < channels; c++) {
-      const base = (n * channels + c) * H * W;
-      for (let ki = 0; ki < kh; ki++) {
-        for (let kj = 0; kj < kw; kj++, row++) {
-          const dst = row * L;
-          for (let oi = 0; oi < Ho; oi++) {
-            const i = oi * sh - ph + ki * dh;
-            const rowOut = dst + oi * Wo;
-            if (i < 0 || i >= H) {
-              out.fill(0, rowOut, rowOut + Wo);
-              continue;
-            }
-            for (let oj = 0; oj < Wo; oj++) {
-              const j = oj * sw - pw + kj * dw;
-              out[rowOut + oj] = j < 0 || j >= W ? 0 : img[base + i * W + j]!;
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-/** The adjoint of im2col: add every column entry back onto the image pixel it was read from. */
-function col2im(cols: FloatArray, N: number, g: Geometry, img: FloatArray): void {
-  const { channels, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo } = g;
-  const L = Ho * Wo;
-  let row = 0;
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < channels; c++) {
-      const base = (n * channels + c) * H * W;
-      for (let ki = 0; ki < kh; ki++) {
-        for (let kj = 0; kj < kw; kj++, row++) {
-          const src = row * L;
-          for (let oi = 0; oi < Ho; oi++) {
-            const i = oi * sh - ph + ki * dh;
-            if (i < 0 || i >= H) continue;
-            for (let oj = 0; oj < Wo; oj++) {
-              const j = oj * sw - pw + kj * dw;
-              if (j >= 0 && j < W) img[base + i * W + j] = img[base + i * W + j]! + cols[src + oi * Wo + oj]!;
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-/** `count` products of the same sizes through the backend; offsets step by the given strides (0 = shared). */
-function batchedMatmul(
-  a: FloatArray, aStep: (i: number) => number, b: FloatArray, bStep: (i: number) => number,
-  count: number, m: number, k: number, n: number, transA: boolean, transB: boolean, out: FloatArray,
+function groupedMatmul(
+  a: FloatArray, aStep: number, b: FloatArray, bStep: number, G: number,
+  m: number, k: number, n: number, transA: boolean, transB: boolean, out: FloatArray,
 ): void {
-  const idx = Array.from({ length: count }, (_, i) => i);
-  backend().matmul({ a, b, out, m, k, n, transA, transB, aOffsets: idx.map(aStep), bOffsets: idx.map(bStep) });
+  const aOffsets = Array.from({ length: G }, (_, g) => g * aStep);
+  const bOffsets = Array.from({ length: G }, (_, g) => g * bStep);
+  backend().matmul({ a, b, out, m, k, n, transA, transB, aOffsets, bOffsets });
 }
 
-/** out[n, o, ...] += bias[o] for out [N, O, L]. */
-function addBias(out: FloatArray, bias: FloatArray, N: number, O: number, L: number): void {
-  for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
-    const base = (n * O + o) * L;
-    for (let l = 0; l < L; l++) out[base + l] = out[base + l]! + bias[o]!;
-  }
+/** A tensor's storage as a strided 4-D view (no copy, whatever its strides). */
+function view4(t: Tensor): { data: FloatArray; stride: readonly number[]; offset: number } {
+  return { data: t.nd.data, stride: t.nd.stride, offset: t.nd.offset };
+}
+
+/** [N, C, H, W] → contiguous [C, N·H·W]; when N = 1 and x is contiguous this is x's storage itself. */
+function channelsMajor(x: Tensor): FloatArray {
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  if (N === 1 && x.isContiguous) return x.nd.data;
+  const out = allocate(x.dtype, x.size);
+  toChannelsMajor(view4(x), N, C, H, W, out);
+  return out;
 }
 
 /** ∂/∂bias[o] = Σ_{n, l} g[n, o, l] for g [N, O, L]. */
-function biasGrad(g: Tensor, N: number, O: number, L: number): Tensor {
-  const perImage = allocate(g.dtype, N * O);
-  backend().sumMiddle(g.values(), perImage, N * O, L, 1);
-  const db = allocate(g.dtype, O);
-  backend().sumMiddle(perImage, db, 1, N, O);
+function biasGrad(g: FloatArray, N: number, O: number, L: number): Tensor {
+  const db = allocate(g instanceof Float64Array ? 'float64' : 'float32', O);
+  channelSums(g, N, O, L, db);
   return new Tensor(db, [O]);
 }
 
@@ -139,9 +86,9 @@ function checkBias(op: string, bias: Tensor | undefined, O: number, x: Tensor): 
  * x [N, C, H, W], w [O, C/groups, kh, kw], bias [O] → [N, O, Ho, Wo] with
  * Ho = ⌊(H + 2·ph − dh·(kh − 1) − 1) / sh⌋ + 1 (likewise Wo).
  *
- * Backward, per image n and group g (cols = im2col(x)):
- *   ∂L/∂W_g    = Σ_n ∂L/∂out[n,g] · cols[n,g]ᵀ
- *   ∂L/∂cols   = W_gᵀ · ∂L/∂out[n,g],   then ∂L/∂x = col2im(∂L/∂cols)
+ * Backward, per group g, with cols = im2col(x) [K, N·L] and gOut rearranged to [O, N·L]:
+ *   ∂L/∂W_g    = gOut_g [O/G, N·L] · cols_gᵀ [N·L, K]      (the sum over images is inside the product)
+ *   ∂L/∂cols_g = W_gᵀ [K, O/G] · gOut_g [O/G, N·L],   then ∂L/∂x = col2im(∂L/∂cols)
  *   ∂L/∂bias_o = Σ_{n,i,j} ∂L/∂out[n,o,i,j]
  */
 export function conv2d(x: Tensor, w: Tensor, bias?: Tensor, opts: Conv2dOptions = {}): Tensor {
@@ -164,38 +111,77 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor, opts: Conv2dOptions 
     throw new Error(`conv2d: kernel ${kh}×${kw} (dilation ${dh}×${dw}) does not fit input ${H}×${W} with padding ${ph}×${pw}`);
   }
   const geo: Geometry = { channels: C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo };
+  const inputs = bias ? [x, w, bias] : [x, w];
+  if (G > 1 && Cg === 1) return depthwiseConv2d(x, w, bias, inputs, N, O / C, geo);
+
   const Og = O / G;
   const K = Cg * kh * kw; // rows of one group's columns
-  const L = Ho * Wo; // output positions
-  const cols = allocate(x.dtype, N * C * kh * kw * L); // [N, G, K, L]
-  im2col(x.values(), N, geo, cols);
+  const L = Ho * Wo; // output positions per image
+  const NL = N * L;
+  // The columns [C·kh·kw, N·L]; for a 1×1, stride-1, unpadded kernel they are x itself as [C, N·L].
+  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0;
+  let cols: FloatArray;
+  if (pointwise) {
+    cols = channelsMajor(x);
+  } else {
+    cols = allocate(x.dtype, C * kh * kw * NL);
+    im2col(x.values(), N, geo, cols);
+  }
   const wv = w.values(); // [G, Og, K]
-  const out = allocate(x.dtype, N * O * L); // [N, G, Og, L]
-  batchedMatmul(wv, (i) => (i % G) * Og * K, cols, (i) => i * K * L, N * G, Og, K, L, false, false, out);
-  if (bias) addBias(out, bias.values(), N, O, L);
-  const inputs = bias ? [x, w, bias] : [x, w];
+  const product = allocate(x.dtype, O * NL); // [G, Og, N·L]
+  groupedMatmul(wv, Og * K, cols, K * NL, G, Og, K, NL, false, false, product);
+  const out = allocate(x.dtype, N * O * L);
+  fromChannelsMajor(product, N, O, L, out, bias?.values()); // [N, O, L]
   return record('conv2d', new Tensor(out, [N, O, Ho, Wo]), inputs, (g) => {
-    const gv = g.values(); // [N, G, Og, L]
+    const gv = g.values(); // [N, O, L]
+    const gRows = allocate(g.dtype, O * NL); // [O, N·L]
+    if (x.requiresGrad || w.requiresGrad) toChannelsMajor({ data: gv, stride: [O * L, L, Wo, 1], offset: 0 }, N, O, Ho, Wo, gRows);
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
-      // dCols[n,g] = W_gᵀ [K, Og] · g[n,g] [Og, L]
-      const dcols = allocate(g.dtype, cols.length);
-      batchedMatmul(wv, (i) => (i % G) * Og * K, gv, (i) => i * Og * L, N * G, K, Og, L, true, false, dcols);
+      // dCols_g [K, N·L] = W_gᵀ [K, Og] · gOut_g [Og, N·L]
+      const dcols = allocate(g.dtype, C * kh * kw * NL);
+      groupedMatmul(wv, Og * K, gRows, Og * NL, G, K, Og, NL, true, false, dcols);
       const dimg = allocate(g.dtype, x.size);
-      col2im(dcols, N, geo, dimg);
+      if (pointwise) fromChannelsMajor(dcols, N, C, L, dimg);
+      else col2im(dcols, N, geo, dimg);
       dx = new Tensor(dimg, x.shape);
     }
-    let dw: Tensor | null = null;
+    let dW: Tensor | null = null;
     if (w.requiresGrad) {
-      // dW_g = Σ_n g[n,g] [Og, L] · cols[n,g]ᵀ [L, K]: one product per (n, g), then sum over n
-      const perImage = allocate(g.dtype, N * G * Og * K);
-      batchedMatmul(gv, (i) => i * Og * L, cols, (i) => i * K * L, N * G, Og, L, K, false, true, perImage);
+      // dW_g [Og, K] = gOut_g [Og, N·L] · cols_gᵀ [N·L, K]
       const dwv = allocate(g.dtype, w.size);
-      backend().sumMiddle(perImage, dwv, 1, N, G * Og * K);
-      dw = new Tensor(dwv, w.shape);
+      groupedMatmul(gRows, Og * NL, cols, K * NL, G, Og, NL, K, false, true, dwv);
+      dW = new Tensor(dwv, w.shape);
     }
-    const db = bias?.requiresGrad ? biasGrad(g, N, O, L) : null;
-    return bias ? [dx, dw, db] : [dx, dw];
+    const db = bias?.requiresGrad ? biasGrad(gv, N, O, L) : null;
+    return bias ? [dx, dW, db] : [dx, dW];
+  });
+}
+
+/** conv2d with groups = C (one input channel per group, M = O / C filters each): direct loops. */
+function depthwiseConv2d(x: Tensor, w: Tensor, bias: Tensor | undefined, inputs: Tensor[], N: number, M: number, geo: Geometry): Tensor {
+  const { channels: C, Ho, Wo } = geo;
+  const O = C * M;
+  const xv = x.values();
+  const wv = w.values();
+  const out = allocate(x.dtype, N * O * Ho * Wo);
+  depthwiseForward(xv, wv, N, M, geo, out, bias?.values());
+  return record('conv2d', new Tensor(out, [N, O, Ho, Wo]), inputs, (g) => {
+    const gv = g.values(); // [N, O, Ho, Wo]
+    let dx: Tensor | null = null;
+    if (x.requiresGrad) {
+      const dxv = allocate(g.dtype, x.size);
+      depthwiseBackwardInput(gv, wv, N, M, geo, dxv);
+      dx = new Tensor(dxv, x.shape);
+    }
+    let dW: Tensor | null = null;
+    if (w.requiresGrad) {
+      const dwv = allocate(g.dtype, w.size);
+      depthwiseBackwardWeight(gv, xv, N, M, geo, dwv);
+      dW = new Tensor(dwv, w.shape);
+    }
+    const db = bias?.requiresGrad ? biasGrad(gv, N, O, Ho * Wo) : null;
+    return bias ? [dx, dW, db] : [dx, dW];
   });
 }
 
@@ -203,10 +189,11 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor, opts: Conv2dOptions 
  * Transposed convolution ("deconvolution"): the input-gradient of conv2d used as a forward
  * pass, so it maps [N, C, H, W] to [N, O, Hout, Wout] with
  * Hout = (H − 1)·sh − 2·ph + kh + outputPadding (likewise Wout). Weight [C, O, kh, kw].
+ * With x as [C, N·H·W] (channels major) and K = O·kh·kw:
  *
- *   cols[n] = Wᵀ [O·kh·kw, C] · x[n] [C, H·W];  out[n] = col2im(cols[n])
- * Backward (the adjoints, in reverse):
- *   ∂L/∂x[n] = W [C, O·kh·kw] · im2col(∂L/∂out[n]),   ∂L/∂W = Σ_n x[n] · im2col(∂L/∂out[n])ᵀ.
+ *   cols [K, N·H·W] = Wᵀ [K, C] · x;   out = col2im(cols)
+ * Backward (the adjoints, in reverse), with gcols = im2col(∂L/∂out) [K, N·H·W]:
+ *   ∂L/∂x = W [C, K] · gcols,   ∂L/∂W = x [C, N·H·W] · gcolsᵀ.
  */
 export function convTranspose2d(x: Tensor, w: Tensor, bias?: Tensor, opts: ConvTranspose2dOptions = {}): Tensor {
   if (x.rank !== 4) throw new Error(`convTranspose2d: input must be [N, C, H, W], got ${fmtShape(x.shape)}`);
@@ -226,34 +213,45 @@ export function convTranspose2d(x: Tensor, w: Tensor, bias?: Tensor, opts: ConvT
   // The conv2d whose input-gradient this is: it runs over the *output* image and has H×W positions.
   const geo: Geometry = { channels: O, H: Hout, W: Wout, kh, kw, sh, sw, ph, pw, dh: 1, dw: 1, Ho: H, Wo: W };
   const K = O * kh * kw;
-  const L = H * W;
-  const xv = x.values();
+  const NL = N * H * W;
+  const xRows = channelsMajor(x); // [C, N·H·W]
   const wv = w.values(); // [C, K]
-  const cols = allocate(x.dtype, N * K * L);
-  batchedMatmul(wv, () => 0, xv, (n) => n * C * L, N, K, C, L, true, false, cols);
+  const cols = allocate(x.dtype, K * NL);
+  groupedMatmul(wv, 0, xRows, 0, 1, K, C, NL, true, false, cols);
   const out = allocate(x.dtype, N * O * Hout * Wout);
   col2im(cols, N, geo, out);
-  if (bias) addBias(out, bias.values(), N, O, Hout * Wout);
+  if (bias) {
+    const bv = bias.values();
+    const plane = Hout * Wout;
+    for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
+      const at = (n * O + o) * plane;
+      for (let l = 0; l < plane; l++) out[at + l] = out[at + l]! + bv[o]!;
+    }
+  }
   const inputs = bias ? [x, w, bias] : [x, w];
   return record('convTranspose2d', new Tensor(out, [N, O, Hout, Wout]), inputs, (g) => {
-    const gcols = allocate(g.dtype, N * K * L);
-    im2col(g.values(), N, geo, gcols);
+    const gv = g.values();
+    let gcols: FloatArray | null = null;
+    if (x.requiresGrad || w.requiresGrad) {
+      gcols = allocate(g.dtype, K * NL);
+      im2col(gv, N, geo, gcols);
+    }
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
+      const dxRows = allocate(g.dtype, C * NL); // [C, N·H·W]
+      groupedMatmul(wv, 0, gcols!, 0, 1, C, K, NL, false, false, dxRows);
       const dxv = allocate(g.dtype, x.size);
-      batchedMatmul(wv, () => 0, gcols, (n) => n * K * L, N, C, K, L, false, false, dxv);
+      fromChannelsMajor(dxRows, N, C, H * W, dxv);
       dx = new Tensor(dxv, x.shape);
     }
-    let dw: Tensor | null = null;
+    let dW: Tensor | null = null;
     if (w.requiresGrad) {
-      const perImage = allocate(g.dtype, N * C * K);
-      batchedMatmul(xv, (n) => n * C * L, gcols, (n) => n * K * L, N, C, L, K, false, true, perImage);
       const dwv = allocate(g.dtype, w.size);
-      backend().sumMiddle(perImage, dwv, 1, N, C * K);
-      dw = new Tensor(dwv, w.shape);
+      groupedMatmul(xRows, 0, gcols!, 0, 1, C, NL, K, false, true, dwv);
+      dW = new Tensor(dwv, w.shape);
     }
-    const db = bias?.requiresGrad ? biasGrad(g, N, O, Hout * Wout) : null;
-    return bias ? [dx, dw, db] : [dx, dw];
+    const db = bias?.requiresGrad ? biasGrad(gv, N, O, Hout * Wout) : null;
+    return bias ? [dx, dW, db] : [dx, dW];
   });
 }
 
