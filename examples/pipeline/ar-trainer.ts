@@ -32,6 +32,8 @@ export interface ArTrainData {
   globalFeatures: Tensor | null;
   layout: VocabLayout;
   numTokens: number;
+  /** readable class names (saved with the model, so `arra sample` can take prompts by name) */
+  classNames?: string[];
 }
 
 export interface ArTrainOptions {
@@ -57,6 +59,9 @@ export interface ArTrainOptions {
   onStep?: (m: StepMetrics) => void;
   /** polled after every step; when it returns true the loop saves and stops (Ctrl-C) */
   shouldStop?: () => boolean;
+  /** called every `evalEvery` steps with the model (e.g. FID against step) */
+  evalEvery?: number;
+  onEval?: (step: number, model: Transformer) => void;
 }
 
 /** One line of metrics.jsonl. */
@@ -146,6 +151,7 @@ export function trainAr(data: ArTrainData, opts: ArTrainOptions): ArTrainResult 
     };
     history.push(m);
     opts.onStep?.(m);
+    if (opts.evalEvery && opts.onEval && step % opts.evalEvery === 0) opts.onEval(step, model);
     const every = opts.checkpointEvery ?? 0;
     if (every > 0 && step % every === 0 && step < opts.steps) saveTrainState(statePath, model, projector, optimizer, rng, step, opts);
     if (opts.shouldStop?.()) {
@@ -154,7 +160,7 @@ export function trainAr(data: ArTrainData, opts: ArTrainOptions): ArTrainResult 
     }
   }
   saveTrainState(statePath, model, projector, optimizer, rng, step, opts);
-  saveInferenceModel(join(opts.outDir, MODEL_FILE), model, data.layout, opts, step);
+  saveInferenceModel(join(opts.outDir, MODEL_FILE), model, data, opts, step);
   return { model, projector, step, history, interrupted };
 }
 
@@ -186,14 +192,14 @@ function loadTrainState(path: string, model: Transformer, projector: Projector |
 }
 
 /** The inference checkpoint: transformer weights only — the projector is training-only (§3.2). */
-function saveInferenceModel(path: string, model: Transformer, layout: VocabLayout, opts: ArTrainOptions, step: number): void {
+function saveInferenceModel(path: string, model: Transformer, data: ArTrainData, opts: ArTrainOptions, step: number): void {
   saveSafetensors(path, inferenceStateDict(model), jsonMetadata({
-    kind: 'arra-transformer', config: model.config, layout, arra: opts.arra, step,
+    kind: 'arra-transformer', config: model.config, layout: data.layout, classNames: data.classNames ?? [], arra: opts.arra, step,
   }));
 }
 
 /** Load an inference checkpoint written by {@link trainAr}. */
-export function loadArModel(path: string): { model: Transformer; layout: VocabLayout; arra: ArraConfig; step: number } {
+export function loadArModel(path: string): { model: Transformer; layout: VocabLayout; arra: ArraConfig; step: number; classNames: string[] } {
   const file = loadSafetensors(path);
   const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
   if (kind !== 'arra-transformer') throw new Error(`${path}: expected a transformer checkpoint, found '${kind}'`);
@@ -202,5 +208,30 @@ export function loadArModel(path: string): { model: Transformer; layout: VocabLa
   return {
     model, layout: readJsonMetadata<VocabLayout>(file.metadata, 'layout', path),
     arra: readJsonMetadata<ArraConfig>(file.metadata, 'arra', path), step: readJsonMetadata<number>(file.metadata, 'step', path),
+    classNames: readJsonMetadata<string[]>(file.metadata, 'classNames', path),
   };
+}
+
+/** Model + projector + settings from a run's train-state (what `arra explain` needs: the projector too). */
+export function loadTrainingRun(path: string): { model: Transformer; projector: Projector | null; arra: ArraConfig; step: number } {
+  const file = loadSafetensors(path);
+  const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
+  if (kind !== 'arra-train-state') throw new Error(`${path}: expected a training state, found '${kind}'`);
+  const config = readJsonMetadata<TransformerConfig>(file.metadata, 'model', path);
+  const arra = readJsonMetadata<ArraConfig>(file.metadata, 'arra', path);
+  const model = new Transformer(config);
+  const part = (prefix: string): Map<string, Tensor> =>
+    new Map([...file.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+  model.loadStateDict(part('model.'));
+  let projector: Projector | null = null;
+  const proj = part('projector.');
+  if (proj.size > 0) {
+    // fc2.weight is [D_enc, p] (Linear stores [out, in]).
+    const fc2 = proj.get('fc2.weight');
+    if (!fc2) throw new Error(`${path}: projector tensors lack 'fc2.weight'`);
+    const encoderDim = fc2.shape[0]!;
+    projector = new Projector(config.dModel, encoderDim, { hidden: arra.projectorHidden });
+    projector.loadStateDict(proj);
+  }
+  return { model, projector, arra, step: readJsonMetadata<number>(file.metadata, 'step', path) };
 }

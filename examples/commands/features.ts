@@ -1,0 +1,27 @@
+/** `arra features`: precompute (and cache) a frozen encoder's global features for a dataset. */
+import { join } from 'node:path';
+import { describeBackend } from '../../lib';
+import { dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { openEncoder } from '../pipeline/encoders';
+import { featureCachePath, globalFeatures } from '../pipeline/prepare';
+import { command } from './command';
+
+export const featuresCommand = command({
+  summary: "precompute the frozen encoder's global features of the training images (cached)",
+  flags: [
+    ...dataFlags,
+    { name: 'encoder', type: 'string', required: true, help: "convnet:<file> or mobilenet[@<px>]" },
+    { name: 'cacheDir', type: 'string', default: join('runs', 'cache'), help: 'folder of feature caches' },
+    { name: 'seed', type: 'int', default: 0, help: 'data seed (shapes set)' },
+  ],
+  run: (f) => {
+    console.log(describeBackend());
+    const encoder = openEncoder(f.encoder, '--encoder');
+    const { train } = loadData(f, f.seed);
+    const key = describeData(f);
+    const t0 = performance.now();
+    const feats = globalFeatures(encoder, train, key, f.cacheDir);
+    console.log(`${feats.shape[0]} × ${feats.shape[1]} features from ${encoder.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`cache: ${featureCachePath(f.cacheDir, encoder, key)}`);
+  },
+});

@@ -1,0 +1,55 @@
+/**
+ * Training the in-project ConvNet classifier (models/encoder/convnet.ts): the loop behind
+ * `arra train-encoder` and the demo. Once trained it is frozen and serves twice: as the
+ * classifier that judges prompt accuracy, and as a feature network (FID, or an alignment
+ * target — never both for the same model).
+ */
+import { AdamW, batches, cosineWithWarmup, crossEntropy, type ImageDataset, Rng } from '../../lib';
+import { accuracy, ConvNet, DEFAULT_CONVNET, saveConvNet } from '../../models/encoder';
+
+export interface EncoderTrainOptions {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  widths: [number, number];
+  featureDim: number;
+  /** name recorded with the weights (and in the extractor's name), e.g. `mnist` */
+  datasetName: string;
+  onStep?: (step: number, total: number, loss: number) => void;
+}
+
+/** Train, measure test accuracy, save to `path`; returns the net and its accuracy. */
+export function trainConvNet(train: ImageDataset, test: ImageDataset, path: string, opts: EncoderTrainOptions): { net: ConvNet; testAccuracy: number; seconds: number } {
+  const t0 = performance.now();
+  const [, C, S] = train.images.shape as [number, number, number];
+  const net = new ConvNet(
+    { ...DEFAULT_CONVNET, inChannels: C, imageSize: S, widths: opts.widths, featureDim: opts.featureDim, numClasses: train.classNames.length },
+    new Rng(opts.seed),
+  );
+  const stepsPerEpoch = Math.floor(train.labels.length / opts.batchSize);
+  const total = Math.max(1, opts.epochs * stepsPerEpoch);
+  const schedule = cosineWithWarmup({ warmup: Math.min(100, Math.floor(total / 10)), total, base: opts.lr, min: opts.lr / 20 });
+  const optimizer = new AdamW(net.parameters(), { lr: opts.lr, weightDecay: 1e-4 });
+  const rng = new Rng(opts.seed + 1);
+  let step = 0;
+  net.train();
+  for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    for (const batch of batches(train, opts.batchSize, rng, { dropLast: true })) {
+      optimizer.lr = schedule(step);
+      const loss = crossEntropy(net.forward(batch.images), batch.labels); // mean over the batch
+      optimizer.zeroGrad();
+      loss.backward();
+      optimizer.step();
+      step++;
+      opts.onStep?.(step, total, loss.item());
+    }
+  }
+  const testAccuracy = accuracy(net, test.images, test.labels);
+  const seconds = (performance.now() - t0) / 1000;
+  saveConvNet(path, net, {
+    config: net.config, dataset: opts.datasetName, testAccuracy,
+    training: { nTrain: train.labels.length, epochs: opts.epochs, batchSize: opts.batchSize, lr: opts.lr, seed: opts.seed, steps: step, seconds: Math.round(seconds) },
+  });
+  return { net, testAccuracy, seconds };
+}

@@ -1,0 +1,133 @@
+/**
+ * Training the VQ tokenizer (models/vq.ts): the loop behind `arra train-vq` and the demo's
+ * first stage. AdamW, cosine schedule, dead-code revival inside the model; at the end the
+ * held-out reconstruction MSE and codebook usage, a PNG of originals over reconstructions,
+ * and a safetensors checkpoint with the config in its metadata.
+ */
+import { join } from 'node:path';
+import {
+  AdamW, batches, concat, cosineWithWarmup, type ImageDataset, jsonMetadata, loadSafetensors, noGrad, readJsonMetadata, Rng,
+  saveImageGrid, saveSafetensors,
+} from '../../lib';
+import { VQTokenizer, type VQConfig } from '../../models/vq';
+
+export interface VqTrainOptions {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  codebookSize: number;
+  codeDim: number;
+  hidden: number[];
+  downsample: number;
+  /** dead-code check period in steps */
+  reviveEvery: number;
+  onStep?: (step: number, m: { loss: number; recon: number; perplexity: number; usage: number; revived: number }) => void;
+}
+
+export interface VqHeldOut {
+  /** mean squared error per pixel on the held-out images */
+  mse: number;
+  /** fraction of the codebook used on the held-out images */
+  usage: number;
+  perplexity: number;
+}
+
+/** Reconstruction MSE and code usage over a whole dataset, in eval mode. */
+export function evaluateVq(vq: VQTokenizer, ds: ImageDataset): VqHeldOut {
+  vq.eval();
+  const K = vq.config.codebookSize;
+  const counts = new Float64Array(K);
+  let se = 0;
+  let pixels = 0;
+  let codes = 0;
+  noGrad(() => {
+    for (const batch of batches(ds, 100)) {
+      const indices = vq.encode(batch.images);
+      const rec = vq.decode(indices).values();
+      const orig = batch.images.values();
+      for (let i = 0; i < orig.length; i++) se += (rec[i]! - orig[i]!) ** 2;
+      pixels += orig.length;
+      for (const k of indices) counts[k] = counts[k]! + 1;
+      codes += indices.length;
+    }
+  });
+  vq.train();
+  let entropy = 0;
+  let used = 0;
+  for (const c of counts) {
+    if (c === 0) continue;
+    used++;
+    entropy -= (c / codes) * Math.log(c / codes);
+  }
+  return { mse: se / pixels, usage: used / K, perplexity: Math.exp(entropy) };
+}
+
+/** Train a tokenizer for `train`'s image size and channels. */
+export function trainVq(train: ImageDataset, opts: VqTrainOptions): VQTokenizer {
+  const [, C, S] = train.images.shape as [number, number, number];
+  const vq = new VQTokenizer({
+    imageSize: S, channels: C, downsample: opts.downsample, codebookSize: opts.codebookSize, codeDim: opts.codeDim,
+    hidden: opts.hidden, reviveEvery: opts.reviveEvery, seed: opts.seed,
+  });
+  const optimizer = new AdamW(vq.parameters(), { lr: opts.lr, betas: [0.9, 0.95], weightDecay: 0 });
+  const schedule = cosineWithWarmup({ warmup: Math.min(50, Math.floor(opts.steps / 10)), total: opts.steps, base: opts.lr, min: opts.lr / 10 });
+  const rng = new Rng(opts.seed);
+  let step = 0;
+  while (step < opts.steps) {
+    for (const batch of batches(train, opts.batchSize, rng, { dropLast: true })) {
+      if (step >= opts.steps) break;
+      optimizer.lr = schedule(step);
+      const r = vq.loss(batch.images);
+      const loss = r.loss.item();
+      if (!Number.isFinite(loss)) throw new Error(`train-vq: the loss is ${loss} at step ${step + 1}`);
+      optimizer.zeroGrad();
+      r.loss.backward();
+      optimizer.step();
+      step++;
+      opts.onStep?.(step, { loss, recon: r.recon.item(), perplexity: r.perplexity, usage: r.usage, revived: r.revived });
+    }
+  }
+  vq.eval();
+  return vq;
+}
+
+/** PNG: the first `n` held-out images on the top row, their reconstructions below. */
+export function saveReconstructions(vq: VQTokenizer, ds: ImageDataset, path: string, n = 16): void {
+  const first = batches(ds, Math.min(n, ds.labels.length)).next().value!;
+  const rec = noGrad(() => vq.decode(vq.encode(first.images)));
+  saveImageGrid(noGrad(() => concat([first.images, rec], 0)), path, { rows: 2, upscale: 2 });
+}
+
+/** Save a tokenizer as safetensors with its config (atomic write). */
+export function saveVq(path: string, vq: VQTokenizer, extra: Record<string, unknown> = {}): void {
+  saveSafetensors(path, vq.stateDict(), jsonMetadata({ kind: 'arra-vq', config: vq.config, ...extra }));
+}
+
+/** Load a tokenizer written by {@link saveVq}, in eval mode. */
+export function loadVq(path: string): VQTokenizer {
+  const file = loadSafetensors(path);
+  const config = readJsonMetadata<VQConfig>(file.metadata, 'config', path);
+  const vq = new VQTokenizer(config);
+  vq.loadStateDict(file.tensors);
+  vq.eval();
+  return vq;
+}
+
+export const VQ_FILE = 'vq.safetensors';
+export const vqPathIn = (dir: string): string => join(dir, VQ_FILE);
+
+/** Code indices of every image of a dataset: [N, h·w] row-major. */
+export function encodeDataset(vq: VQTokenizer, ds: ImageDataset, batchSize = 200): Int32Array {
+  const perImage = vq.gridSize * vq.gridSize;
+  const out = new Int32Array(ds.labels.length * perImage);
+  let off = 0;
+  noGrad(() => {
+    for (const batch of batches(ds, batchSize)) {
+      const codes = vq.encode(batch.images);
+      out.set(codes, off);
+      off += codes.length;
+    }
+  });
+  return out;
+}
