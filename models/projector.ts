@@ -23,9 +23,9 @@ export interface ProjectorOptions {
 
 /** A_phi: Linear(dModel → p) → GELU → Linear(p → encoderDim). */
 export class Projector extends Module {
-  /** [p, dModel]: reads the hidden state. */
+  /** Shape `[p, dModel]`: reads the hidden state. */
   readonly fc1: Linear;
-  /** [encoderDim, p]: writes a vector comparable with the encoder's global feature. */
+  /** Shape `[encoderDim, p]`: writes a vector comparable with the encoder's global feature. */
   readonly fc2: Linear;
 
   constructor(readonly dModel: number, readonly encoderDim: number, opts: ProjectorOptions) {

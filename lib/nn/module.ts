@@ -53,7 +53,7 @@ export abstract class Module {
 
   /**
    * The `[name, value]` pairs that parameter discovery walks: by default the instance's own
-   * properties in declaration order. {@link Sequential} overrides it to name its layers
+   * properties in declaration order. `Sequential` overrides it to name its layers
    * `0`, `1`, … as PyTorch does.
    */
   protected children(): [string, unknown][] {
