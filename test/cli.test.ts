@@ -1,0 +1,77 @@
+/**
+ * The `arra` command line: usage errors name the flag and exit with status 2 having written
+ * nothing; --help lists every flag.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { main } from '../examples/cli';
+
+const dir = mkdtempSync(join(tmpdir(), 'arra-cli-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Run main() capturing stderr/stdout. */
+async function run(argv: string[]): Promise<{ code: number; err: string; out: string }> {
+  let err = '';
+  let out = '';
+  const e = process.stderr.write.bind(process.stderr);
+  const o = process.stdout.write.bind(process.stdout);
+  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
+  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
+  try {
+    return { code: await main(argv), err, out };
+  } finally {
+    process.stderr.write = e;
+    process.stdout.write = o;
+  }
+}
+
+const out = join(dir, 'never');
+const usageCases: [string, string[], RegExp][] = [
+  ['negative λ', ['train', '--vq', 'x', '--align-encoder', 'mobilenet', '--lambda', '-1', '--out', out], /--lambda: expected a number ≥ 0, got -1/],
+  ['layer past the last block', ['train', '--vq', 'x', '--align-encoder', 'mobilenet', '--align-layer', '3', '--out', out], /--align-layer: the 'mnist' model has blocks 0\.\.2, got 3/],
+  ['unknown dataset', ['train', '--vq', 'x', '--dataset', 'cifar', '--out', out], /--dataset: expected one of mnist, fashion, shapes, folder, got "?cifar"?/],
+  ['unknown flag', ['train', '--vq', 'x', '--lamda', '1', '--out', out], /unknown flag --lamda for 'train'; did you mean --lambda\?/],
+  ['missing value', ['train', '--vq', 'x', '--steps'], /--steps: missing value/],
+  ['not an integer', ['train', '--vq', 'x', '--steps', '1.5'], /--steps: expected an integer/],
+  ['missing required flag', ['train', '--align', 'off'], /--vq: required/],
+  ['alignment without an encoder', ['train', '--vq', 'x', '--out', out], /--align-encoder: required with --align hybnext/],
+  ['bad alignment mode', ['train', '--vq', 'x', '--align', 'sometimes', '--out', out], /--align: expected one of off, hybnext, rep/],
+  ['unknown command', ['trian'], /unknown command 'trian'; did you mean 'train'\?/],
+  ['bad encoder spec', ['features', '--encoder', 'clip'], /--encoder: expected 'convnet:<file>' or 'mobilenet\[@<px>\]', got 'clip'/],
+  ['eval without classifier', ['eval', '--model', 'm', '--vq', 'v', '--fid-encoder', 'mobilenet'], /--classifier: required when --fid-encoder is not a convnet/],
+];
+
+for (const [what, argv, message] of usageCases) {
+  t.test(`usage error: ${what}`, async (t) => {
+    const r = await run(argv);
+    t.equal(r.code, 2, 'exit status 2');
+    t.match(r.err, message);
+    t.notOk(existsSync(out), 'nothing written');
+  });
+}
+
+t.test('--help lists every flag of a command', async (t) => {
+  const r = await run(['train', '--help']);
+  t.equal(r.code, 0);
+  for (const flag of ['--align', '--align-encoder', '--align-layer', '--lambda', '--objective', '--steps', '--resume', '--anomaly', '--dataset']) {
+    t.match(r.out, flag);
+  }
+  const top = await run(['--help']);
+  for (const c of ['train-vq', 'train-encoder', 'features', 'train', 'sample', 'eval', 'explain', 'demo']) t.match(top.out, c);
+});
+
+t.test('a missing checkpoint is reported, naming the file (exit 1)', async (t) => {
+  const r = await run(['sample', '--model', join(dir, 'nope.safetensors'), '--vq', join(dir, 'nope-vq.safetensors')]);
+  t.equal(r.code, 1);
+  t.match(r.err, /nope\.safetensors/);
+});
+
+t.test('the installed bin exits 2 on a usage error', async (t) => {
+  const r = spawnSync(process.execPath, [join(__dirname, '..', 'bin', 'arra.js'), 'train', '--lambda', '-1'], { encoding: 'utf8' });
+  t.equal(r.status, 2);
+  t.match(r.stderr, /--lambda: expected a number ≥ 0, got -1/);
+  t.same(readdirSync(dir).filter((f) => f === 'never'), []);
+});
