@@ -4,7 +4,7 @@
  * - {@link FeatureExtractor}: the interface (always no-grad, constant weights).
  * - {@link TfjsLayersEncoder} / {@link loadMobileNetV2}: a pretrained TF.js layers model read
  *   as data, run up to its pooled features (nsfwjs's MobileNetV2 → 1280-d).
- * - {@link ConvNet} / {@link ConvNetFeatures}: a small CNN trained here (examples/train-encoder.ts),
+ * - {@link ConvNet} / {@link ConvNetFeatures}: a small CNN trained here (`arra train-encoder`, examples/pipeline/encoder-trainer.ts),
  *   frozen, its penultimate layer as features (alignment target and FID network for MNIST-like data).
  */
 export * from './feature-extractor';
