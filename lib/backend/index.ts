@@ -48,8 +48,9 @@ export function setBackend(name: string): Backend {
 
 /**
  * The default backend's name: `ARRA_BACKEND` when set, else `fast`, the fastest measured on
- * a CPU-only host: matmul 512³ ≈ 39 GFLOP/s with 2 threads on the 2-core reference machine,
- * against ≈ 1.3 for gpu.js webasm and ≈ 0.3 for `ref` (bench/RESULTS.md).
+ * a CPU-only host: matmul 512³ 24.7 GFLOP/s (best-of-N on the loaded 2-core reference machine;
+ * 39 with both cores free) against 0.72 for gpujs (webasm) and 0.47 for `ref`, and 1135
+ * tokens/s for the reference transformer's training step (bench/RESULTS.md).
  */
 export function defaultBackendName(): string {
   return process.env.ARRA_BACKEND || 'fast';
