@@ -7,10 +7,10 @@
  *   aligned to — otherwise ARRA would be graded by the very features it was trained to predict.
  *   FID is biased at small N: compare models only at equal sample counts (reported).
  * - **Prompt accuracy**: the fraction of samples that the in-project classifier assigns to the
- *   class they were prompted with.
+ *   class they were prompted with (models/encoder/convnet.ts `accuracy`).
  */
 import { fidFromFeatures, indexSelect, noGrad, saveImageGrid, Tensor } from '../../lib';
-import { extractInChunks, type ConvNet, type FeatureExtractor } from '../../models/encoder';
+import { accuracy, type ConvNet, type FeatureExtractor } from '../../models/encoder';
 import { sampleImages } from '../../models/sampling';
 import type { VocabLayout } from '../../models/sequence';
 import type { Transformer } from '../../models/transformer';
@@ -58,20 +58,6 @@ export function checkFidNetwork(fidNet: FeatureExtractor, alignEncoder: string |
   }
 }
 
-/** Fraction of `images` the classifier assigns to `classes[i]`. */
-export function promptAccuracy(classifier: ConvNet, images: Tensor, classes: ArrayLike<number>): number {
-  classifier.eval();
-  const k = classifier.config.numClasses;
-  const logits = extractInChunks(images, 250, k, (chunk) => classifier.forward(chunk)).values();
-  let right = 0;
-  for (let i = 0; i < classes.length; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (logits[i * k + c]! > logits[i * k + best]!) best = c;
-    if (best === classes[i]) right++;
-  }
-  return right / classes.length;
-}
-
 /** FID and prompt accuracy of generated images against real features computed once. */
 export function scoreSamples(
   generated: Tensor, classes: ArrayLike<number>, realFeatures: Tensor, fidNet: FeatureExtractor, classifier: ConvNet,
@@ -79,7 +65,7 @@ export function scoreSamples(
   const fid = fidFromFeatures(realFeatures, fidNet.extract(generated));
   return {
     fid: fid.fid, numGenerated: fid.n2, numReal: fid.n1,
-    promptAccuracy: promptAccuracy(classifier, generated, classes), fidNetwork: fidNet.name,
+    promptAccuracy: accuracy(classifier, generated, Int32Array.from(classes)), fidNetwork: fidNet.name,
   };
 }
 
