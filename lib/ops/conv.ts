@@ -18,7 +18,7 @@ import { record } from '../autograd';
 import { backend } from '../backend';
 import { fmtShape, sizeOf } from '../shape';
 import { allocate, type FloatArray, Tensor } from '../tensor';
-import { depthwiseBackwardInput, depthwiseBackwardWeight, depthwiseForward } from './conv-depthwise';
+import { directConvBackwardInput, directConvBackwardWeight, directConvForward, type Groups } from './conv-direct';
 import { channelSums, col2im, fromChannelsMajor, type Geometry, im2col, toChannelsMajor } from './conv-im2col';
 import { pair } from './strided';
 import { checkSameDtype } from './util';
@@ -53,6 +53,21 @@ function groupedMatmul(
   const bOffsets = Array.from({ length: G }, (_, g) => g * bStep);
   backend().matmul({ a, b, out, m, k, n, transA, transB, aOffsets, bOffsets });
 }
+
+/**
+ * Up to this many output channels per group, conv2d runs as direct loops: the product would
+ * be a few rows against C·kh·kw·N·Ho·Wo unfolded (and then packed) numbers, as many
+ * copies as multiply-adds. (Measured on the VQ decoder's last conv, 16 → 1 channels.)
+ */
+const DIRECT_MAX_OUTPUTS = 4;
+
+/**
+ * A 1×1 conv on maps of at least this many pixels runs as one product per image (see
+ * pointwiseConv2d); below it, the per-image products are too narrow for the backend's tiles
+ * and the images are laid side by side instead. (Measured on MobileNetV2's 1×1 convs at
+ * batch 32: per image is faster from 4×4 maps up, slower at 2×2.)
+ */
+const PER_IMAGE_MIN_POSITIONS = 16;
 
 /** A tensor's storage as a strided 4-D view (no copy, whatever its strides). */
 function view4(t: Tensor): { data: FloatArray; stride: readonly number[]; offset: number } {
@@ -112,14 +127,15 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor, opts: Conv2dOptions 
   }
   const geo: Geometry = { channels: C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo };
   const inputs = bias ? [x, w, bias] : [x, w];
-  if (G > 1 && Cg === 1) return depthwiseConv2d(x, w, bias, inputs, N, O / C, geo);
-
   const Og = O / G;
+  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0;
+  if ((G > 1 && Cg === 1) || (Og <= DIRECT_MAX_OUTPUTS && !pointwise)) return directConv2d(x, w, bias, inputs, N, { Cg, Og }, geo);
+  if (pointwise && H * W >= PER_IMAGE_MIN_POSITIONS && x.isContiguous) return pointwiseConv2d(x, w, bias, inputs, G);
+
   const K = Cg * kh * kw; // rows of one group's columns
   const L = Ho * Wo; // output positions per image
   const NL = N * L;
   // The columns [C·kh·kw, N·L]; for a 1×1, stride-1, unpadded kernel they are x itself as [C, N·L].
-  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0;
   let cols: FloatArray;
   if (pointwise) {
     cols = channelsMajor(x);
@@ -158,26 +174,78 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor, opts: Conv2dOptions 
   });
 }
 
-/** conv2d with groups = C (one input channel per group, M = O / C filters each): direct loops. */
-function depthwiseConv2d(x: Tensor, w: Tensor, bias: Tensor | undefined, inputs: Tensor[], N: number, M: number, geo: Geometry): Tensor {
-  const { channels: C, Ho, Wo } = geo;
-  const O = C * M;
+/**
+ * A 1×1, stride-1, unpadded conv on maps of at least {@link PER_IMAGE_MIN_POSITIONS} pixels:
+ * per image and group, out[n, g] [Og, L] = W_g [Og, Cg] · x[n, g] [Cg, L], all in one
+ * backend call with per-image offsets, reading x and writing the output in place (no
+ * rearrangement). Backward: ∂L/∂x[n, g] = W_gᵀ · ∂L/∂out[n, g] the same way, and
+ * ∂L/∂W_g = ∂L/∂out_g [Og, N·L] · x_gᵀ [N·L, Cg] as one product over channels-major copies
+ * (the sum over images inside the product).
+ */
+function pointwiseConv2d(x: Tensor, w: Tensor, bias: Tensor | undefined, inputs: Tensor[], G: number): Tensor {
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const O = w.shape[0]!;
+  const Cg = C / G;
+  const Og = O / G;
+  const L = H * W;
+  const xv = x.values(); // [N, C, L], contiguous
+  const wv = w.values(); // [G, Og, Cg]
+  // Product i = n·G + g: A = W_g, B = x[n, g]; it writes at i·Og·L = (n·O + g·Og)·L, i.e. out[n, g·Og].
+  const wOffsets = Array.from({ length: N * G }, (_, i) => (i % G) * Og * Cg);
+  const xOffsets = Array.from({ length: N * G }, (_, i) => i * Cg * L);
+  const out = allocate(x.dtype, N * O * L);
+  backend().matmul({ a: wv, b: xv, out, m: Og, k: Cg, n: L, transA: false, transB: false, aOffsets: wOffsets, bOffsets: xOffsets });
+  if (bias) {
+    const bv = bias.values();
+    for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
+      const at = (n * O + o) * L;
+      for (let l = 0; l < L; l++) out[at + l] = out[at + l]! + bv[o]!;
+    }
+  }
+  return record('conv2d', new Tensor(out, [N, O, H, W]), inputs, (g) => {
+    const gv = g.values(); // [N, O, L]
+    let dx: Tensor | null = null;
+    if (x.requiresGrad) {
+      // dx[n, g] [Cg, L] = W_gᵀ [Cg, Og] · g[n, g] [Og, L]; product i writes at i·Cg·L = (n·C + g·Cg)·L
+      const dxv = allocate(g.dtype, x.size);
+      const gOffsets = Array.from({ length: N * G }, (_, i) => i * Og * L);
+      backend().matmul({ a: wv, b: gv, out: dxv, m: Cg, k: Og, n: L, transA: true, transB: false, aOffsets: wOffsets, bOffsets: gOffsets });
+      dx = new Tensor(dxv, x.shape);
+    }
+    let dW: Tensor | null = null;
+    if (w.requiresGrad) {
+      const NL = N * L;
+      const gRows = channelsMajor(g); // [O, N·L]
+      const xRows = channelsMajor(x); // [C, N·L]
+      const dwv = allocate(g.dtype, w.size);
+      groupedMatmul(gRows, Og * NL, xRows, Cg * NL, G, Og, NL, Cg, false, true, dwv);
+      dW = new Tensor(dwv, w.shape);
+    }
+    const db = bias?.requiresGrad ? biasGrad(gv, N, O, L) : null;
+    return bias ? [dx, dW, db] : [dx, dW];
+  });
+}
+
+/** conv2d as direct loops (conv-direct.ts): depthwise convs and convs with very few output channels. */
+function directConv2d(x: Tensor, w: Tensor, bias: Tensor | undefined, inputs: Tensor[], N: number, groups: Groups, geo: Geometry): Tensor {
+  const { Ho, Wo } = geo;
+  const O = w.shape[0]!;
   const xv = x.values();
   const wv = w.values();
   const out = allocate(x.dtype, N * O * Ho * Wo);
-  depthwiseForward(xv, wv, N, M, geo, out, bias?.values());
+  directConvForward(xv, wv, N, groups, geo, out, bias?.values());
   return record('conv2d', new Tensor(out, [N, O, Ho, Wo]), inputs, (g) => {
     const gv = g.values(); // [N, O, Ho, Wo]
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       const dxv = allocate(g.dtype, x.size);
-      depthwiseBackwardInput(gv, wv, N, M, geo, dxv);
+      directConvBackwardInput(gv, wv, N, groups, geo, dxv);
       dx = new Tensor(dxv, x.shape);
     }
     let dW: Tensor | null = null;
     if (w.requiresGrad) {
       const dwv = allocate(g.dtype, w.size);
-      depthwiseBackwardWeight(gv, xv, N, M, geo, dwv);
+      directConvBackwardWeight(gv, xv, N, groups, geo, dwv);
       dW = new Tensor(dwv, w.shape);
     }
     const db = bias?.requiresGrad ? biasGrad(gv, N, O, Ho * Wo) : null;
