@@ -32,24 +32,17 @@ function windowOf(op: string, x: Tensor, kernel: Pair, stride: Pair, padding: Pa
   return { planes: N * C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo };
 }
 
-/** Call visit(outIndex, inIndex) for every input pixel inside every window (padding skipped). */
-function forEachWindowPixel(w: Window, visit: (o: number, i: number) => void): void {
-  const { planes, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo } = w;
-  for (let p = 0; p < planes; p++) {
-    for (let oi = 0; oi < Ho; oi++) {
-      for (let oj = 0; oj < Wo; oj++) {
-        const o = (p * Ho + oi) * Wo + oj;
-        for (let ki = 0; ki < kh; ki++) {
-          const i = oi * sh - ph + ki;
-          if (i < 0 || i >= H) continue;
-          for (let kj = 0; kj < kw; kj++) {
-            const j = oj * sw - pw + kj;
-            if (j >= 0 && j < W) visit(o, (p * H + i) * W + j);
-          }
-        }
-      }
-    }
-  }
+/**
+ * The input rows [i0, i1) and columns [j0, j1) that output window (oi, oj) covers, clipped to
+ * the image (padding is never read). Written into `box` to keep the loops allocation-free.
+ */
+function clipWindow(w: Window, oi: number, oj: number, box: Int32Array): void {
+  const i = oi * w.sh - w.ph;
+  const j = oj * w.sw - w.pw;
+  box[0] = Math.max(i, 0);
+  box[1] = Math.min(i + w.kh, w.H);
+  box[2] = Math.max(j, 0);
+  box[3] = Math.min(j + w.kw, w.W);
 }
 
 /**
@@ -58,16 +51,36 @@ function forEachWindowPixel(w: Window, visit: (o: number, i: number) => void): v
  */
 export function avgPool2d(x: Tensor, kernel: Pair, stride: Pair = kernel, padding: Pair = 0): Tensor {
   const win = windowOf('avgPool2d', x, kernel, stride, padding);
+  const { planes, H, W, Ho, Wo } = win;
   const area = win.kh * win.kw;
   const v = x.values();
-  const out = allocate(x.dtype, win.planes * win.Ho * win.Wo);
-  forEachWindowPixel(win, (o, i) => (out[o] = out[o]! + v[i]!));
-  for (let o = 0; o < out.length; o++) out[o] = out[o]! / area;
-  const shape = [x.shape[0]!, x.shape[1]!, win.Ho, win.Wo];
+  const out = allocate(x.dtype, planes * Ho * Wo);
+  const box = new Int32Array(4);
+  for (let p = 0; p < planes; p++) {
+    const src = p * H * W;
+    for (let oi = 0; oi < Ho; oi++) {
+      for (let oj = 0; oj < Wo; oj++) {
+        clipWindow(win, oi, oj, box);
+        let acc = 0;
+        for (let i = box[0]!; i < box[1]!; i++) for (let j = box[2]!; j < box[3]!; j++) acc += v[src + i * W + j]!;
+        out[(p * Ho + oi) * Wo + oj] = acc / area;
+      }
+    }
+  }
+  const shape = [x.shape[0]!, x.shape[1]!, Ho, Wo];
   return record('avgPool2d', new Tensor(out, shape), [x], (g) => {
     const gv = g.values();
     const dx = allocate(g.dtype, x.size);
-    forEachWindowPixel(win, (o, i) => (dx[i] = dx[i]! + gv[o]! / area));
+    for (let p = 0; p < planes; p++) {
+      const dst = p * H * W;
+      for (let oi = 0; oi < Ho; oi++) {
+        for (let oj = 0; oj < Wo; oj++) {
+          clipWindow(win, oi, oj, box);
+          const share = gv[(p * Ho + oi) * Wo + oj]! / area;
+          for (let i = box[0]!; i < box[1]!; i++) for (let j = box[2]!; j < box[3]!; j++) dx[dst + i * W + j] = dx[dst + i * W + j]! + share;
+        }
+      }
+    }
     return [new Tensor(dx, x.shape)];
   });
 }
@@ -78,21 +91,35 @@ export function avgPool2d(x: Tensor, kernel: Pair, stride: Pair = kernel, paddin
  */
 export function maxPool2d(x: Tensor, kernel: Pair, stride: Pair = kernel, padding: Pair = 0): Tensor {
   const win = windowOf('maxPool2d', x, kernel, stride, padding);
+  const { planes, H, W, Ho, Wo } = win;
   const v = x.values();
-  const out = allocate(x.dtype, win.planes * win.Ho * win.Wo).fill(-Infinity);
-  const argmax = new Int32Array(out.length).fill(-1);
-  forEachWindowPixel(win, (o, i) => {
-    if (Number.isNaN(out[o]!)) return;
-    if (argmax[o] === -1 || v[i]! > out[o]! || Number.isNaN(v[i]!)) {
-      out[o] = v[i]!;
-      argmax[o] = i;
+  const out = allocate(x.dtype, planes * Ho * Wo);
+  const argmax = new Int32Array(out.length);
+  const box = new Int32Array(4);
+  for (let p = 0; p < planes; p++) {
+    const src = p * H * W;
+    for (let oi = 0; oi < Ho; oi++) {
+      for (let oj = 0; oj < Wo; oj++) {
+        clipWindow(win, oi, oj, box); // never empty: padding is at most half the kernel
+        let best = src + box[0]! * W + box[2]!;
+        for (let i = box[0]!; i < box[1]!; i++) {
+          for (let j = box[2]!; j < box[3]!; j++) {
+            const at = src + i * W + j;
+            if (Number.isNaN(v[best]!)) break;
+            if (v[at]! > v[best]! || Number.isNaN(v[at]!)) best = at;
+          }
+        }
+        const o = (p * Ho + oi) * Wo + oj;
+        out[o] = v[best]!;
+        argmax[o] = best;
+      }
     }
-  });
-  const shape = [x.shape[0]!, x.shape[1]!, win.Ho, win.Wo];
+  }
+  const shape = [x.shape[0]!, x.shape[1]!, Ho, Wo];
   return record('maxPool2d', new Tensor(out, shape), [x], (g) => {
     const gv = g.values();
     const dx = allocate(g.dtype, x.size);
-    for (let o = 0; o < argmax.length; o++) if (argmax[o]! >= 0) dx[argmax[o]!] = dx[argmax[o]!]! + gv[o]!;
+    for (let o = 0; o < argmax.length; o++) dx[argmax[o]!] = dx[argmax[o]!]! + gv[o]!;
     return [new Tensor(dx, x.shape)];
   });
 }
