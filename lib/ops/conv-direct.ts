@@ -117,7 +117,32 @@ export function directConvForward(x: FloatArray, w: FloatArray, N: number, { Cg,
   }
 }
 
-/** dx [N, C, H, W] += ∂L/∂x from gOut [N, O, Ho, Wo] (see the file comment). */
+/**
+ * dx [N, C, H, W] = ∂L/∂x from gOut [N, O, Ho, Wo] for stride 1, as a forward conv: with
+ * stride 1, input pixel (i, j) is read by output (i + ph − ki·dh, j + pw − kj·dw) for every
+ * tap, so ∂L/∂x = gOut ⋆ (w flipped in both axes, input and output channels swapped within
+ * each group), padded by dh·(kh − 1) − ph (likewise w). That lets it use the fast 3×3 loop.
+ * Returns false (nothing done) when the conv is strided or padded past its kernel.
+ */
+export function directConvBackwardInputStride1(gOut: FloatArray, w: FloatArray, N: number, { Cg, Og }: Groups, g: Geometry, dx: FloatArray): boolean {
+  const { channels: C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo } = g;
+  const padH = dh * (kh - 1) - ph;
+  const padW = dw * (kw - 1) - pw;
+  if (sh !== 1 || sw !== 1 || padH < 0 || padW < 0) return false;
+  const G = C / Cg;
+  const taps = kh * kw;
+  const flipped = new (w.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(w.length); // [C, Og, kh, kw]
+  for (let q = 0; q < G; q++) for (let o = 0; o < Og; o++) for (let c = 0; c < Cg; c++) {
+    const from = ((q * Og + o) * Cg + c) * taps;
+    const to = ((q * Cg + c) * Og + o) * taps;
+    for (let t = 0; t < taps; t++) flipped[to + t] = w[from + taps - 1 - t]!;
+  }
+  const gradGeometry: Geometry = { channels: G * Og, H: Ho, W: Wo, kh, kw, sh: 1, sw: 1, ph: padH, pw: padW, dh, dw, Ho: H, Wo: W };
+  directConvForward(gOut, flipped, N, { Cg: Og, Og: Cg }, gradGeometry, dx);
+  return true;
+}
+
+/** dx [N, C, H, W] += ∂L/∂x from gOut [N, O, Ho, Wo], any stride (see the file comment). */
 export function directConvBackwardInput(gOut: FloatArray, w: FloatArray, N: number, { Cg, Og }: Groups, g: Geometry, dx: FloatArray): void {
   const { channels: C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo } = g;
   const rows = validRanges(kh, sh, ph, dh, H, Ho);

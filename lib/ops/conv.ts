@@ -18,7 +18,7 @@ import { record } from '../autograd';
 import { backend } from '../backend';
 import { fmtShape, sizeOf } from '../shape';
 import { allocate, type FloatArray, Tensor } from '../tensor';
-import { directConvBackwardInput, directConvBackwardWeight, directConvForward, type Groups } from './conv-direct';
+import { directConvBackwardInput, directConvBackwardInputStride1, directConvBackwardWeight, directConvForward, type Groups } from './conv-direct';
 import { channelSums, col2im, fromChannelsMajor, type Geometry, im2col, toChannelsMajor } from './conv-im2col';
 import { pair } from './strided';
 import { checkSameDtype } from './util';
@@ -239,7 +239,7 @@ function directConv2d(x: Tensor, w: Tensor, bias: Tensor | undefined, inputs: Te
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       const dxv = allocate(g.dtype, x.size);
-      directConvBackwardInput(gv, wv, N, groups, geo, dxv);
+      if (!directConvBackwardInputStride1(gv, wv, N, groups, geo, dxv)) directConvBackwardInput(gv, wv, N, groups, geo, dxv);
       dx = new Tensor(dxv, x.shape);
     }
     let dW: Tensor | null = null;
