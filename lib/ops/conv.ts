@@ -6,10 +6,14 @@
  *   cols : [C·kh·kw, N·Ho·Wo]   (row (c, ki, kj), column (n, oi, oj))
  *   out_g [O/G, N·Ho·Wo] = W_g [O/G, C/G·kh·kw] · cols_g [C/G·kh·kw, N·Ho·Wo],  then → [N, O, Ho, Wo]
  *
- * Two shapes skip the general path: a 1×1, stride-1, unpadded kernel needs no unfolding
- * (its "columns" are the input itself, rearranged to [C, N·H·W]), and a depthwise conv
- * (groups = C) runs as direct loops (conv-depthwise.ts), because its products would be
- * one row each.
+ * One product for the whole batch, not one per image: a per-image product such as
+ * [16, 9] · [9, 784] is far too small for the backend's packing and tiling to pay off.
+ * Three kinds of conv take another route, each because the product would be a poor fit:
+ * - 1×1, stride 1, unpadded (most of MobileNetV2): no unfolding at all. On maps of ≥ 4×4
+ *   pixels, one product per image reading x and writing the output where they lie
+ *   (pointwiseConv2d); on smaller maps the images side by side as [C, N·H·W].
+ * - depthwise (groups = C) and convs with ≤ 4 outputs per group: direct loops
+ *   (conv-direct.ts); their products would be a few rows against all of cols.
  *
  * The backward of im2col is col2im (scatter-add the columns back into the image), and the
  * transposed convolution is exactly conv2d's input-gradient used as a forward pass.
@@ -150,8 +154,7 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor, opts: Conv2dOptions 
   fromChannelsMajor(product, N, O, L, out, bias?.values()); // [N, O, L]
   return record('conv2d', new Tensor(out, [N, O, Ho, Wo]), inputs, (g) => {
     const gv = g.values(); // [N, O, L]
-    const gRows = allocate(g.dtype, O * NL); // [O, N·L]
-    if (x.requiresGrad || w.requiresGrad) toChannelsMajor({ data: gv, stride: [O * L, L, Wo, 1], offset: 0 }, N, O, Ho, Wo, gRows);
+    const gRows = x.requiresGrad || w.requiresGrad ? channelsMajor(g) : gv; // [O, N·L]
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       // dCols_g [K, N·L] = W_gᵀ [K, Og] · gOut_g [Og, N·L]
