@@ -34,12 +34,12 @@ const base = (outDir: string): ArTrainOptions => ({
 });
 
 t.test('8 steps straight == 4 + resume + 4, bit for bit', async (t) => {
-  const straight = trainAr(data, base(join(dir, 'a')));
+  const straight = await trainAr(data, base(join(dir, 'a')));
   let n = 0;
-  const first = trainAr(data, { ...base(join(dir, 'b')), shouldStop: () => ++n === 4 });
+  const first = await trainAr(data, { ...base(join(dir, 'b')), shouldStop: () => ++n === 4 });
   t.equal(first.interrupted, true, 'first half stopped early');
   t.equal(first.step, 4);
-  const second = trainAr(data, { ...base(join(dir, 'b')), resume: true });
+  const second = await trainAr(data, { ...base(join(dir, 'b')), resume: true });
   t.equal(second.step, 8);
   const losses = (h: { loss: number }[]): number[] => h.map((m) => m.loss);
   t.same([...losses(first.history), ...losses(second.history)], losses(straight.history), 'identical loss trajectory');
@@ -54,11 +54,11 @@ t.test('the inference checkpoint holds no projector and reloads to the same logi
   const { model, arra, step } = loadArModel(join(out, MODEL_FILE));
   t.equal(step, 8);
   t.equal(arra.mode, 'hybnext');
-  const again = trainAr(data, { ...base(join(dir, 'c')), steps: 8 });
+  const again = await trainAr(data, { ...base(join(dir, 'c')), steps: 8 });
   const tokens = Int32Array.from([layout.classOffset, layout.beginImage, 1, 2, 3, 4]);
   t.same(Array.from(model.forward(tokens, [1, 6]).logits.values()), Array.from(again.model.forward(tokens, [1, 6]).logits.values()));
 });
 
 t.test('resume without a checkpoint names the folder', async (t) => {
-  t.throws(() => trainAr(data, { ...base(join(dir, 'none')), resume: true }), /--resume: no train-state\.safetensors in .*none/);
+  await t.rejects(trainAr(data, { ...base(join(dir, 'none')), resume: true }), /--resume: no train-state\.safetensors in .*none/);
 });

@@ -54,28 +54,28 @@ export const demoCommand = command({
     { name: 'seeds', type: 'int', min: 1, help: 'seeds per model (default: the preset\'s)' },
     { name: 'out', type: 'string', default: join('runs', 'demo'), help: 'output folder' },
   ],
-  run: (f) => {
+  run: async (f) => {
     const p = DEMO_PRESETS[f.preset as DemoPreset];
     const started = performance.now();
     const backend = describeBackend();
     console.log(backend);
     const stages: { name: string; seconds: number; note: string }[] = [];
-    const stage = <T>(name: string, fn: () => [T, string]): T => {
+    const stage = async <T>(name: string, fn: () => [T, string] | Promise<[T, string]>): Promise<T> => {
       console.log(`\n== ${name}`);
       const t0 = performance.now();
-      const [value, note] = fn();
+      const [value, note] = await fn();
       stages.push({ name, seconds: (performance.now() - t0) / 1000, note });
       console.log(`   ${note}`);
       return value;
     };
     const dataFlagsValue = { dataset: f.dataset, dataDir: f.dataDir, trainLimit: p.trainLimit, testLimit: p.testLimit };
-    const { train, test } = stage('data', () => {
+    const { train, test } = await stage('data', () => {
       const d = loadData(dataFlagsValue);
       return [d, `${d.train.labels.length} train / ${d.test.labels.length} held-out images (${d.train.source})`];
     });
     mkdirSync(f.out, { recursive: true });
 
-    const vq = stage('1. VQ tokenizer', () => {
+    const vq = await stage('1. VQ tokenizer', () => {
       const bar = createProgress({ label: 'train-vq', total: p.vqSteps });
       const v = trainVq(train, {
         steps: p.vqSteps, batchSize: p.vqBatch, lr: 2e-3, seed: 0, codebookSize: p.codebook, codeDim: 8, hidden: [16, 32],
@@ -92,11 +92,11 @@ export const demoCommand = command({
       const r = trainConvNet(train, test, file, { epochs: p.encoderEpochs, batchSize: 64, lr: 2e-3, seed, widths: [width, 2 * width], featureDim, datasetName: f.dataset });
       return [ConvNetFeatures.load(file), r.testAccuracy];
     };
-    const fidNet = stage('2a. FID network / classifier (ConvNet)', () => {
+    const fidNet = await stage('2a. FID network / classifier (ConvNet)', () => {
       const [net, acc] = trainNet(join(f.out, 'encoders', 'fid-convnet.safetensors'), 100, 16, 64);
       return [net, `${net.name}: test accuracy ${(100 * acc).toFixed(1)}%`];
     });
-    const alignEncoder: FeatureExtractor = stage('2b. alignment encoder', () => {
+    const alignEncoder: FeatureExtractor = await stage('2b. alignment encoder', () => {
       if (f.alignEncoder === 'convnet') {
         const [net, acc] = trainNet(join(f.out, 'encoders', 'align-convnet.safetensors'), 200, 24, 128);
         return [net, `${net.name} (a separately trained, frozen ConvNet): test accuracy ${(100 * acc).toFixed(1)}%`];
@@ -105,7 +105,7 @@ export const demoCommand = command({
       return [enc, `${enc.name}, ${enc.dim}-d pooled features (pretrained, frozen)`];
     });
 
-    const { codes, features, realFeatures } = stage('3. tokenize + global features', () => {
+    const { codes, features, realFeatures } = await stage('3. tokenize + global features', () => {
       const c = codesOf(vq, train);
       const feats = globalFeatures(alignEncoder, train, describeData({ ...dataFlagsValue, dataset: f.dataset }), join(f.out, 'cache'));
       const real = fidNet.extract(test.images);
@@ -130,8 +130,8 @@ export const demoCommand = command({
         const outDir = join(f.out, `${mode === 'off' ? 'baseline' : 'arra'}-s${seed}`);
         const fidPoints: [number, number][] = [];
         const t0 = performance.now();
-        const result = stage(`4. train ${label}, seed ${seed}`, () => {
-          const r = runTraining(
+        const result = await stage(`4. train ${label}, seed ${seed}`, async () => {
+          const r = await runTraining(
             { codes, labels: train.labels, globalFeatures: mode === 'off' ? null : features, layout, numTokens: vq.gridSize ** 2, classNames: train.classNames },
             {
               label: mode === 'off' ? 'baseline' : 'arra', model: config,
@@ -142,10 +142,10 @@ export const demoCommand = command({
             },
           );
           const last = r.history[r.history.length - 1]!;
-          return [r, `final L_AR ${last.lossAR.toFixed(4)}${mode === 'off' ? '' : `, L_GVA ${last.lossGVA.toFixed(4)}`}`];
+          return [r, `final L_AR ${last.lossAR.toFixed(4)}${mode === 'off' ? '' : `, L_GVA ${last.lossGVA.toFixed(4)}`}`] as [typeof r, string];
         });
         const seconds = (performance.now() - t0) / 1000;
-        const { images, result: scores } = stage(`5. evaluate ${label}, seed ${seed}`, () => {
+        const { images, result: scores } = await stage(`5. evaluate ${label}, seed ${seed}`, () => {
           const e = evaluate(result.model, p.perClass, 1234);
           return [e, `FID ${e.result.fid.toFixed(2)} (${e.result.numGenerated} samples), prompt accuracy ${(100 * e.result.promptAccuracy).toFixed(1)}%`];
         });

@@ -48,7 +48,7 @@ export const trainCommand = command({
   summary: 'train the AR model: baseline (--align off) or ARRA (--align hybnext|rep)',
   flags: trainFlags,
   check: checkAlignFlags,
-  run: (f) => {
+  run: async (f) => {
     console.log(describeBackend());
     const vq = loadVq(f.vq);
     const { train } = loadData(f, f.seed);
@@ -61,7 +61,7 @@ export const trainCommand = command({
       encoderName: encoder?.name ?? 'none', mode: f.align, alignLayer: f.alignLayer, lambda: f.lambda,
       objective: f.objective, projectorHidden: f.projectorHidden,
     });
-    const result = runTraining(
+    const result = await runTraining(
       { codes, labels: train.labels, globalFeatures: features, layout, numTokens: vq.gridSize * vq.gridSize, classNames: train.classNames },
       {
         label: `train ${f.align}`, model: config, arra, steps: f.steps, batchSize: f.batchSize, lr: f.lr, seed: f.seed,

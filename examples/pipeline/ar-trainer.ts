@@ -90,8 +90,11 @@ export interface ArTrainResult {
 export const TRAIN_STATE_FILE = 'train-state.safetensors';
 export const MODEL_FILE = 'model.safetensors';
 
-/** Train (or resume) an AR model; see the file comment for the recipe. */
-export function trainAr(data: ArTrainData, opts: ArTrainOptions): ArTrainResult {
+/**
+ * Train (or resume) an AR model; see the file comment for the recipe. Asynchronous only so
+ * that it yields to the event loop between steps: a signal handler (Ctrl-C) can run only then.
+ */
+export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<ArTrainResult> {
   checkArraConfig(opts.arra, opts.model.nLayers);
   const N = data.labels.length;
   if (data.codes.length !== N * data.numTokens) {
@@ -154,6 +157,7 @@ export function trainAr(data: ArTrainData, opts: ArTrainOptions): ArTrainResult 
     if (opts.evalEvery && opts.onEval && step % opts.evalEvery === 0) opts.onEval(step, model);
     const every = opts.checkpointEvery ?? 0;
     if (every > 0 && step % every === 0 && step < opts.steps) saveTrainState(statePath, model, projector, optimizer, rng, step, opts);
+    await new Promise<void>((resolve) => setImmediate(resolve)); // let a pending SIGINT handler run
     if (opts.shouldStop?.()) {
       interrupted = true;
       break;

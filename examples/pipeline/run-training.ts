@@ -15,7 +15,7 @@ export interface RunOptions extends Omit<ArTrainOptions, 'onStep' | 'shouldStop'
 }
 
 /** Train with progress, JSONL metrics and Ctrl-C handling; writes loss.svg into the run folder. */
-export function runTraining(data: ArTrainData, opts: RunOptions): ArTrainResult {
+export async function runTraining(data: ArTrainData, opts: RunOptions): Promise<ArTrainResult> {
   const metrics = new MetricsLogger(join(opts.outDir, 'metrics.jsonl'), { truncate: !opts.resume });
   const bar = createProgress({ label: opts.label, total: opts.steps });
   let stopRequested = false;
@@ -27,7 +27,7 @@ export function runTraining(data: ArTrainData, opts: RunOptions): ArTrainResult 
   process.on('SIGINT', onSigint);
   setAnomalyMode(opts.anomaly ?? false);
   try {
-    const result = trainAr(data, {
+    const result = await trainAr(data, {
       ...opts,
       onStep: (m: StepMetrics) => {
         metrics.log({ ...m });
