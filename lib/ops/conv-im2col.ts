@@ -144,6 +144,17 @@ export function fromChannelsMajor(src: FloatArray, N: number, C: number, L: numb
   }
 }
 
+/** out [N, O, L] += bias[o] on every plane. */
+export function addBias(out: FloatArray, bias: FloatArray, N: number, O: number, L: number): void {
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < O; o++) {
+      const b = bias[o]!;
+      const at = (n * O + o) * L;
+      for (let l = at; l < at + L; l++) out[l] = out[l]! + b;
+    }
+  }
+}
+
 /** Σ over n and l of g [N, O, L], per channel o: the gradient of a per-channel bias. */
 export function channelSums(g: FloatArray, N: number, O: number, L: number, out: FloatArray): void {
   for (let o = 0; o < O; o++) {

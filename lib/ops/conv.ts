@@ -23,7 +23,7 @@ import { backend } from '../backend';
 import { fmtShape, sizeOf } from '../shape';
 import { allocate, type FloatArray, Tensor } from '../tensor';
 import { directConvBackwardInput, directConvBackwardInputStride1, directConvBackwardWeight, directConvForward, type Groups } from './conv-direct';
-import { channelSums, col2im, fromChannelsMajor, type Geometry, im2col, toChannelsMajor } from './conv-im2col';
+import { addBias, channelSums, col2im, fromChannelsMajor, type Geometry, im2col, toChannelsMajor } from './conv-im2col';
 import { pair } from './strided';
 import { checkSameDtype } from './util';
 
@@ -198,13 +198,7 @@ function pointwiseConv2d(x: Tensor, w: Tensor, bias: Tensor | undefined, inputs:
   const xOffsets = Array.from({ length: N * G }, (_, i) => i * Cg * L);
   const out = allocate(x.dtype, N * O * L);
   backend().matmul({ a: wv, b: xv, out, m: Og, k: Cg, n: L, transA: false, transB: false, aOffsets: wOffsets, bOffsets: xOffsets });
-  if (bias) {
-    const bv = bias.values();
-    for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
-      const at = (n * O + o) * L;
-      for (let l = 0; l < L; l++) out[at + l] = out[at + l]! + bv[o]!;
-    }
-  }
+  if (bias) addBias(out, bias.values(), N, O, L);
   return record('conv2d', new Tensor(out, [N, O, H, W]), inputs, (g) => {
     const gv = g.values(); // [N, O, L]
     let dx: Tensor | null = null;
@@ -291,14 +285,7 @@ export function convTranspose2d(x: Tensor, w: Tensor, bias?: Tensor, opts: ConvT
   groupedMatmul(wv, 0, xRows, 0, 1, K, C, NL, true, false, cols);
   const out = allocate(x.dtype, N * O * Hout * Wout);
   col2im(cols, N, geo, out);
-  if (bias) {
-    const bv = bias.values();
-    const plane = Hout * Wout;
-    for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
-      const at = (n * O + o) * plane;
-      for (let l = 0; l < plane; l++) out[at + l] = out[at + l]! + bv[o]!;
-    }
-  }
+  if (bias) addBias(out, bias.values(), N, O, Hout * Wout);
   const inputs = bias ? [x, w, bias] : [x, w];
   return record('convTranspose2d', new Tensor(out, [N, O, Hout, Wout]), inputs, (g) => {
     const gv = g.values();
