@@ -61,7 +61,8 @@ function groupedMatmul(
 /**
  * Up to this many output channels per group, conv2d runs as direct loops: the product would
  * be a few rows against C·kh·kw·N·Ho·Wo unfolded (and then packed) numbers, as many
- * copies as multiply-adds. (Measured on the VQ decoder's last conv, 16 → 1 channels.)
+ * copies as multiply-adds. (Measured, fast backend, 3×3 conv of 64 × 16 × 28 × 28,
+ * forward + backward: direct is ~2× faster at 1 output, ~1.3× at 3, even at 4, slower at 8.)
  */
 const DIRECT_MAX_OUTPUTS = 4;
 
