@@ -1,5 +1,5 @@
 /** Writing the demo's report.md: settings, the baseline-vs-ARRA table, grids and curves. */
-import { writeFileSync } from 'node:fs';
+import { atomicWriteFile } from '../../lib/io';
 
 export interface ModelRow {
   label: string;
@@ -39,7 +39,7 @@ export function meanSpread(xs: number[]): { mean: number; spread: number } {
 export function writeReport(path: string, r: ReportInput): void {
   const lines: string[] = [];
   lines.push('# arra-ts demo: baseline vs ARRA', '');
-  lines.push(`Preset \`${r.preset}\`, backend ${r.backend}, total wall time ${fmt(r.totalSeconds / 60, 1)} min. Reproduce with \`${r.command}\`.`, '');
+  lines.push(`Preset \`${r.preset}\`, ${r.backend}, total wall time ${fmt(r.totalSeconds / 60, 1)} min. Reproduce with \`${r.command}\`.`, '');
   lines.push(
     `Both models have the same architecture, data, seed and number of steps; the ARRA run adds L_GVA, aligning every`,
     `next-image-token hidden state (\`<HYBNEXT>\`) through a projector to the global feature of the frozen encoder`,
@@ -69,5 +69,5 @@ export function writeReport(path: string, r: ReportInput): void {
   lines.push('', '## Settings', '', '| setting | value |', '|---|---|');
   for (const [k, v] of Object.entries(r.settings)) lines.push(`| ${k} | ${v} |`);
   lines.push('');
-  writeFileSync(path, lines.join('\n'));
+  atomicWriteFile(path, lines.join('\n'));
 }
