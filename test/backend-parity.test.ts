@@ -158,6 +158,8 @@ const CASES: KernelCase[] = [
   matmulCase(9, 10, 11, { batch: 3, bBroadcast: true, transB: true }),
   matmulCase(130, 131, 129), // above the threading threshold, ragged everywhere
   matmulCase(64, 300, 70, { batch: 2, transA: true }),
+  matmulCase(12, 40, 16, { transA: true, transB: true }), // whole panels only (the unrolled packing loops)
+  matmulCase(51, 24, 51, { batch: 3, transB: true }), // attention scores: short ragged rows unpacked by a loop
   softmaxCase('random 6x37', 6, 37, randn(6 * 37, 4)),
   softmaxCase('±1000, NaN, constant rows', 4, 5, edge),
   softmaxCase('1 column', 3, 1, randn(3)),

@@ -121,12 +121,19 @@ export class GemmEngine {
     }
     this.pool.runSlices(slices, nPad * 4, this.run);
 
-    // Unpack: drop the zero padding.
+    // Unpack: drop the zero padding. Short rows are copied by a plain loop: a `subarray` per
+    // row costs more than copying a few dozen floats (attention has thousands of such rows).
     for (let batch = 0; batch < nBatch; batch++) {
       const src = cBase + batch * cSize;
       const dst = batch * m * n;
       if (n === nPad) {
         out.set(f32.subarray(src, src + m * n), dst);
+      } else if (n < 128) {
+        for (let i = 0; i < m; i++) {
+          const s = src + i * nPad;
+          const o = dst + i * n;
+          for (let c = 0; c < n; c++) out[o + c] = f32[s + c]!;
+        }
       } else {
         for (let i = 0; i < m; i++) out.set(f32.subarray(src + i * nPad, src + i * nPad + n), dst + i * n);
       }
@@ -178,6 +185,10 @@ function slots(offsets: readonly number[]): { count: number; of: number[]; first
  * Pack op(A) (m×k; stored k×m when transA) from `src` at `off` into `dst` at `base`:
  * for each k-block, MR-row panels stored column by column, rows past m zero.
  * Layout: `dst[base + k0·mPad + i·MR·kc + p·MR + r] = op(A)[i·MR + r, k0 + p]`.
+ *
+ * Packing is plain TypeScript on the calling thread, so its inner loop matters (it was ≈ 10%
+ * of a training step): whole panels are copied with the four rows in locals and no branch
+ * per element; only the last, ragged panel goes through the general loop with zero padding.
  */
 function packA(src: ArrayLike<number>, off: number, transA: boolean, m: number, k: number, dst: Float32Array, base: number): void {
   const mPad = Math.ceil(m / MR) * MR;
@@ -185,10 +196,24 @@ function packA(src: ArrayLike<number>, off: number, transA: boolean, m: number, 
     const kc = Math.min(KC, k - k0);
     for (let i = 0; i < mPad; i += MR) {
       let d = base + k0 * mPad + i * kc;
-      for (let p = 0; p < kc; p++) {
-        for (let r = 0; r < MR; r++) {
-          const row = i + r;
-          dst[d++] = row >= m ? 0 : transA ? src[off + (k0 + p) * m + row]! : src[off + row * k + k0 + p]!;
+      if (i + MR <= m && transA) {
+        // op(A)[i + r, k0 + p] = src[(k0 + p)·m + i + r]: four neighbours per step p.
+        let s = off + k0 * m + i;
+        for (let p = 0; p < kc; p++, d += 4, s += m) {
+          dst[d] = src[s]!; dst[d + 1] = src[s + 1]!; dst[d + 2] = src[s + 2]!; dst[d + 3] = src[s + 3]!;
+        }
+      } else if (i + MR <= m) {
+        // op(A)[i + r, k0 + p] = src[(i + r)·k + k0 + p]: four rows read side by side.
+        const s0 = off + i * k + k0, s1 = s0 + k, s2 = s1 + k, s3 = s2 + k;
+        for (let p = 0; p < kc; p++, d += 4) {
+          dst[d] = src[s0 + p]!; dst[d + 1] = src[s1 + p]!; dst[d + 2] = src[s2 + p]!; dst[d + 3] = src[s3 + p]!;
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          for (let r = 0; r < MR; r++) {
+            const row = i + r;
+            dst[d++] = row >= m ? 0 : transA ? src[off + (k0 + p) * m + row]! : src[off + row * k + k0 + p]!;
+          }
         }
       }
     }
@@ -198,6 +223,7 @@ function packA(src: ArrayLike<number>, off: number, transA: boolean, m: number, 
 /**
  * Pack op(B) (k×n; stored n×k when transB) into NR-column panels stored row by row, columns
  * past n zero. Layout: `dst[base + k0·nPad + j·NR·kc + p·NR + c] = op(B)[k0 + p, j·NR + c]`.
+ * Whole panels are copied without a branch per element, as in {@link packA}.
  */
 function packB(src: ArrayLike<number>, off: number, transB: boolean, k: number, n: number, dst: Float32Array, base: number): void {
   const nPad = Math.ceil(n / NR) * NR;
@@ -205,10 +231,26 @@ function packB(src: ArrayLike<number>, off: number, transB: boolean, k: number, 
     const kc = Math.min(KC, k - k0);
     for (let j = 0; j < nPad; j += NR) {
       let d = base + k0 * nPad + j * kc;
-      for (let p = 0; p < kc; p++) {
-        for (let c = 0; c < NR; c++) {
-          const col = j + c;
-          dst[d++] = col >= n ? 0 : transB ? src[off + col * k + k0 + p]! : src[off + (k0 + p) * n + col]!;
+      if (j + NR <= n && !transB) {
+        // op(B)[k0 + p, j + c] = src[(k0 + p)·n + j + c]: eight neighbours per step p.
+        let s = off + k0 * n + j;
+        for (let p = 0; p < kc; p++, d += 8, s += n) {
+          dst[d] = src[s]!; dst[d + 1] = src[s + 1]!; dst[d + 2] = src[s + 2]!; dst[d + 3] = src[s + 3]!;
+          dst[d + 4] = src[s + 4]!; dst[d + 5] = src[s + 5]!; dst[d + 6] = src[s + 6]!; dst[d + 7] = src[s + 7]!;
+        }
+      } else if (j + NR <= n) {
+        // op(B)[k0 + p, j + c] = src[(j + c)·k + k0 + p]: eight stored rows read side by side.
+        const s0 = off + j * k + k0, s1 = s0 + k, s2 = s1 + k, s3 = s2 + k, s4 = s3 + k, s5 = s4 + k, s6 = s5 + k, s7 = s6 + k;
+        for (let p = 0; p < kc; p++, d += 8) {
+          dst[d] = src[s0 + p]!; dst[d + 1] = src[s1 + p]!; dst[d + 2] = src[s2 + p]!; dst[d + 3] = src[s3 + p]!;
+          dst[d + 4] = src[s4 + p]!; dst[d + 5] = src[s5 + p]!; dst[d + 6] = src[s6 + p]!; dst[d + 7] = src[s7 + p]!;
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          for (let c = 0; c < NR; c++) {
+            const col = j + c;
+            dst[d++] = col >= n ? 0 : transB ? src[off + col * k + k0 + p]! : src[off + (k0 + p) * n + col]!;
+          }
         }
       }
     }

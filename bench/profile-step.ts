@@ -1,0 +1,72 @@
+/**
+ * Time (and, under `node --cpu-prof`, profile) training steps of the `mnist` preset on the
+ * `fast` backend: forward, image-token cross-entropy, backward, AdamW — the demo's inner loop.
+ *
+ *   npx tsx bench/profile-step.ts [steps=5]
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-step.ts 5
+ *   npx tsx bench/profile-summary.ts /tmp/prof/<file>.cpuprofile   (self time by function)
+ *
+ * With `ARRA_KERNEL_TIMES=1` every backend call is timed and a table of total ms per kernel
+ * and shape is printed: what the step spends inside the backend, and so what is left outside.
+ *
+ * Data are random codes and classes: the step's cost does not depend on the values.
+ */
+import { AdamW, type Backend, createFastBackend, registerBackend, Rng, setBackend } from '../lib';
+import { transformerPresets } from '../models/presets';
+import { buildClassSequences, classConditionalLayout, imageTokenLoss } from '../models/sequence';
+import { Transformer } from '../models/transformer';
+
+const steps = Number(process.argv[2] ?? 5);
+const B = 32;
+const N = 49; // 7×7 codes
+const kernelMs = new Map<string, number>();
+if (process.env.ARRA_KERNEL_TIMES) {
+  // Wrap each kernel of the fast backend with a timer keyed by kernel and sizes.
+  registerBackend('timed', () => {
+    const inner = createFastBackend();
+    const note = (key: string, t0: number): void => { kernelMs.set(key, (kernelMs.get(key) ?? 0) + performance.now() - t0); };
+    const be: Backend = {
+      name: 'timed',
+      matmul(a) {
+        const t0 = performance.now();
+        inner.matmul(a);
+        note(`matmul b${a.aOffsets.length} ${a.m}x${a.k}x${a.n}${a.transA ? ' tA' : ''}${a.transB ? ' tB' : ''}`, t0);
+      },
+      softmax(x, o, r, c) { const t0 = performance.now(); inner.softmax(x, o, r, c); note(`softmax ${r}x${c}`, t0); },
+      softmaxBackward(y, d, o, r, c) { const t0 = performance.now(); inner.softmaxBackward(y, d, o, r, c); note(`softmaxBackward ${r}x${c}`, t0); },
+      binary(k, a, as, b, bs, o, os) { const t0 = performance.now(); inner.binary(k, a, as, b, bs, o, os); note(`binary ${k} [${as.join(',')}]∘[${bs.join(',')}]`, t0); },
+      unary(k, x, o) { const t0 = performance.now(); inner.unary(k, x, o); note(`unary ${k} ${x.length}`, t0); },
+      sumMiddle(x, o, a, b, c) { const t0 = performance.now(); inner.sumMiddle(x, o, a, b, c); note(`sumMiddle ${a}x${b}x${c}`, t0); },
+    };
+    return be;
+  });
+}
+setBackend(process.env.ARRA_KERNEL_TIMES ? 'timed' : process.env.ARRA_BACKEND ?? 'fast');
+const layout = classConditionalLayout(256, 10);
+const model = new Transformer({ ...transformerPresets.mnist });
+const opt = new AdamW(model.parameters(), { lr: 3e-4, weightDecay: 0.1 });
+const rng = new Rng(1);
+const codes = Int32Array.from({ length: B * N }, () => rng.int(256));
+const classes = Int32Array.from({ length: B }, () => rng.int(10));
+
+const times: number[] = [];
+for (let s = 0; s < steps + 1; s++) {
+  const t0 = performance.now();
+  const batch = buildClassSequences(layout, codes, classes, { dropCondProb: 0.1, rng });
+  const { logits } = model.forward(batch.tokens, batch.shape); // [B, T, V]
+  const loss = imageTokenLoss(logits, batch.targets);
+  opt.zeroGrad();
+  loss.backward();
+  opt.step();
+  if (s > 0) times.push(performance.now() - t0); // step 0 warms up (wasm compile, threads)
+  else kernelMs.clear();
+}
+times.sort((a, b) => a - b);
+console.log(`mnist preset, batch ${B}: best ${times[0]!.toFixed(0)} ms/step, median ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms/step over ${steps} steps`);
+if (kernelMs.size > 0) {
+  let total = 0;
+  for (const ms of kernelMs.values()) total += ms;
+  console.log(`inside the backend: ${(total / steps).toFixed(0)} ms/step`);
+  for (const [k, ms] of [...kernelMs].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${(ms / steps).toFixed(1).padStart(8)} ms/step  ${k}`);
+}
+process.exit(0);
