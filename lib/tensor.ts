@@ -108,12 +108,19 @@ export class Tensor {
     const { shape, stride, offset, data } = this.nd;
     const out = allocate(this.dtype, this.size);
     const rank = shape.length;
+    if (out.length === 0) return out;
+    if (rank === 0) { out[0] = data[offset]!; return out; }
+    // Copy one run along the last axis at a time (a tight loop), and step the outer axes with
+    // an odometer once per run: permuted views (attention heads) are copied on every step.
+    const last = rank - 1;
+    const runLength = shape[last]!;
+    const runStride = stride[last]!;
     const idx = new Array<number>(rank).fill(0);
     let src = offset;
-    for (let i = 0; i < out.length; i++) {
-      out[i] = data[src]!;
-      // odometer increment over the view's axes
-      for (let ax = rank - 1; ax >= 0; ax--) {
+    for (let o = 0; o < out.length; o += runLength) {
+      for (let j = 0; j < runLength; j++) out[o + j] = data[src + j * runStride]!;
+      // odometer increment over the outer axes
+      for (let ax = last - 1; ax >= 0; ax--) {
         idx[ax]!++;
         src += stride[ax]!;
         if (idx[ax]! < shape[ax]!) break;

@@ -7,8 +7,29 @@
 import { record } from '../autograd';
 import { backend } from '../backend';
 import { broadcastShapes, fmtShape, sizeOf, stridesOf } from '../shape';
-import { allocate, Tensor } from '../tensor';
+import { allocate, type FloatArray, Tensor } from '../tensor';
 import { checkSameDtype, sumToShape } from './util';
+
+/**
+ * The storage the backend reads for operand `t` and whether it is stored transposed.
+ * A view whose last two axes are swapped over row-major storage — `transpose(weight)` in
+ * Linear, or the same in a backward — is handed over as that storage with the transpose flag
+ * flipped: the backend transposes for free while packing, and nothing is copied.
+ */
+function operand(t: Tensor, trans: boolean): { data: FloatArray; trans: boolean } {
+  if (t.isContiguous) return { data: t.nd.data, trans };
+  const { shape, stride, offset, data } = t.nd;
+  const r = shape.length;
+  const swap = (s: readonly number[]): number[] => [...s.slice(0, r - 2), s[r - 1]!, s[r - 2]!];
+  const storedShape = swap(shape); // [..., k, m] for an [..., m, k] operand
+  const rowMajor = stridesOf(storedShape);
+  const swapped = swap(stride);
+  // (an axis of size 1 may carry any stride)
+  if (offset === 0 && data.length === t.size && rowMajor.every((s, i) => s === swapped[i] || storedShape[i] === 1)) {
+    return { data, trans: !trans };
+  }
+  return { data: t.values(), trans };
+}
 
 /**
  * One batched product `op(a) · op(b)` through the backend, with broadcast batch axes.
@@ -44,8 +65,10 @@ export function matmulKernel(a: Tensor, b: Tensor, transA: boolean, transB: bool
     return res;
   };
   const out = allocate(a.dtype, nBatch * m * n);
+  const A = operand(a, transA);
+  const B = operand(b, transB);
   backend().matmul({
-    a: a.values(), b: b.values(), out, m, k: ka, n, transA, transB,
+    a: A.data, b: B.data, out, m, k: ka, n, transA: A.trans, transB: B.trans,
     aOffsets: offsets(aBatch, m * ka), bOffsets: offsets(bBatch, ka * n),
   });
   return new Tensor(out, [...batch, m, n]);
