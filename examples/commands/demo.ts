@@ -31,15 +31,15 @@ import { command } from './command';
 export const DEMO_PRESETS = {
   tiny: {
     trainLimit: 96, testLimit: 40, vqSteps: 4, vqBatch: 8, codebook: 32, encoderEpochs: 1, arSteps: 4, arBatch: 4,
-    model: 'tiny' as TransformerPresetName, perClass: 2, evalEvery: 2, seeds: 1,
+    arLr: 3e-3, model: 'tiny' as TransformerPresetName, perClass: 2, evalEvery: 2, seeds: 1,
   },
   quick: {
-    trainLimit: 6000, testLimit: 1000, vqSteps: 300, vqBatch: 32, codebook: 256, encoderEpochs: 2, arSteps: 200, arBatch: 32,
-    model: 'mnist' as TransformerPresetName, perClass: 20, evalEvery: 50, seeds: 1,
+    trainLimit: 6000, testLimit: 1000, vqSteps: 300, vqBatch: 32, codebook: 256, encoderEpochs: 2, arSteps: 400, arBatch: 32,
+    arLr: 3e-3, model: 'mnist' as TransformerPresetName, perClass: 20, evalEvery: 100, seeds: 1,
   },
   full: {
     trainLimit: 20000, testLimit: 2000, vqSteps: 1000, vqBatch: 32, codebook: 256, encoderEpochs: 2, arSteps: 1500, arBatch: 32,
-    model: 'mnist' as TransformerPresetName, perClass: 100, evalEvery: 250, seeds: 3,
+    arLr: 3e-3, model: 'mnist' as TransformerPresetName, perClass: 100, evalEvery: 250, seeds: 3,
   },
 };
 type DemoPreset = keyof typeof DEMO_PRESETS;
@@ -136,7 +136,7 @@ export const demoCommand = command({
             {
               label: mode === 'off' ? 'baseline' : 'arra', model: config,
               arra: arraConfig({ encoderName: mode === 'off' ? 'none' : alignEncoder.name, mode, projectorHidden: 128 }),
-              steps: p.arSteps, batchSize: p.arBatch, lr: 1e-3, seed, outDir, checkpointEvery: 0,
+              steps: p.arSteps, batchSize: p.arBatch, lr: p.arLr, seed, outDir, checkpointEvery: 0,
               evalEvery: p.evalEvery,
               onEval: (step, model) => fidPoints.push([step, evaluate(model, Math.max(2, Math.floor(p.perClass / 2)), 99).result.fid]),
             },
@@ -168,7 +168,7 @@ export const demoCommand = command({
       settings: {
         dataset: describeData({ ...dataFlagsValue, dataset: f.dataset }), 'VQ steps × batch': `${p.vqSteps} × ${p.vqBatch}`,
         codebook: `${p.codebook} × 8`, 'AR model': `${p.model}: D=${config.dModel}, ${config.nLayers} blocks, ${config.nHeads} heads`,
-        'AR steps × batch': `${p.arSteps} × ${p.arBatch}`, 'learning rate': '1e-3, AdamW (0.9, 0.95), wd 0.05, clip 1', 'CFG scale': DEFAULT_SAMPLING.cfgScale,
+        'AR steps × batch': `${p.arSteps} × ${p.arBatch}`, 'learning rate': `${p.arLr}, AdamW (0.9, 0.95), wd 0.05, clip 1, cosine to 1/10`, 'CFG scale': DEFAULT_SAMPLING.cfgScale,
         'samples per class (final eval)': p.perClass,
       },
       stages, rows, fidNetwork: fidNet.name, alignEncoder: alignEncoder.name, totalSeconds: (performance.now() - started) / 1000,
