@@ -125,6 +125,33 @@ function unaryCase(kind: UnaryKind): KernelCase {
   };
 }
 
+/** A unary kind on chosen values (the edges of float32's exp range, ±∞, signed zeros). */
+function unaryValuesCase(kind: UnaryKind, what: string, values: number[]): KernelCase {
+  const x = Float32Array.from(values);
+  return {
+    name: `unary ${kind} ${what}`,
+    tol: 1e-5,
+    run(be, f64) {
+      const out = f64 ? new Float64Array(x.length) : new Float32Array(x.length);
+      be.unary(kind, f64 ? as64(x) : x, out);
+      return out;
+    },
+  };
+}
+
+/** Relative error of exp on a dense grid (the parity tolerance is absolute below 1). */
+function expRelativeError(be: Backend): number {
+  const x = Float32Array.from({ length: 4001 }, (_, i) => -100 + i * 0.047);
+  const out = new Float32Array(x.length);
+  be.unary('exp', x, out);
+  let worst = 0;
+  for (let i = 0; i < x.length; i++) {
+    const want = Math.fround(Math.exp(x[i]!));
+    if (want > 1e-37) worst = Math.max(worst, Math.abs(out[i]! - want) / want); // normal float32 range
+  }
+  return worst;
+}
+
 function sumMiddleCase(outer: number, mid: number, inner: number): KernelCase {
   const x = randn(outer * mid * inner);
   return {
@@ -145,6 +172,8 @@ edge.set([-1000, -1000, -1000, -1000, -1001], 5);
 edge.set([1, NaN, 2, 3, 4], 10);
 edge.set([7, 7, 7, 7, 7], 15);
 
+const expEdges = [-Infinity, -1000, -104.5, -103.9, -100, -87.4, -50, -1e-8, -0, 0, 1e-8, 0.5, 1, 20, 88.5, 88.8, 100, Infinity, NaN];
+
 const CASES: KernelCase[] = [
   matmulCase(5, 3, 7),
   matmulCase(1, 17, 33), // 1×N result
@@ -163,10 +192,17 @@ const CASES: KernelCase[] = [
   softmaxCase('random 6x37', 6, 37, randn(6 * 37, 4)),
   softmaxCase('±1000, NaN, constant rows', 4, 5, edge),
   softmaxCase('1 column', 3, 1, randn(3)),
+  softmaxCase('causal rows (−∞ masked)', 3, 4, Float32Array.from([0.5, -Infinity, -Infinity, -Infinity, 1, 2, -Infinity, -Infinity, -3, 40, -80, 7])),
+  unaryValuesCase('exp', 'at the edges of float32', expEdges),
+  unaryValuesCase('sigmoid', 'at the edges of float32', expEdges),
+  unaryValuesCase('silu', 'at the edges of float32', expEdges),
   softmaxBackwardCase(7, 13),
   binaryCase('add', [3, 5], [3, 5], [3, 5]),
   binaryCase('sub', [2, 3, 4], [1, 1, 4], [2, 3, 4]), // row vector
   binaryCase('div', [1, 1, 4], [2, 3, 4], [2, 3, 4]), // row vector on the left
+  binaryCase('add', [2, 3, 4, 5], [1, 1, 4, 5], [2, 3, 4, 5]), // a repeated trailing block (attention's mask)
+  binaryCase('sub', [1, 3, 1, 5], [2, 3, 1, 5], [2, 3, 1, 5]), // trailing block on the left, with a size-1 axis inside
+  binaryCase('mul', [2, 3, 4], [1, 3, 1], [2, 3, 4]), // not a trailing block: the general path
   binaryCase('mul', [2, 3, 4], [2, 3, 1], [2, 3, 4]), // one value per row
   binaryCase('sub', [2, 3, 1], [2, 3, 4], [2, 3, 4]),
   binaryCase('add', [3, 1], [1, 4], [3, 4]), // outer broadcast
@@ -196,6 +232,7 @@ for (const [label, make] of BACKENDS) {
       const got = c.run(be, false) as Float32Array;
       t.equal(compare(got, want, c.tol), '', c.name);
     }
+    t.ok(expRelativeError(be) < 1e-6, 'exp within 1e-6 relative over [−100, 88]');
     // float64 must work on every backend (gradient checks run in float64)
     const f64 = CASES[0]!.run(be, true);
     t.equal(compare(Float32Array.from(f64), CASES[0]!.run(referenceBackend, true) as Float64Array, 1e-6), '', 'float64 matmul');
