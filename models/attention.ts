@@ -82,7 +82,9 @@ export class CausalSelfAttention extends Module {
       cache.v = v;
     }
 
-    const scores = matmul(q, k.transpose(-2, -1)).mul(1 / Math.sqrt(hd)); // [B, H, T, S]
+    // q·kᵀ/√hd with the scale applied to q: the same product, but scaling [B, H, T, hd] is
+    // cheaper than scaling [B, H, T, S] (and packs the permuted q for the matmul on the way).
+    const scores = matmul(q.mul(1 / Math.sqrt(hd)), k.transpose(-2, -1)); // [B, H, T, S]
     const weights = softmax(scores.add(causalMask(T, start, x.dtype)), -1); // [B, H, T, S]
     const heads = matmul(weights, v); // [B, H, T, hd]
     const merged = heads.permute([0, 2, 1, 3]).reshape([B, T, D]); // [B, T, D]

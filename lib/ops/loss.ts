@@ -5,6 +5,7 @@
  * compositions of existing ops, so their backward is the chain rule through those.
  */
 import { record } from '../autograd';
+import { backend } from '../backend';
 import { broadcastShapes, fmtShape, normAxis } from '../shape';
 import { allocate, Tensor } from '../tensor';
 import { abs } from './unary';
@@ -48,7 +49,6 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | number[], opt
     }
   }
   const x = logits.values();
-  const lse = new Float64Array(rows);
   const perRow = allocate(logits.dtype, rows);
   let count = 0;
   let total = 0;
@@ -59,8 +59,8 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | number[], opt
     for (let c = 0; c < classes; c++) m = Math.max(m, x[o + c]!);
     let s = 0;
     for (let c = 0; c < classes; c++) s += Math.exp(x[o + c]! - m);
-    lse[r] = m + Math.log(s);
-    perRow[r] = lse[r]! - x[o + t[r]!]!;
+    const lse = m + Math.log(s);
+    perRow[r] = lse - x[o + t[r]!]!;
     total += perRow[r]!;
     count++;
   }
@@ -68,12 +68,15 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | number[], opt
   const out = reduction === 'none' ? new Tensor(perRow, leading) : new Tensor(allocate(logits.dtype, 1).fill(reduction === 'sum' ? total : total / count), []);
   return record('crossEntropy', out, [logits], (g) => {
     const gv = g.values();
+    // softmax(x) row by row through the backend kernel (the exps are most of the work),
+    // then scaled per row, minus the scale at the target; ignored rows get 0.
     const dx = allocate(g.dtype, logits.size);
+    backend().softmax(x, dx, rows, classes);
     for (let r = 0; r < rows; r++) {
-      if (t[r] === ignoreIndex) continue;
-      const scale = reduction === 'none' ? gv[r]! : reduction === 'sum' ? gv[0]! : gv[0]! / count;
       const o = r * classes;
-      for (let c = 0; c < classes; c++) dx[o + c] = scale * Math.exp(x[o + c]! - lse[r]!);
+      if (t[r] === ignoreIndex) { dx.fill(0, o, o + classes); continue; }
+      const scale = reduction === 'none' ? gv[r]! : reduction === 'sum' ? gv[0]! : gv[0]! / count;
+      for (let c = 0; c < classes; c++) dx[o + c] = scale * dx[o + c]!;
       dx[o + t[r]!] = dx[o + t[r]!]! - scale;
     }
     return [new Tensor(dx, logits.shape)];

@@ -87,15 +87,17 @@ export function rmsNorm(x: Tensor, weight?: Tensor, eps = 1e-6): Tensor {
   const D = x.shape[x.rank - 1]!;
   const rows = D === 0 ? 0 : x.size / D;
   const xv = x.values();
-  const w = weight?.values();
+  // γ = 1 without a weight: one loop for both cases (it runs twice per block on every step)
+  const w = weight ? weight.values() : allocate(x.dtype, D).fill(1);
   const rinv = new Float64Array(rows);
   const y = allocate(x.dtype, xv.length);
   for (let r = 0; r < rows; r++) {
     const o = r * D;
     let ms = 0;
-    for (let c = 0; c < D; c++) ms += xv[o + c]! ** 2;
-    rinv[r] = 1 / Math.sqrt(ms / D + eps);
-    for (let c = 0; c < D; c++) y[o + c] = xv[o + c]! * rinv[r]! * (w ? w[c]! : 1);
+    for (let c = 0; c < D; c++) { const v = xv[o + c]!; ms += v * v; }
+    const ri = 1 / Math.sqrt(ms / D + eps);
+    rinv[r] = ri;
+    for (let c = 0; c < D; c++) y[o + c] = xv[o + c]! * ri * w[c]!;
   }
   return record('rmsNorm', new Tensor(y, x.shape), weight ? [x, weight] : [x], (g) => {
     const gv = g.values();
@@ -107,11 +109,11 @@ export function rmsNorm(x: Tensor, weight?: Tensor, eps = 1e-6): Tensor {
       let meanGX = 0;
       for (let c = 0; c < D; c++) {
         const xh = xv[o + c]! * ri;
-        meanGX += gv[o + c]! * (w ? w[c]! : 1) * xh;
+        meanGX += gv[o + c]! * w[c]! * xh;
         dw[c] = dw[c]! + gv[o + c]! * xh;
       }
       meanGX /= D;
-      for (let c = 0; c < D; c++) dx[o + c] = ri * (gv[o + c]! * (w ? w[c]! : 1) - xv[o + c]! * ri * meanGX);
+      for (let c = 0; c < D; c++) dx[o + c] = ri * (gv[o + c]! * w[c]! - xv[o + c]! * ri * meanGX);
     }
     return weight ? [new Tensor(dx, x.shape), new Tensor(dw, [D])] : [new Tensor(dx, x.shape)];
   });

@@ -71,14 +71,21 @@ export function relu(x: Tensor): Tensor {
   return record('relu', y, [x], (g) => [chain(g, x, y, (x) => (x > 0 ? 1 : 0))]);
 }
 
-/** SiLU / swish: x·σ(x). d/dx = σ(x) + x·σ(x)(1 − σ(x)) = σ(x)(1 + x(1 − σ(x))). */
+/**
+ * SiLU / swish: x·σ(x). d/dx = σ(x) + x·σ(x)(1 − σ(x)) = σ(x)(1 + x(1 − σ(x))).
+ * It sits in every MLP block, so its backward is one loop over σ(x) from the backend's
+ * sigmoid kernel rather than a per-element derivative callback.
+ */
 export function silu(x: Tensor): Tensor {
   const y = unaryKernel('silu', x);
-  return record('silu', y, [x], (g) =>
-    [chain(g, x, y, (x) => {
-      const s = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-      return s * (1 + x * (1 - s));
-    })]);
+  return record('silu', y, [x], (g) => {
+    const s = unaryKernel('sigmoid', x).values(); // σ(x)
+    const xv = x.values();
+    const gv = g.values();
+    const dx = allocate(g.dtype, gv.length);
+    for (let i = 0; i < dx.length; i++) dx[i] = gv[i]! * s[i]! * (1 + xv[i]! * (1 - s[i]!));
+    return [new Tensor(dx, x.shape)];
+  });
 }
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
