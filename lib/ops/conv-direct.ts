@@ -17,7 +17,7 @@
  *   ∂L/∂w[o, c, ki, kj]      = Σ_n Σ_{oi, oj} g[n, o, oi, oj] · x[n, q·Cg + c, oi·sh − ph + ki·dh, oj·sw − pw + kj·dw]
  * (∂L/∂bias[o] = Σ_{n, oi, oj} g[n, o, oi, oj] is done by the caller).
  */
-import type { FloatArray } from '../tensor';
+import { allocate, dtypeOf, type FloatArray } from '../tensor';
 import { type Geometry, validRanges } from './conv-im2col';
 
 /** Channels per group: each output channel sees `Cg` input channels; each group has `Og` outputs. */
@@ -48,7 +48,7 @@ function tapSum(x: FloatArray, w: FloatArray, src: number, wAt: number, oi: numb
  * out plane += the 3×3 conv of one input plane (MobileNet's depthwise kernel). Inside the
  * rectangle [i0, i1) × [j0, j1) of output pixels whose nine taps are all in bounds, the nine
  * weights sit in locals and each output is read and written once; the border around it
- * goes through {@link tapSum}.
+ * goes through tapSum.
  */
 function addConv3x3(x: FloatArray, src: number, w: FloatArray, wAt: number, g: Geometry, i0: number, i1: number, j0: number, j1: number, out: FloatArray, dst: number): void {
   const { W, sh, sw, ph, pw, dh, dw, Ho, Wo } = g;
@@ -131,7 +131,7 @@ export function directConvBackwardInputStride1(gOut: FloatArray, w: FloatArray, 
   if (sh !== 1 || sw !== 1 || padH < 0 || padW < 0) return false;
   const G = C / Cg;
   const taps = kh * kw;
-  const flipped = new (w.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(w.length); // [C, Og, kh, kw]
+  const flipped = allocate(dtypeOf(w), w.length); // [C, Og, kh, kw]
   for (let q = 0; q < G; q++) for (let o = 0; o < Og; o++) for (let c = 0; c < Cg; c++) {
     const from = ((q * Og + o) * Cg + c) * taps;
     const to = ((q * Cg + c) * Og + o) * taps;

@@ -21,7 +21,7 @@
 import { record } from '../autograd';
 import { backend } from '../backend';
 import { fmtShape, sizeOf } from '../shape';
-import { allocate, type FloatArray, Tensor } from '../tensor';
+import { allocate, dtypeOf, type FloatArray, Tensor } from '../tensor';
 import { directConvBackwardInput, directConvBackwardInputStride1, directConvBackwardWeight, directConvForward, type Groups } from './conv-direct';
 import { addBias, channelSums, col2im, fromChannelsMajor, type Geometry, im2col, toChannelsMajor } from './conv-im2col';
 import { pair } from './strided';
@@ -90,7 +90,7 @@ function channelsMajor(x: Tensor): FloatArray {
 
 /** ∂/∂bias[o] = Σ_{n, l} g[n, o, l] for g [N, O, L]. */
 function biasGrad(g: FloatArray, N: number, O: number, L: number): Tensor {
-  const db = allocate(g instanceof Float64Array ? 'float64' : 'float32', O);
+  const db = allocate(dtypeOf(g), O);
   channelSums(g, N, O, L, db);
   return new Tensor(db, [O]);
 }
@@ -179,7 +179,7 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor, opts: Conv2dOptions 
 }
 
 /**
- * A 1×1, stride-1, unpadded conv on maps of at least {@link PER_IMAGE_MIN_POSITIONS} pixels:
+ * A 1×1, stride-1, unpadded conv on maps of at least PER_IMAGE_MIN_POSITIONS pixels:
  * per image and group, out[n, g] [Og, L] = W_g [Og, Cg] · x[n, g] [Cg, L], all in one
  * backend call with per-image offsets, reading x and writing the output in place (no
  * rearrangement). Backward: ∂L/∂x[n, g] = W_gᵀ · ∂L/∂out[n, g] the same way, and
