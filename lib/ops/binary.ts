@@ -10,14 +10,20 @@ import { binaryKernel, broadcastValues, operands, sumToShape } from './util';
 export function add(a: TensorLike, b: TensorLike): Tensor {
   const [ta, tb] = operands('add', a, b);
   const out = binaryKernel('add', ta, tb);
-  return record('add', out, [ta, tb], (g) => [sumToShape(g, ta.shape), sumToShape(g, tb.shape)]);
+  return record('add', out, [ta, tb], (g) => [
+    ta.requiresGrad ? sumToShape(g, ta.shape) : null,
+    tb.requiresGrad ? sumToShape(g, tb.shape) : null, // (a constant, like attention's mask, needs no reduction)
+  ]);
 }
 
 /** a − b. ∂/∂a = 1, ∂/∂b = −1. */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   const [ta, tb] = operands('sub', a, b);
   const out = binaryKernel('sub', ta, tb);
-  return record('sub', out, [ta, tb], (g) => [sumToShape(g, ta.shape), sumToShape(binaryKernel('mul', g, asScalar(-1, g)), tb.shape)]);
+  return record('sub', out, [ta, tb], (g) => [
+    ta.requiresGrad ? sumToShape(g, ta.shape) : null,
+    tb.requiresGrad ? sumToShape(binaryKernel('mul', g, asScalar(-1, g)), tb.shape) : null,
+  ]);
 }
 
 /** a · b (elementwise). ∂/∂a = b, ∂/∂b = a. */

@@ -10,6 +10,11 @@ import { broadcastShapes, fmtShape, sizeOf, stridesOf } from '../shape';
 import { allocate, type FloatArray, Tensor } from '../tensor';
 import { checkSameDtype, sumToShape } from './util';
 
+/** The axis order that swaps the last two of `rank` axes. */
+function swapOrder(rank: number): number[] {
+  return Array.from({ length: rank }, (_, i) => (i === rank - 2 ? rank - 1 : i === rank - 1 ? rank - 2 : i));
+}
+
 /**
  * The storage the backend reads for operand `t` and whether it is stored transposed.
  * A view whose last two axes are swapped over row-major storage — `transpose(weight)` in
@@ -27,6 +32,12 @@ function operand(t: Tensor, trans: boolean): { data: FloatArray; trans: boolean 
   // (an axis of size 1 may carry any stride)
   if (offset === 0 && data.length === t.size && rowMajor.every((s, i) => s === swapped[i] || storedShape[i] === 1)) {
     return { data, trans: !trans };
+  }
+  // Otherwise a copy is needed. When the view walks its storage with unit steps along its
+  // second-to-last axis (kᵀ of a permuted k in attention), copy it in that orientation —
+  // contiguous runs are the fast copy — and flip the flag.
+  if (stride[r - 2] === 1 && stride[r - 1] !== 1) {
+    return { data: new Tensor(t.nd.transpose(...swapOrder(r))).values(), trans: !trans };
   }
   return { data: t.values(), trans };
 }
