@@ -100,6 +100,13 @@ function topologicalOrder(root: Tensor): Tensor[] {
   return order;
 }
 
+/** `acc += g` elementwise; `acc` is a contiguous gradient sum owned by {@link runBackward}. */
+function addInto(acc: Tensor, g: Tensor): void {
+  const a = acc.nd.data;
+  const b = g.values();
+  for (let i = 0; i < a.length; i++) a[i] = a[i]! + b[i]!;
+}
+
 /**
  * Reverse-mode accumulation from `root`, seeded with `seed` (= ∂L/∂root).
  * Leaves (tensors without a gradFn, e.g. parameters) keep their `.grad`; intermediate
@@ -108,12 +115,17 @@ function topologicalOrder(root: Tensor): Tensor[] {
 export function runBackward(root: Tensor, seed: Tensor): void {
   const order = topologicalOrder(root);
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  // Sums of gradients this loop allocated itself and nobody else has seen yet: a third or
+  // later contribution is added into them in place instead of allocating another sum.
+  // (A backward may return its upstream gradient as is, so any other buffer may be shared.)
+  const ownSums = new Set<Tensor>();
   noGrad(() => {
     for (let i = order.length - 1; i >= 0; i--) {
       const node = order[i]!;
       const g = grads.get(node);
       if (g === undefined) continue;
       grads.delete(node);
+      ownSums.delete(g); // handed to backward from here on: no longer ours to overwrite
       if (node.gradFn === null || node.retainsGrad) node.accumulateGrad(g, node.gradFn?.op ?? 'backward');
       if (node.gradFn === null) continue;
       const { op, inputs, backward } = node.gradFn;
@@ -123,7 +135,14 @@ export function runBackward(root: Tensor, seed: Tensor): void {
         if (!input.requiresGrad || gi === null || gi === undefined) return;
         if (anomalyMode) checkFinite(gi, `backward of ${op} (input ${k})`);
         const prev = grads.get(input);
-        grads.set(input, prev === undefined ? gi.checkedGradFor(input, op) : prev.plusGrad(gi.checkedGradFor(input, op)));
+        gi.checkedGradFor(input, op);
+        if (prev === undefined) grads.set(input, gi);
+        else if (ownSums.has(prev)) addInto(prev, gi);
+        else {
+          const total = prev.plusGrad(gi);
+          ownSums.add(total);
+          grads.set(input, total);
+        }
       });
     }
   });

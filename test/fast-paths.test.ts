@@ -67,3 +67,13 @@ t.test('matmul on transposed and permuted views equals the product of contiguous
   }
   setBackend('ref');
 });
+
+t.test('a gradient summed from many uses is added in place without touching shared buffers', async (t) => {
+  setBackend('ref');
+  const x = rnd([3, 4], 6);
+  const y = x.add(x).add(x.mul(x)).add(x); // uses x four times; add hands its gradient on as is
+  const z = y.add(y); // y's gradient reaches both inputs of this add as the same buffer
+  z.sum().backward();
+  const want = Array.from(x.values(), (v) => 2 * (3 + 2 * v)); // d/dx 2·(3x + x²)
+  t.ok(maxRelDiff(x.grad!.values(), want) < 1e-12, '∂/∂x = 2(3 + 2x)');
+});
