@@ -192,28 +192,37 @@ function slots(offsets: readonly number[]): { count: number; of: number[]; first
  */
 function packA(src: ArrayLike<number>, off: number, transA: boolean, m: number, k: number, dst: Float32Array, base: number): void {
   const mPad = Math.ceil(m / MR) * MR;
+  const mFull = m - (m % MR); // rows in whole panels
   for (let k0 = 0; k0 < k; k0 += KC) {
     const kc = Math.min(KC, k - k0);
-    for (let i = 0; i < mPad; i += MR) {
-      let d = base + k0 * mPad + i * kc;
-      if (i + MR <= m && transA) {
-        // op(A)[i + r, k0 + p] = src[(k0 + p)·m + i + r]: four neighbours per step p.
-        let s = off + k0 * m + i;
-        for (let p = 0; p < kc; p++, d += 4, s += m) {
-          dst[d] = src[s]!; dst[d + 1] = src[s + 1]!; dst[d + 2] = src[s + 2]!; dst[d + 3] = src[s + 3]!;
+    const blockBase = base + k0 * mPad;
+    if (transA) {
+      // op(A)[i + r, k0 + p] = src[(k0 + p)·m + i + r]: read each stored row once, front to
+      // back, and deal its values out to the panels (four neighbours to each).
+      for (let p = 0; p < kc; p++) {
+        const s = off + (k0 + p) * m;
+        let d = blockBase + p * MR;
+        for (let i = 0; i < mFull; i += MR, d += MR * kc) {
+          dst[d] = src[s + i]!; dst[d + 1] = src[s + i + 1]!; dst[d + 2] = src[s + i + 2]!; dst[d + 3] = src[s + i + 3]!;
         }
-      } else if (i + MR <= m) {
+      }
+    } else {
+      for (let i = 0; i < mFull; i += MR) {
         // op(A)[i + r, k0 + p] = src[(i + r)·k + k0 + p]: four rows read side by side.
+        let d = blockBase + i * kc;
         const s0 = off + i * k + k0, s1 = s0 + k, s2 = s1 + k, s3 = s2 + k;
         for (let p = 0; p < kc; p++, d += 4) {
           dst[d] = src[s0 + p]!; dst[d + 1] = src[s1 + p]!; dst[d + 2] = src[s2 + p]!; dst[d + 3] = src[s3 + p]!;
         }
-      } else {
-        for (let p = 0; p < kc; p++) {
-          for (let r = 0; r < MR; r++) {
-            const row = i + r;
-            dst[d++] = row >= m ? 0 : transA ? src[off + (k0 + p) * m + row]! : src[off + row * k + k0 + p]!;
-          }
+      }
+    }
+    // The ragged last panel, zero-padded.
+    if (mFull < mPad) {
+      let d = blockBase + mFull * kc;
+      for (let p = 0; p < kc; p++) {
+        for (let r = 0; r < MR; r++) {
+          const row = mFull + r;
+          dst[d++] = row >= m ? 0 : transA ? src[off + (k0 + p) * m + row]! : src[off + row * k + k0 + p]!;
         }
       }
     }
