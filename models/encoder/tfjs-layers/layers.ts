@@ -111,6 +111,15 @@ function padLike(x: Tensor, kernel: [number, number], strides: [number, number],
   return pad2d(x, [ph.before, ph.after, pw.before, pw.after]);
 }
 
+/** TF padding as conv2d's symmetric [top/bottom, left/right] padding, or null when it is asymmetric. */
+function symmetricPadding(x: Tensor, kernel: [number, number], strides: [number, number], dilation: [number, number], padding: Padding): [number, number] | null {
+  if (padding === 'valid') return [0, 0];
+  const [, , h, w] = x.shape as [number, number, number, number];
+  const ph = tfPadding(h, kernel[0], strides[0], dilation[0], padding);
+  const pw = tfPadding(w, kernel[1], strides[1], dilation[1], padding);
+  return ph.before === ph.after && pw.before === pw.after ? [ph.before, pw.before] : null;
+}
+
 /** Run one layer. `inputs` are the outputs of the layers named in its inbound nodes. */
 export function forwardLayer(op: LayerOp, inputs: Tensor[], weights: LayerWeights, name: string): Tensor {
   const x = inputs[0]!;
@@ -120,9 +129,14 @@ export function forwardLayer(op: LayerOp, inputs: Tensor[], weights: LayerWeight
     case 'folded': // already applied by the conv before it
       return x;
     case 'conv': {
-      const padded = padLike(x, op.kernel, op.strides, op.dilation, op.padding); // [N, C, H', W']
       const groups = op.depthwise ? x.shape[1]! : 1;
-      const y = conv2d(padded, weights.kernel!, weights.bias, { stride: op.strides, dilation: op.dilation, groups }); // [N, O, Ho, Wo]
+      const conv = { stride: op.strides, dilation: op.dilation, groups };
+      const sym = symmetricPadding(x, op.kernel, op.strides, op.dilation, op.padding);
+      // Symmetric "same" padding goes to conv2d itself (no padded copy); only TF's asymmetric
+      // stride-2 case (extra row/column at the bottom/right) needs an explicit pad2d.
+      const y = sym !== null
+        ? conv2d(x, weights.kernel!, weights.bias, { ...conv, padding: sym }) // [N, O, Ho, Wo]
+        : conv2d(padLike(x, op.kernel, op.strides, op.dilation, op.padding), weights.kernel!, weights.bias, conv);
       return activate(y, op.activation);
     }
     case 'batchnorm':
