@@ -48,5 +48,6 @@ t.test('arra demo --preset tiny', async (t) => {
   t.equal(loadTrainingRun(join(dir, 'baseline-s0', TRAIN_STATE_FILE)).projector, null, 'the baseline never had one');
   t.equal(loadVq(join(dir, 'vq', 'vq.safetensors')).gridSize, 7);
   t.ok(loadSafetensors(join(dir, 'encoders', 'fid-convnet.safetensors')).tensors.size > 0);
+  t.match(readFileSync(join(dir, 'arra-s0', 'explain', 'report.md'), 'utf8'), /\| blocks\.0 \| \d+ \| \d+\.\d+ \| \d+\.\d+ \|/, 'attribution report for the ARRA run');
   for (const svg of ['loss.svg', 'fid.svg']) t.match(readFileSync(join(dir, svg), 'utf8'), /^<\?xml[^>]*>\s*<svg[\s\S]*<\/svg>\s*$/);
 });

@@ -11,7 +11,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeBackend, lineChartSvg, saveSvg, type Tensor } from '../../lib';
+import { describeBackend, indexSelect, lineChartSvg, noGrad, saveSvg, type Tensor } from '../../lib';
+import { explainToFiles, toArraBatch } from '../explain';
 import { ConvNetFeatures, type FeatureExtractor } from '../../models/encoder';
 import { arraConfig } from '../../models/arra';
 import type { TransformerPresetName } from '../../models/presets';
@@ -129,13 +130,14 @@ export const demoCommand = command({
         const label = mode === 'off' ? 'baseline (LlamaGen)' : 'ARRA (<HYBNEXT>, block 0, λ=1)';
         const outDir = join(f.out, `${mode === 'off' ? 'baseline' : 'arra'}-s${seed}`);
         const fidPoints: [number, number][] = [];
+        const arra = arraConfig({ encoderName: mode === 'off' ? 'none' : alignEncoder.name, mode, projectorHidden: 128 });
         const t0 = performance.now();
         const result = await stage(`4. train ${label}, seed ${seed}`, async () => {
           const r = await runTraining(
             { codes, labels: train.labels, globalFeatures: mode === 'off' ? null : features, layout, numTokens: vq.gridSize ** 2, classNames: train.classNames },
             {
               label: mode === 'off' ? 'baseline' : 'arra', model: config,
-              arra: arraConfig({ encoderName: mode === 'off' ? 'none' : alignEncoder.name, mode, projectorHidden: 128 }),
+              arra,
               steps: p.arSteps, batchSize: p.arBatch, lr: p.arLr, seed, outDir, checkpointEvery: 0,
               evalEvery: p.evalEvery,
               onEval: (step, model) => fidPoints.push([step, evaluate(model, Math.max(2, Math.floor(p.perClass / 2)), 99).result.fid]),
@@ -149,6 +151,13 @@ export const demoCommand = command({
           const e = evaluate(result.model, p.perClass, 1234);
           return [e, `FID ${e.result.fid.toFixed(2)} (${e.result.numGenerated} samples), prompt accuracy ${(100 * e.result.promptAccuracy).toFixed(1)}%`];
         });
+        if (mode !== 'off' && seed === 0 && result.projector) {
+          // The attribution report for one held-out batch (arra explain, models/attribution.ts).
+          const rows = Array.from({ length: Math.min(16, test.labels.length) }, (_, i) => i);
+          const sub = { ...test, images: noGrad(() => indexSelect(test.images, 0, rows)), labels: test.labels.slice(0, rows.length) };
+          const batch = toArraBatch(layout, { codes: codesOf(vq, sub), classes: sub.labels, globalFeatures: alignEncoder.extract(sub.images) }, 'float32');
+          explainToFiles({ model: result.model, projector: result.projector, cfg: arra, layout }, batch, join(outDir, 'explain'));
+        }
         const grid = `${mode === 'off' ? 'baseline' : 'arra'}-s${seed}/samples.png`;
         saveSampleGrid(firstPerClass(images, numClasses, p.perClass, Math.min(p.perClass, 10)), numClasses, join(f.out, grid));
         const last = result.history[result.history.length - 1]!;
@@ -176,6 +185,8 @@ export const demoCommand = command({
         { title: 'VQ reconstructions (top: held-out originals, bottom: reconstructions)', file: 'vq/reconstructions.png' },
         { title: 'Training loss', file: 'loss.svg' },
         { title: 'FID against step', file: 'fid.svg' },
+        { title: 'Where the two losses push (ARRA, seed 0): gradient norm per block, L_AR vs λ·L_GVA — table in arra-s0/explain/report.md', file: 'arra-s0/explain/blocks.svg' },
+        { title: 'Alignment cos(f_A,t, f_GF) on the 7×7 token grid (ARRA, seed 0; top: batch mean)', file: 'arra-s0/explain/alignment.png' },
         ...rows.map((m) => ({ title: `Samples: ${m.label}, seed ${m.seed} (one row per class)`, file: m.grid })),
       ],
     });
