@@ -19,7 +19,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
-import { AdamW, clipGradNorm, Rng, Tensor } from '../lib';
+import { AdamW, barChartSvg, clipGradNorm, Rng, saveSvg, Tensor } from '../lib';
 import { jsonMetadata, loadSafetensors, readJsonMetadata, saveSafetensors } from '../lib/io';
 import { arraConfig, arraLoss, trainingStateDict, type ArraBatch, type ArraConfig } from '../models/arra';
 import { gradientAttribution, type AttributionReport } from '../models/attribution';
@@ -98,11 +98,14 @@ export function explainToFiles(ck: ArraCheckpoint, batch: ArraBatch, outDir: str
   const md = [report.toMarkdown(), '', '![alignment per position](alignment.png)', '', '![gradient norms per block](blocks.svg)', ''].join('\n');
   fs.writeFileSync(path.join(outDir, 'report.md'), md);
   if (report.alignment) fs.writeFileSync(path.join(outDir, 'alignment.png'), alignmentPng(report.alignment));
-  fs.writeFileSync(path.join(outDir, 'blocks.svg'), blockBarsSvg(report));
+  saveSvg(path.join(outDir, 'blocks.svg'), barChartSvg(
+    report.groups.map((g) => ({ label: g.group, values: [g.normAR, g.normGVA] })),
+    { seriesNames: ['‖∂L_AR/∂θ‖', '‖λ·∂L_GVA/∂θ‖'], title: `gradient norm per block (aligned block ${report.alignLayer})`, yLabel: 'gradient norm' },
+  ));
   return report;
 }
 
-// ---- plots (minimal local versions: lib/plot was not there yet when this was written) ----
+// ---- the alignment heat map: a diverging map (−1 blue, 0 white, +1 red) for cosines ----
 
 /** Diverging colour for a cosine: −1 blue, 0 white, +1 red. */
 function cosColour(c: number): [number, number, number] {
@@ -135,26 +138,6 @@ function alignmentPng(a: NonNullable<AttributionReport['alignment']>): Buffer {
     }
   });
   return PNG.sync.write(png);
-}
-
-/** Two bars per block: ‖∂L_AR/∂θ‖ (grey) and ‖λ·∂L_GVA/∂θ‖ (red), linear scale. */
-function blockBarsSvg(r: AttributionReport): string {
-  const w = 60;
-  const h = 200;
-  const top = Math.max(...r.groups.flatMap((g) => [g.normAR, g.normGVA]), 1e-12);
-  const bars = r.groups.map((g, i) => {
-    const x = 50 + i * w;
-    const bar = (v: number, dx: number, colour: string) => `<rect x="${x + dx}" y="${20 + h - (h * v) / top}" width="20" height="${(h * v) / top}" fill="${colour}"><title>${v.toExponential(3)}</title></rect>`;
-    return `${bar(g.normAR, 5, '#777')}${bar(g.normGVA, 27, '#d33')}<text x="${x + 26}" y="${h + 36}" font-size="10" text-anchor="middle">${g.group}</text>`;
-  });
-  const width = 60 + r.groups.length * w;
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${h + 70}" font-family="sans-serif">`,
-    `<text x="10" y="14" font-size="12">gradient norm per block: grey ‖∂L_AR/∂θ‖, red ‖λ·∂L_GVA/∂θ‖ (max ${top.toExponential(2)}); aligned block ${r.alignLayer}</text>`,
-    `<line x1="45" y1="${20 + h}" x2="${width}" y2="${20 + h}" stroke="black"/>`,
-    ...bars,
-    '</svg>',
-  ].join('\n');
 }
 
 // ---- the synthetic demo task ----
