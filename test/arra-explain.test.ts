@@ -34,5 +34,6 @@ t.test('checkpoint + batch on disk → report.md, alignment.png, blocks.svg', as
   const png = PNG.sync.read(fs.readFileSync(path.join(dir, 'alignment.png')));
   t.same([png.width, png.height], [TINY.B * (TINY.grid * 24 + 6) + 6, 2 * (TINY.grid * 24 + 6) + 6], 'heat map: mean grid above one grid per sequence');
   const svg = fs.readFileSync(path.join(dir, 'blocks.svg'), 'utf8');
-  t.equal((svg.match(/<rect /g) ?? []).length, 2 * report.groups.length, 'two bars per block');
+  t.equal((svg.match(/<g class="group"/g) ?? []).length, report.groups.length, 'one bar group per block');
+  t.equal((svg.match(/<rect [^>]*><title>/g) ?? []).length, 2 * report.groups.length, 'two bars per block (L_AR, L_GVA)');
 });
