@@ -1,9 +1,11 @@
 /**
  * The matmul micro-kernel, generated as WebAssembly SIMD bytecode at run time.
  *
- * It computes one MR×NR tile of C += Ã·B̃ where Ã is an MR-row panel of A packed column by
- * column (`a[p·MR + r] = A[r, p]`) and B̃ an NR-column panel of B packed row by row
- * (`b[p·NR + c] = B[p, c]`). Both are read strictly sequentially, and the MR×NR/4
+ * It computes one MR×NR tile of C += A·B̃ where B̃ is an NR-column panel of B packed row by row
+ * (`b[p·NR + c] = B[p, c]`, read strictly sequentially) and A is read in place: element
+ * A[r, p] sits at byte `a + r·ars + p·aps`, so a row-major A (ars = 4k, aps = 4) and a
+ * transposed one (ars = 4, aps = 4m) need no packing — only a bulk copy into wasm memory,
+ * which is far cheaper than a per-element packing loop in TypeScript. The MR×NR/4
  * accumulators are v128 locals that the engine keeps in registers: per step p it loads
  * NR/4 vectors of B, broadcasts each of the MR values of A, and does MR·NR/4 vector
  * multiply-adds — MR·NR·2 flops for MR + NR loads (register blocking).
@@ -20,25 +22,32 @@ export interface GemmKernelShape {
   nr: number;
 }
 
-/** Parameter slots of `micro(a, b, c, kc, ldc)` (byte addresses; ldc = C's row stride in bytes). */
-const A = 0, B = 1, C = 2, KC = 3, LDC = 4;
+/**
+ * Parameter slots of `micro(a, b, c, kc, ldc, ars, aps)` (byte addresses; ldc = C's row stride,
+ * ars/aps = A's row and step strides, all in bytes).
+ */
+const A = 0, B = 1, C = 2, KC = 3, LDC = 4, ARS = 5, APS = 6;
+const NPARAMS = 7;
 
 /**
- * Bytecode of `micro(a, b, c, kc, ldc)`: C[0:mr, 0:nr] += Ã[0:mr, 0:kc] · B̃[0:kc, 0:nr], or
- * C = Ã·B̃ (overwrite) when kc is passed negated.
+ * Bytecode of `micro(a, b, c, kc, ldc, ars, aps)`: C[0:mr, 0:nr] += A[0:mr, 0:kc] · B̃[0:kc, 0:nr],
+ * or C = A·B̃ (overwrite) when kc is passed negated.
  */
 export function microKernel({ mr, nr }: GemmKernelShape): { params: ValType[]; locals: ValType[]; body: Code } {
   if (nr % 4 !== 0) throw new Error(`microKernel: nr must be a multiple of 4, got ${nr}`);
   const nv = nr / 4; // vectors per tile row
-  const params: ValType[] = [I32, I32, I32, I32, I32];
-  // locals after the 5 params: accumulators acc[r][v], B vectors bv[v], the broadcast A value av,
-  // crow (i32 address of a C row)
-  const acc = (r: number, v: number): number => 5 + r * nv + v;
-  const bv = (v: number): number => 5 + mr * nv + v;
-  const av = 5 + mr * nv + nv;
+  const params: ValType[] = new Array<ValType>(NPARAMS).fill(I32);
+  // locals after the params: accumulators acc[r][v], B vectors bv[v], the broadcast A value av,
+  // crow (i32 address of a C row), and aRow[r] (address of A[r, p]; row 0 uses the param A)
+  const acc = (r: number, v: number): number => NPARAMS + r * nv + v;
+  const bv = (v: number): number => NPARAMS + mr * nv + v;
+  const av = NPARAMS + mr * nv + nv;
   const crow = av + 1;
-  const locals: ValType[] = [...new Array<ValType>(mr * nv + nv + 1).fill(V128), I32];
+  const aRow = (r: number): number => (r === 0 ? A : crow + r);
+  const locals: ValType[] = [...new Array<ValType>(mr * nv + nv + 1).fill(V128), I32, ...new Array<ValType>(mr - 1).fill(I32)];
   const code = new Code();
+
+  for (let r = 1; r < mr; r++) code.localGet(aRow(r - 1)).localGet(ARS).i32Add().localSet(aRow(r));
 
   // The first k-block passes kc negated: start from zero (wasm locals start at 0) instead of
   // loading C, which saves zero-filling C beforehand. Later k-blocks add to the stored tile.
@@ -52,17 +61,17 @@ export function microKernel({ mr, nr }: GemmKernelShape): { params: ValType[]; l
   }
   code.end();
 
-  // for p in 0..kc: acc[r][v] += splat(Ã[p, r]) * B̃[p, v]
+  // for p in 0..kc: acc[r][v] += splat(A[r, p]) * B̃[p, v]
   code.block().loop();
   code.localGet(KC).i32Eqz().brIf(1);
   for (let v = 0; v < nv; v++) code.localGet(B).v128Load(v * 16).localSet(bv(v));
   for (let r = 0; r < mr; r++) {
-    code.localGet(A).v128Load32Splat(r * 4).localSet(av);
+    code.localGet(aRow(r)).v128Load32Splat(0).localSet(av);
     for (let v = 0; v < nv; v++) {
       code.localGet(acc(r, v)).localGet(av).localGet(bv(v)).f32x4Mul().f32x4Add().localSet(acc(r, v));
     }
   }
-  code.localGet(A).i32Const(mr * 4).i32Add().localSet(A);
+  for (let r = 0; r < mr; r++) code.localGet(aRow(r)).localGet(APS).i32Add().localSet(aRow(r));
   code.localGet(B).i32Const(nr * 4).i32Add().localSet(B);
   code.localGet(KC).i32Const(1).i32Sub().localSet(KC);
   code.br(0).end().end();
@@ -77,13 +86,13 @@ export function microKernel({ mr, nr }: GemmKernelShape): { params: ValType[]; l
 }
 
 /**
- * Bytecode of `run(tasks, count, ldc)`: call the micro-kernel once per 16-byte task record
- * `(aAddr, bAddr, cAddr, kc)`. The order of the records *is* the blocking schedule; it is
- * written in TypeScript (see `gemm.ts`), so this loop stays trivial and every thread can
- * run its own slice of the list.
+ * Bytecode of `run(tasks, count, ldc, ars, aps)`: call the micro-kernel once per 16-byte task
+ * record `(aAddr, bAddr, cAddr, kc)`. The order of the records *is* the blocking schedule; it
+ * is written in TypeScript (see `gemm.ts`), so this loop stays trivial and every thread can
+ * run its own slice of the list. The strides are the same for every task of one product.
  */
 export function taskRunner(): { params: ValType[]; locals: ValType[]; body: Code } {
-  const TASKS = 0, COUNT = 1, LDCP = 2;
+  const TASKS = 0, COUNT = 1, LDCP = 2, ARSP = 3, APSP = 4;
   const code = new Code();
   code.block().loop();
   code.localGet(COUNT).i32Eqz().brIf(1);
@@ -91,11 +100,11 @@ export function taskRunner(): { params: ValType[]; locals: ValType[]; body: Code
   code.localGet(TASKS).i32Load(4);
   code.localGet(TASKS).i32Load(8);
   code.localGet(TASKS).i32Load(12);
-  code.localGet(LDCP).call(0);
+  code.localGet(LDCP).localGet(ARSP).localGet(APSP).call(0);
   code.localGet(TASKS).i32Const(16).i32Add().localSet(TASKS);
   code.localGet(COUNT).i32Const(1).i32Sub().localSet(COUNT);
   code.br(0).end().end();
-  return { params: [I32, I32, I32], locals: [], body: code };
+  return { params: [I32, I32, I32, I32, I32], locals: [], body: code };
 }
 
 /** The matmul module's bytes (`micro` is function 0, `run` function 1), importing `env.memory`. */

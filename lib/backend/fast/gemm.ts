@@ -2,9 +2,10 @@
  * Fast float32 matmul: pack, schedule, run the WebAssembly SIMD micro-kernel, unpack.
  *
  * The classic GotoBLAS/BLIS recipe, in three layers:
- * 1. **Packing** (here, in TypeScript): A is copied into MR-row panels and B into NR-column
- *    panels, k-block by k-block, zero-padded to whole panels. Transposes (transA/transB),
- *    batch offsets and ragged edges are all resolved here, so the kernel never branches.
+ * 1. **Packing** (here, in TypeScript): B is copied into NR-column panels, k-block by k-block,
+ *    zero-padded to whole panels (transB and ragged edges resolved here). A is not packed: it
+ *    is bulk-copied into wasm memory as stored, and the kernel reads it through two strides
+ *    that also express transA (see gemm-kernel.ts). Broadcast batches are copied once.
  * 2. **Schedule** (here): for a chunk of MC rows, for each k-block of KC, for each B panel,
  *    for each A panel in the chunk → one micro-kernel call. A B panel (KC×NR floats = 8 KiB)
  *    stays in L1 while it meets every A panel of the chunk; the chunk of A (MC×KC = 128 KiB)
@@ -42,7 +43,7 @@ const MAX_PAGES = 65536;
 export class GemmEngine {
   readonly threads: number;
   private readonly memory: WasmMemory;
-  private readonly run: (tasks: number, count: number, ldc: number) => void;
+  private readonly run: (tasks: number, count: number, ldc: number, ars: number, aps: number) => void;
   private readonly pool: ThreadPool;
   private f32: Float32Array;
   private i32: Int32Array;
@@ -52,7 +53,7 @@ export class GemmEngine {
     this.memory = new wasm.Memory({ initial: 16, maximum: MAX_PAGES, shared });
     const module = new wasm.Module(gemmModuleBytes({ mr: MR, nr: NR }, { initialPages: 16, maxPages: MAX_PAGES, shared }));
     const instance = new wasm.Instance(module, { env: { memory: this.memory } });
-    this.run = instance.exports.run as (tasks: number, count: number, ldc: number) => void;
+    this.run = instance.exports.run as (tasks: number, count: number, ldc: number, ars: number, aps: number) => void;
     this.pool = new ThreadPool(module, this.memory, Math.max(0, threads - 1));
     this.threads = this.pool.threads;
     this.f32 = new Float32Array(this.memory.buffer);
@@ -94,7 +95,11 @@ export class GemmEngine {
     const nTasks = nBatch * mPanels * tilesPerPanel;
     this.reserve((taskBase + 4 * nTasks) * 4);
     const f32 = this.f32;
-    for (const [off, slot] of aSlot.first) packA(a, off, transA, m, k, f32, aBase + slot * aSize);
+    // A as stored (k×m when transA); its slot has room for mPad rows, so the kernel's reads of
+    // the padding rows of a ragged last panel stay inside it (they only feed C rows that are dropped).
+    for (const [off, slot] of aSlot.first) f32.set(a.subarray(off, off + m * k) as Float32Array, aBase + slot * aSize);
+    const ars = (transA ? 1 : k) * 4; // bytes from A[r, p] to A[r + 1, p]
+    const aps = (transA ? m : 1) * 4; // bytes from A[r, p] to A[r, p + 1]
     for (const [off, slot] of bSlot.first) packB(b, off, transB, k, n, f32, bBase + slot * bSize);
 
     // Split the (batch, row panel) items evenly between threads, then write each thread's
@@ -112,14 +117,14 @@ export class GemmEngine {
         const p0 = item % mPanels;
         const pEnd = Math.min(mPanels, p0 + MC_PANELS, p0 + (last - item));
         task = this.schedule(task, p0, pEnd, {
-          k, mPad, nPad, nPanels,
+          k, nPad, nPanels, ars, aps,
           a: aBase + aSlot.of[batch]! * aSize, b: bBase + bSlot.of[batch]! * bSize, c: cBase + batch * cSize,
         });
         item += pEnd - p0;
       }
       slices.push([start * 16, task - start]);
     }
-    this.pool.runSlices(slices, nPad * 4, this.run);
+    this.pool.runSlices(slices, nPad * 4, ars, aps, this.run);
 
     // Unpack: drop the zero padding. Short rows are copied by a plain loop: a `subarray` per
     // row costs more than copying a few dozen floats (attention has thousands of such rows).
@@ -145,7 +150,7 @@ export class GemmEngine {
    * order, as task records starting at record index `task`. Returns the next free record.
    */
   private schedule(task: number, p0: number, pEnd: number,
-    g: { k: number; mPad: number; nPad: number; nPanels: number; a: number; b: number; c: number }): number {
+    g: { k: number; nPad: number; nPanels: number; ars: number; aps: number; a: number; b: number; c: number }): number {
     const i32 = this.i32;
     for (let kb = 0; kb * KC < g.k; kb++) {
       const k0 = kb * KC;
@@ -154,7 +159,7 @@ export class GemmEngine {
         const bPanel = g.b + k0 * g.nPad + j * NR * kc;
         for (let i = p0; i < pEnd; i++) {
           const r = task * 4;
-          i32[r] = (g.a + k0 * g.mPad + i * MR * kc) * 4; // A panel i, k-block kb (bytes)
+          i32[r] = g.a * 4 + i * MR * g.ars + k0 * g.aps; // A[i·MR, k0] (bytes)
           i32[r + 1] = bPanel * 4;
           i32[r + 2] = (g.c + i * MR * g.nPad + j * NR) * 4; // C tile (i, j)
           i32[r + 3] = kb === 0 ? -kc : kc; // negative: first k-block overwrites C
@@ -182,57 +187,10 @@ function slots(offsets: readonly number[]): { count: number; of: number[]; first
 }
 
 /**
- * Pack op(A) (m×k; stored k×m when transA) from `src` at `off` into `dst` at `base`:
- * for each k-block, MR-row panels stored column by column, rows past m zero.
- * Layout: `dst[base + k0·mPad + i·MR·kc + p·MR + r] = op(A)[i·MR + r, k0 + p]`.
- *
- * Packing is plain TypeScript on the calling thread, so its inner loop matters (it was ≈ 10%
- * of a training step): whole panels are copied with the four rows in locals and no branch
- * per element; only the last, ragged panel goes through the general loop with zero padding.
- */
-function packA(src: ArrayLike<number>, off: number, transA: boolean, m: number, k: number, dst: Float32Array, base: number): void {
-  const mPad = Math.ceil(m / MR) * MR;
-  const mFull = m - (m % MR); // rows in whole panels
-  for (let k0 = 0; k0 < k; k0 += KC) {
-    const kc = Math.min(KC, k - k0);
-    const blockBase = base + k0 * mPad;
-    if (transA) {
-      // op(A)[i + r, k0 + p] = src[(k0 + p)·m + i + r]: read each stored row once, front to
-      // back, and deal its values out to the panels (four neighbours to each).
-      for (let p = 0; p < kc; p++) {
-        const s = off + (k0 + p) * m;
-        let d = blockBase + p * MR;
-        for (let i = 0; i < mFull; i += MR, d += MR * kc) {
-          dst[d] = src[s + i]!; dst[d + 1] = src[s + i + 1]!; dst[d + 2] = src[s + i + 2]!; dst[d + 3] = src[s + i + 3]!;
-        }
-      }
-    } else {
-      for (let i = 0; i < mFull; i += MR) {
-        // op(A)[i + r, k0 + p] = src[(i + r)·k + k0 + p]: four rows read side by side.
-        let d = blockBase + i * kc;
-        const s0 = off + i * k + k0, s1 = s0 + k, s2 = s1 + k, s3 = s2 + k;
-        for (let p = 0; p < kc; p++, d += 4) {
-          dst[d] = src[s0 + p]!; dst[d + 1] = src[s1 + p]!; dst[d + 2] = src[s2 + p]!; dst[d + 3] = src[s3 + p]!;
-        }
-      }
-    }
-    // The ragged last panel, zero-padded.
-    if (mFull < mPad) {
-      let d = blockBase + mFull * kc;
-      for (let p = 0; p < kc; p++) {
-        for (let r = 0; r < MR; r++) {
-          const row = mFull + r;
-          dst[d++] = row >= m ? 0 : transA ? src[off + (k0 + p) * m + row]! : src[off + row * k + k0 + p]!;
-        }
-      }
-    }
-  }
-}
-
-/**
  * Pack op(B) (k×n; stored n×k when transB) into NR-column panels stored row by row, columns
  * past n zero. Layout: `dst[base + k0·nPad + j·NR·kc + p·NR + c] = op(B)[k0 + p, j·NR + c]`.
- * Whole panels are copied without a branch per element, as in {@link packA}.
+ * Whole panels are copied with the eight columns in locals and no branch per element; only the
+ * last, ragged panel goes through the general loop with zero padding.
  */
 function packB(src: ArrayLike<number>, off: number, transB: boolean, k: number, n: number, dst: Float32Array, base: number): void {
   const nPad = Math.ceil(n / NR) * NR;

@@ -14,7 +14,7 @@ import { Worker } from 'worker_threads';
 import type { WasmMemory, WasmModule } from './wasm-api';
 
 /** Control block words (Int32). */
-const SEQ = 0, TASKS = 1, COUNT = 2, LDC = 3, QUIT = 4, DONE = 5;
+const SEQ = 0, TASKS = 1, COUNT = 2, LDC = 3, QUIT = 4, DONE = 5, ARS = 6, APS = 7;
 
 const WORKER_SOURCE = `
 const { workerData } = require('worker_threads');
@@ -25,7 +25,7 @@ for (;;) {
   Atomics.wait(ctrl, ${SEQ}, seen);
   seen = Atomics.load(ctrl, ${SEQ});
   if (Atomics.load(ctrl, ${QUIT}) === 1) break;
-  run(ctrl[${TASKS}], ctrl[${COUNT}], ctrl[${LDC}]);
+  run(ctrl[${TASKS}], ctrl[${COUNT}], ctrl[${LDC}], ctrl[${ARS}], ctrl[${APS}]);
   Atomics.store(ctrl, ${DONE}, seen);
   Atomics.notify(ctrl, ${DONE});
 }
@@ -42,11 +42,13 @@ class Helper {
     this.worker.unref();
   }
 
-  /** Start `run(tasks, count, ldc)` on the helper; returns at once. */
-  start(tasks: number, count: number, ldc: number): void {
+  /** Start `run(tasks, count, ldc, ars, aps)` on the helper; returns at once. */
+  start(tasks: number, count: number, ldc: number, ars: number, aps: number): void {
     this.ctrl[TASKS] = tasks;
     this.ctrl[COUNT] = count;
     this.ctrl[LDC] = ldc;
+    this.ctrl[ARS] = ars;
+    this.ctrl[APS] = aps;
     this.seq++;
     Atomics.store(this.ctrl, SEQ, this.seq);
     Atomics.notify(this.ctrl, SEQ);
@@ -83,9 +85,12 @@ export class ThreadPool {
    * Run slices of one task list in parallel: slice 0 on the calling thread, slice i on
    * helper i − 1. `slices[i] = [tasksAddr, count]`. Returns when all are done.
    */
-  runSlices(slices: readonly (readonly [number, number])[], ldc: number, runHere: (tasks: number, count: number, ldc: number) => void): void {
-    for (let i = 1; i < slices.length; i++) this.helpers[i - 1]!.start(slices[i]![0], slices[i]![1], ldc);
-    runHere(slices[0]![0], slices[0]![1], ldc);
+  runSlices(
+    slices: readonly (readonly [number, number])[], ldc: number, ars: number, aps: number,
+    runHere: (tasks: number, count: number, ldc: number, ars: number, aps: number) => void,
+  ): void {
+    for (let i = 1; i < slices.length; i++) this.helpers[i - 1]!.start(slices[i]![0], slices[i]![1], ldc, ars, aps);
+    runHere(slices[0]![0], slices[0]![1], ldc, ars, aps);
     for (let i = 1; i < slices.length; i++) this.helpers[i - 1]!.wait();
   }
 
