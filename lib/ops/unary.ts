@@ -72,15 +72,16 @@ export function relu(x: Tensor): Tensor {
 }
 
 /**
- * SiLU / swish: x·σ(x). d/dx = σ(x) + x·σ(x)(1 − σ(x)) = σ(x)(1 + x(1 − σ(x))).
- * It sits in every MLP block, so its backward is one loop over σ(x) from the backend's
- * sigmoid kernel rather than a per-element derivative callback.
+ * SiLU / swish: y = x·σ(x). d/dx = σ(x) + x·σ(x)(1 − σ(x)) = σ(x)(1 + x(1 − σ(x))).
+ * It sits in every MLP block, so σ(x) is computed once by the backend's sigmoid kernel and
+ * kept for the backward, which is then one plain loop (no second pass of exps).
  */
 export function silu(x: Tensor): Tensor {
-  const y = unaryKernel('silu', x);
-  return record('silu', y, [x], (g) => {
-    const s = unaryKernel('sigmoid', x).values(); // σ(x)
-    const xv = x.values();
+  const s = unaryKernel('sigmoid', x).values(); // σ(x)
+  const xv = x.values();
+  const y = allocate(x.dtype, xv.length);
+  for (let i = 0; i < y.length; i++) y[i] = xv[i]! * s[i]!;
+  return record('silu', new Tensor(y, x.shape), [x], (g) => {
     const gv = g.values();
     const dx = allocate(g.dtype, gv.length);
     for (let i = 0; i < dx.length; i++) dx[i] = gv[i]! * s[i]! * (1 + xv[i]! * (1 - s[i]!));
