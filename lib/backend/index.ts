@@ -48,8 +48,8 @@ export function setBackend(name: string): Backend {
 
 /**
  * The default backend's name: `ARRA_BACKEND` when set, else `fast`, the fastest measured on
- * a CPU-only host: matmul 512³ 24.7 GFLOP/s (best-of-N on the loaded 2-core reference machine;
- * 39 with both cores free) against 0.72 for gpujs (webasm) and 0.47 for `ref`, and 1135
+ * a CPU-only host: matmul 512³ 37.9 GFLOP/s (best-of-N, 2 threads, on the 2-core reference
+ * machine; 21 on one thread) against 0.72 for gpujs (webasm) and 0.47 for `ref`, and 1515
  * tokens/s for the reference transformer's training step (bench/RESULTS.md).
  */
 export function defaultBackendName(): string {
