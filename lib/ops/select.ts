@@ -48,7 +48,10 @@ export function clamp(x: Tensor, min = -Infinity, max = Infinity): Tensor {
   if (min > max) throw new Error(`clamp: min ${min} is greater than max ${max}`);
   const v = x.values();
   const out = allocate(x.dtype, v.length);
-  for (let i = 0; i < v.length; i++) out[i] = Math.min(Math.max(v[i]!, min), max);
+  for (let i = 0; i < v.length; i++) {
+    const e = v[i]!;
+    out[i] = e < min ? min : e > max ? max : e; // NaN fails both tests and passes through
+  }
   return record('clamp', new Tensor(out, x.shape), [x], (g) => {
     const gv = g.values();
     const gx = allocate(g.dtype, gv.length);
