@@ -49,5 +49,40 @@ t.test('arra demo --preset tiny', async (t) => {
   t.equal(loadVq(join(dir, 'vq', 'vq.safetensors')).gridSize, 7);
   t.ok(loadSafetensors(join(dir, 'encoders', 'fid-convnet.safetensors')).tensors.size > 0);
   t.match(readFileSync(join(dir, 'arra-s0', 'explain', 'report.md'), 'utf8'), /\| blocks\.0 \| \d+ \| \d+\.\d+ \| \d+\.\d+ \|/, 'attribution report for the ARRA run');
+  // The stages as separate commands, on the demo's outputs.
+  const quiet = async (argv: string[]): Promise<{ code: number; err: string }> => {
+    let err = '';
+    const w = process.stderr.write.bind(process.stderr);
+    const logFn = console.log;
+    process.stderr.write = ((c: string) => { err += c; return true; }) as typeof process.stderr.write;
+    console.log = () => {};
+    try {
+      return { code: await main(argv), err };
+    } finally {
+      process.stderr.write = w;
+      console.log = logFn;
+    }
+  };
+  const model = join(dir, 'arra-s0', 'model.safetensors');
+  const vq = join(dir, 'vq', 'vq.safetensors');
+  const refused = await quiet(['eval', '--model', model, '--vq', vq, '--fid-encoder', `convnet:${join(dir, 'encoders', 'align-convnet.safetensors')}`, '--test-limit', '20', '--out', join(dir, 'eval-bad')]);
+  t.equal(refused.code, 1, 'eval refuses to grade with the alignment encoder');
+  t.match(refused.err, /is the encoder this model was aligned to; choose a different --fid-encoder/);
+  const evaluated = await quiet(['eval', '--model', model, '--vq', vq, '--fid-encoder', `convnet:${join(dir, 'encoders', 'fid-convnet.safetensors')}`, '--per-class', '2', '--test-limit', '20', '--out', join(dir, 'eval')]);
+  t.equal(evaluated.code, 0, `eval runs (${evaluated.err.slice(-200)})`);
+  const ev = JSON.parse(readFileSync(join(dir, 'eval', 'eval.json'), 'utf8')) as { fid: number; numGenerated: number; numReal: number; promptAccuracy: number; align: string };
+  t.equal(ev.numGenerated, 20, '2 samples × 10 classes');
+  t.equal(ev.numReal, 20);
+  t.ok(Number.isFinite(ev.fid) && ev.fid >= 0, `FID ${ev.fid}`);
+  t.ok(ev.promptAccuracy >= 0 && ev.promptAccuracy <= 1);
+  t.equal(ev.align, 'hybnext');
+  const sampled = await quiet(['sample', '--model', model, '--vq', vq, '--prompts', 'seven,three', '--per-prompt', '2', '--out', join(dir, 's.png')]);
+  t.equal(sampled.code, 0);
+  const grid = PNG.sync.read(readFileSync(join(dir, 's.png')));
+  t.ok(grid.height > grid.width / 2, 'two rows (one per prompt), two columns');
+  const unknown = await quiet(['sample', '--model', model, '--vq', vq, '--prompts', 'eleven']);
+  t.equal(unknown.code, 2);
+  t.match(unknown.err, /--prompts: unknown class 'eleven'; the model knows zero, one/);
+
   for (const svg of ['loss.svg', 'fid.svg']) t.match(readFileSync(join(dir, svg), 'utf8'), /^<\?xml[^>]*>\s*<svg[\s\S]*<\/svg>\s*$/);
 });
