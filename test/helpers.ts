@@ -29,3 +29,27 @@ export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return worst;
 }
+
+/** Direct 7-loop convolution, the definition (no im2col, no interior/border split): the forward tests' reference. */
+export function naiveConv(x: Tensor, w: Tensor, bias: Tensor | undefined, s: [number, number], p: [number, number], d: [number, number], G: number): number[] {
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const [O, Cg, kh, kw] = w.shape as [number, number, number, number];
+  const Ho = Math.floor((H + 2 * p[0] - d[0] * (kh - 1) - 1) / s[0]) + 1;
+  const Wo = Math.floor((W + 2 * p[1] - d[1] * (kw - 1) - 1) / s[1]) + 1;
+  const xv = x.values();
+  const wv = w.values();
+  const bv = bias?.values();
+  const out: number[] = [];
+  for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) for (let i = 0; i < Ho; i++) for (let j = 0; j < Wo; j++) {
+    let acc = bv ? bv[o]! : 0;
+    const g = Math.floor(o / (O / G));
+    for (let c = 0; c < Cg; c++) for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) {
+      const ii = i * s[0] - p[0] + a * d[0];
+      const jj = j * s[1] - p[1] + b * d[1];
+      if (ii < 0 || ii >= H || jj < 0 || jj >= W) continue;
+      acc += xv[((n * C + g * Cg + c) * H + ii) * W + jj]! * wv[((o * Cg + c) * kh + a) * kw + b]!;
+    }
+    out.push(acc);
+  }
+  return out;
+}
