@@ -75,3 +75,23 @@ export function gradcheckFullLoss(cfg: ArraConfig, seed = 1): { report: Gradchec
   const silent = named.filter(([, t]) => !(t.grad?.values().some((g) => g !== 0) ?? false)).map(([n]) => n);
   return { report, names: named.map(([n]) => n), silent };
 }
+
+/**
+ * The full-loss gradient checks of one alignment mode (cosine and mse × first and last
+ * block). One test file per mode, so tap runs the two modes in parallel.
+ */
+export function fullLossGradcheckSuite(tap: typeof import('tap'), mode: 'hybnext' | 'rep'): void {
+  for (const objective of ['cosine', 'mse'] as const) {
+    for (const alignLayer of [0, TINY.nLayers - 1]) {
+      tap.test(`${mode}, ${objective}, aligned block ${alignLayer}`, async (t) => {
+        const { report, names, silent } = gradcheckFullLoss(tinyConfig({ mode, objective, alignLayer, lambda: 0.7 }));
+        t.ok(names.some((n) => n.startsWith('embed')) && names.some((n) => n.startsWith('head')) && names.some((n) => n.startsWith('projector.')), 'embedding, head and projector are among the checked tensors');
+        t.ok(names.filter((n) => n.startsWith('blocks.1.')).length > 0, 'the last block is checked');
+        t.same(silent, [], 'every parameter tensor receives a non-zero gradient');
+        t.ok(report.checked > 1000, `${report.checked} elements compared`);
+        t.ok(report.ok, `worst: ${JSON.stringify(report.worst)}`);
+        t.ok(report.maxRelError < 1e-6, `max relative error ${report.maxRelError.toExponential(2)}`);
+      });
+    }
+  }
+}
