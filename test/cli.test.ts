@@ -53,6 +53,33 @@ for (const [what, argv, message] of usageCases) {
   });
 }
 
+t.test('an image folder: 10% held out; too few images for a batch is a usage error, not a hang', async (t) => {
+  const root = join(dir, 'folder');
+  const { PNG } = await import('pngjs');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  for (const cls of ['cat', 'dog']) {
+    mkdirSync(join(root, cls), { recursive: true });
+    for (let i = 0; i < 5; i++) {
+      const png = new PNG({ width: 12, height: 10 });
+      png.data.fill(40 * i + (cls === 'cat' ? 0 : 20));
+      writeFileSync(join(root, cls, `${i}.png`), PNG.sync.write(png));
+    }
+  }
+  const { loadData } = await import('../examples/pipeline/datasets');
+  const { train, test } = loadData({ dataset: 'folder', dataDir: root, imageSize: 8, trainLimit: 100, testLimit: 100 }, 0, join(dir, 'cache'));
+  t.same([train.labels.length, test.labels.length], [9, 1], '10 images: 9 train, 1 held out');
+  t.same(train.classNames, ['cat', 'dog']);
+  const cwd = process.cwd();
+  process.chdir(dir); // the command caches decoded folders under ./runs/cache
+  const r = await run(['train-vq', '--dataset', 'folder', '--data-dir', root, '--image-size', '8', '--batch-size', '64', '--out', out]);
+  process.chdir(cwd);
+  t.equal(r.code, 2);
+  t.match(r.err, /--batch-size: 9 training images cannot fill one batch of 64/);
+  const noDir = await run(['train-vq', '--dataset', 'folder', '--out', out]);
+  t.equal(noDir.code, 2);
+  t.match(noDir.err, /--data-dir: required with --dataset folder/);
+});
+
 t.test('--help lists every flag of a command', async (t) => {
   const r = await run(['train', '--help']);
   t.equal(r.code, 0);

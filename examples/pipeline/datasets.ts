@@ -43,8 +43,11 @@ export function describeData(f: DataFlags): string {
   return `${f.dataset}${where}@${imageSizeOf(f)}px train≤${f.trainLimit} test≤${f.testLimit}`;
 }
 
-/** Load the train and held-out splits the flags describe. */
-export function loadData(f: DataFlags, seed = 0): { train: ImageDataset; test: ImageDataset } {
+/**
+ * Load the train and held-out splits the flags describe. Decoded image folders are cached in
+ * `cacheDir` (a stale cache is detected and rebuilt).
+ */
+export function loadData(f: DataFlags, seed = 0, cacheDir = join('runs', 'cache')): { train: ImageDataset; test: ImageDataset } {
   const size = imageSizeOf(f);
   switch (f.dataset) {
     case 'mnist':
@@ -59,8 +62,8 @@ export function loadData(f: DataFlags, seed = 0): { train: ImageDataset; test: I
     case 'folder': {
       if (!f.dataDir) throw new UsageError('--data-dir: required with --dataset folder (a folder of class folders)', '--data-dir');
       if (!existsSync(f.dataDir)) throw new UsageError(`--data-dir: no such folder ${f.dataDir}`, '--data-dir');
-      const all = loadImageFolder(f.dataDir, { size, channels: 3, classes: f.classes, cacheDir: join('runs', 'cache') });
-      const { train, test } = splitDataset(all, 0.9, seed);
+      const all = loadImageFolder(f.dataDir, { size, channels: 3, classes: f.classes, cacheDir });
+      const { train, test } = splitDataset(all, 0.1, seed); // 10% held out
       const first = (ds: ImageDataset, n: number): ImageDataset => (ds.labels.length <= n ? ds : subset(ds, Array.from({ length: n }, (_, i) => i)));
       return { train: first(train, f.trainLimit), test: first(test, f.testLimit) };
     }

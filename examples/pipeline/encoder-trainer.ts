@@ -5,6 +5,7 @@
  * target — never both for the same model).
  */
 import { AdamW, batches, cosineWithWarmup, crossEntropy, type ImageDataset, Rng } from '../../lib';
+import { UsageError } from '../../lib/cli';
 import { accuracy, ConvNet, DEFAULT_CONVNET, saveConvNet } from '../../models/encoder';
 
 export interface EncoderTrainOptions {
@@ -28,6 +29,7 @@ export function trainConvNet(train: ImageDataset, test: ImageDataset, path: stri
     new Rng(opts.seed),
   );
   const stepsPerEpoch = Math.floor(train.labels.length / opts.batchSize);
+  if (stepsPerEpoch === 0) throw new UsageError(`--batch-size: ${train.labels.length} training images cannot fill one batch of ${opts.batchSize}`, '--batch-size');
   const total = Math.max(1, opts.epochs * stepsPerEpoch);
   const schedule = cosineWithWarmup({ warmup: Math.min(100, Math.floor(total / 10)), total, base: opts.lr, min: opts.lr / 20 });
   const optimizer = new AdamW(net.parameters(), { lr: opts.lr, weightDecay: 1e-4 });

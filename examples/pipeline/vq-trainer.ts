@@ -9,6 +9,7 @@ import {
   AdamW, batches, concat, cosineWithWarmup, type ImageDataset, jsonMetadata, loadSafetensors, noGrad, readJsonMetadata, Rng,
   saveImageGrid, saveSafetensors,
 } from '../../lib';
+import { UsageError } from '../../lib/cli';
 import { VQTokenizer, type VQConfig } from '../../models/vq';
 
 export interface VqTrainOptions {
@@ -65,7 +66,8 @@ export function evaluateVq(vq: VQTokenizer, ds: ImageDataset): VqHeldOut {
 
 /** Train a tokenizer for `train`'s image size and channels. */
 export function trainVq(train: ImageDataset, opts: VqTrainOptions): VQTokenizer {
-  const [, C, S] = train.images.shape as [number, number, number];
+  const [N, C, S] = train.images.shape as [number, number, number, number];
+  if (N < opts.batchSize) throw new UsageError(`--batch-size: ${N} training images cannot fill one batch of ${opts.batchSize}`, '--batch-size');
   const vq = new VQTokenizer({
     imageSize: S, channels: C, downsample: opts.downsample, codebookSize: opts.codebookSize, codeDim: opts.codeDim,
     hidden: opts.hidden, reviveEvery: opts.reviveEvery, seed: opts.seed,
