@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  AdamW, clipGradNorm, cosineWithWarmup, indexSelect, noGrad, Rng, type Tensor,
+  AdamW, assertFiniteStep, atStep, clipGradNorm, cosineWithWarmup, indexSelect, noGrad, Rng, type Tensor,
 } from '../../lib';
 import { loadSafetensors, readJsonMetadata, saveSafetensors, jsonMetadata } from '../../lib/io';
 import { arraLoss, checkArraConfig, inferenceStateDict, type ArraConfig } from '../../models/arra';
@@ -133,16 +133,18 @@ export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<
     rows.forEach((r, b) => codes.set(data.codes.subarray(r * data.numTokens, (r + 1) * data.numTokens), b * data.numTokens));
     const classes = Int32Array.from(rows, (r) => data.labels[r]!);
     const seq = buildClassSequences(data.layout, codes, classes, { dropCondProb: opts.dropCondProb ?? 0.1, rng });
-    const globalFeatures = data.globalFeatures ? noGrad(() => indexSelect(data.globalFeatures!, 0, rows)) : null;
 
-    const out = arraLoss(model, projector, { ...seq, globalFeatures: globalFeatures as Tensor }, opts.arra);
+    const out = atStep('train', step + 1, () => {
+      const globalFeatures = data.globalFeatures ? noGrad(() => indexSelect(data.globalFeatures!, 0, rows)) : null;
+      const o = arraLoss(model, projector, { ...seq, globalFeatures: globalFeatures as Tensor }, opts.arra);
+      optimizer.zeroGrad();
+      o.loss.backward();
+      return o;
+    });
     const loss = out.loss.item();
-    if (!Number.isFinite(loss)) {
-      throw new Error(`train: the loss is ${loss} at step ${step + 1} (run with --anomaly to name the op that produced it)`);
-    }
-    optimizer.zeroGrad();
-    out.loss.backward();
-    const gradNorm = clipGradNorm(params, opts.gradClip ?? 1.0);
+    const gradNorm = clipGradNorm(params, opts.gradClip ?? 1.0); // the norm before clipping
+    // A finite loss can still have an infinite gradient (--lambda 1e38): check both before the update.
+    assertFiniteStep('train', step + 1, { loss, 'gradient norm': gradNorm }, 'run with --anomaly to name the op that produced it');
     optimizer.lr = schedule(step);
     optimizer.step();
     step++;

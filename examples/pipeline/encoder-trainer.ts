@@ -4,7 +4,7 @@
  * classifier that judges prompt accuracy, and as a feature network (FID, or an alignment
  * target — never both for the same model).
  */
-import { AdamW, batches, cosineWithWarmup, crossEntropy, type ImageDataset, Rng } from '../../lib';
+import { AdamW, assertFiniteStep, atStep, batches, cosineWithWarmup, crossEntropy, gradNorm, type ImageDataset, Rng } from '../../lib';
 import { UsageError } from '../../lib/cli';
 import { accuracy, ConvNet, DEFAULT_CONVNET, saveConvNet } from '../../models/encoder';
 
@@ -39,12 +39,17 @@ export function trainConvNet(train: ImageDataset, test: ImageDataset, path: stri
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     for (const batch of batches(train, opts.batchSize, rng, { dropLast: true })) {
       optimizer.lr = schedule(step);
-      const loss = crossEntropy(net.forward(batch.images), batch.labels); // mean over the batch
-      optimizer.zeroGrad();
-      loss.backward();
+      const loss = atStep('train-encoder', step + 1, () => {
+        const l = crossEntropy(net.forward(batch.images), batch.labels); // mean over the batch
+        optimizer.zeroGrad();
+        l.backward();
+        return l.item();
+      });
+      // before the update: a diverged step never reaches the weights (lib/optim/finite.ts)
+      assertFiniteStep('train-encoder', step + 1, { loss, 'gradient norm': gradNorm(net.parameters()) }, 'lower --lr?');
       optimizer.step();
       step++;
-      opts.onStep?.(step, total, loss.item());
+      opts.onStep?.(step, total, loss);
     }
   }
   const testAccuracy = accuracy(net, test.images, test.labels);

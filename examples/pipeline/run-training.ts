@@ -3,7 +3,7 @@
  * curve, Ctrl-C that saves and stops, and a NaN that stops the run naming the step.
  */
 import { join } from 'node:path';
-import { lineChartSvg, saveSvg, setAnomalyMode } from '../../lib';
+import { lineChartSvg, NonFiniteStepError, saveSvg, setAnomalyMode } from '../../lib';
 import { createProgress, MetricsLogger } from '../../lib/cli';
 import { trainAr, type ArTrainData, type ArTrainOptions, type ArTrainResult, type StepMetrics } from './ar-trainer';
 
@@ -34,6 +34,11 @@ export async function runTraining(data: ArTrainData, opts: RunOptions): Promise<
         bar.update(m.step, { loss: m.loss, gva: m.lossGVA, 'tok/s': Math.round(m.tokensPerSec) });
       },
       shouldStop: () => stopRequested,
+    }).catch((err: unknown) => {
+      bar.stop();
+      // the diverging step goes into the log too, with every quantity that was measured
+      if (err instanceof NonFiniteStepError) metrics.log({ step: err.step, ...err.values, diverged: err.quantity });
+      throw err;
     });
     bar.stop();
     if (result.interrupted) console.log(`[${opts.label}] stopped at step ${result.step}; resume with --resume (checkpoint in ${opts.outDir})`);

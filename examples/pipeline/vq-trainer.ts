@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import {
-  AdamW, batches, concat, cosineWithWarmup, type ImageDataset, jsonMetadata, loadSafetensors, noGrad, readJsonMetadata, Rng,
+  AdamW, assertFiniteStep, atStep, batches, concat, cosineWithWarmup, gradNorm, type ImageDataset, jsonMetadata, loadSafetensors, noGrad, readJsonMetadata, Rng,
   saveImageGrid, saveSafetensors,
 } from '../../lib';
 import { UsageError } from '../../lib/cli';
@@ -80,11 +80,15 @@ export function trainVq(train: ImageDataset, opts: VqTrainOptions): VQTokenizer 
     for (const batch of batches(train, opts.batchSize, rng, { dropLast: true })) {
       if (step >= opts.steps) break;
       optimizer.lr = schedule(step);
-      const r = vq.loss(batch.images);
+      const r = atStep('train-vq', step + 1, () => {
+        const out = vq.loss(batch.images);
+        optimizer.zeroGrad();
+        out.loss.backward();
+        return out;
+      });
       const loss = r.loss.item();
-      if (!Number.isFinite(loss)) throw new Error(`train-vq: the loss is ${loss} at step ${step + 1}`);
-      optimizer.zeroGrad();
-      r.loss.backward();
+      // before the update: a diverged step never reaches the weights (lib/optim/finite.ts)
+      assertFiniteStep('train-vq', step + 1, { loss, 'gradient norm': gradNorm(vq.parameters()) }, 'lower --lr?');
       optimizer.step();
       step++;
       opts.onStep?.(step, { loss, recon: r.recon.item(), perplexity: r.perplexity, usage: r.usage, revived: r.revived });

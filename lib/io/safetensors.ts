@@ -23,6 +23,12 @@
  * element size; the header is space-padded to 8-byte alignment. Files are written with
  * {@link atomicWriteFile}, so a crash mid-save leaves the previous checkpoint intact.
  *
+ * Non-finite values: by default {@link saveSafetensors} refuses to write, and
+ * {@link loadSafetensors} refuses to read, a floating-point tensor holding NaN or ±Infinity
+ * (naming the file, the tensor and the first bad element). A checkpoint with one NaN weight
+ * otherwise loads, samples and writes images of noise far from the cause. Pass
+ * `{ allowNonFinite: true }` for data where such values are meant.
+ *
  * Convention for structured metadata (configs, optimizer hyper-parameters, RNG state):
  * metadata values must be strings, so store JSON — `metadata.config = JSON.stringify(cfg)` —
  * with {@link jsonMetadata}, and read it back with {@link readJsonMetadata}.
@@ -67,6 +73,29 @@ export interface SafetensorsFile {
 
 /** What can be saved: a Tensor (float32 → F32, float64 → F64) or a {@link RawTensor}. */
 export type SafetensorsInput = Map<string, Tensor | RawTensor> | Record<string, Tensor | RawTensor>;
+
+/** Options of {@link saveSafetensors}. */
+export interface SaveSafetensorsOptions extends AtomicWriteOptions {
+  /** Write tensors holding NaN or ±Infinity too (default false: refuse, naming the tensor). */
+  allowNonFinite?: boolean;
+}
+
+/** Options of {@link loadSafetensors} and {@link parseSafetensors}. */
+export interface LoadSafetensorsOptions {
+  /** Accept floating-point tensors holding NaN or ±Infinity (default false: refuse, naming the tensor). */
+  allowNonFinite?: boolean;
+}
+
+/** The first NaN/±Infinity among `tensors` as "tensor 'name' holds NaN at flat index 3", or null. */
+function findNonFinite(tensors: Iterable<[string, Tensor]>): string | null {
+  for (const [name, t] of tensors) {
+    const v = t.values();
+    for (let i = 0; i < v.length; i++) {
+      if (!Number.isFinite(v[i]!)) return `tensor '${name}' (shape [${t.shape.join(',')}]) holds ${v[i]} at flat index ${i}`;
+    }
+  }
+  return null;
+}
 
 /** A malformed or unreadable safetensors file; the message names the file and the problem. */
 export class SafetensorsError extends Error {
@@ -191,9 +220,20 @@ export function serializeSafetensors(tensors: SafetensorsInput, metadata: Record
  *
  * @param tensors name → Tensor (float32 → F32, float64 → F64) or {@link RawTensor} for other dtypes.
  * @param metadata string → string; put structured values in as JSON ({@link jsonMetadata}).
- * @param opts passed to {@link atomicWriteFile} (tests use its `rename` hook).
+ * @param opts passed to {@link atomicWriteFile} (tests use its `rename` hook); `allowNonFinite`
+ *   to write NaN/±Infinity values (refused by default).
  */
-export function saveSafetensors(path: string, tensors: SafetensorsInput, metadata: Record<string, string> = {}, opts: AtomicWriteOptions = {}): void {
+export function saveSafetensors(path: string, tensors: SafetensorsInput, metadata: Record<string, string> = {}, opts: SaveSafetensorsOptions = {}): void {
+  if (!opts.allowNonFinite) {
+    const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+    const floats = entries.flatMap(([name, t]): [string, Tensor][] => {
+      if (t instanceof Tensor) return [[name, t]];
+      const f = floatTensor(t); // F32/F64/F16/BF16 raw entries
+      return f ? [[name, f]] : [];
+    });
+    const bad = findNonFinite(floats);
+    if (bad !== null) throw new Error(`saveSafetensors ${path}: refusing to write a non-finite checkpoint: ${bad} (nothing was written)`);
+  }
   atomicWriteFile(path, serializeSafetensors(tensors, metadata), opts);
 }
 
@@ -346,9 +386,17 @@ export function parseSafetensors(bytes: Uint8Array, file = '<bytes>'): Safetenso
   return { tensors, raw, metadata };
 }
 
-/** Read and validate a safetensors file (see {@link parseSafetensors}); errors name `path`. */
-export function loadSafetensors(path: string): SafetensorsFile {
-  return parseSafetensors(fs.readFileSync(path), path);
+/**
+ * Read and validate a safetensors file (see {@link parseSafetensors}); errors name `path`.
+ * A floating-point tensor holding NaN or ±Infinity is refused unless `opts.allowNonFinite`.
+ */
+export function loadSafetensors(path: string, opts: LoadSafetensorsOptions = {}): SafetensorsFile {
+  const file = parseSafetensors(fs.readFileSync(path), path);
+  if (!opts.allowNonFinite) {
+    const bad = findNonFinite(file.tensors);
+    if (bad !== null) throw new SafetensorsError(path, `${bad}; weights must be finite (a diverged or corrupted checkpoint?)`);
+  }
+  return file;
 }
 
 // ---------------------------------------------------------------------------------------------

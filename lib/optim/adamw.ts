@@ -51,7 +51,7 @@ export class AdamW extends Optimizer {
     this.expAvgSq = zeroSlots(this.params);
   }
 
-  step(): void {
+  protected update(): void {
     const t = this.stepCount + 1;
     const { lr, beta1: b1, beta2: b2, eps } = this;
     const decay = 1 - lr * this.weightDecay;
