@@ -21,6 +21,7 @@ import { Transformer, type TransformerConfig } from '../models/transformer';
 import { trainAr, TRAIN_STATE_FILE, type ArTrainData, type ArTrainOptions } from '../examples/pipeline/ar-trainer';
 import { runTraining } from '../examples/pipeline/run-training';
 import { trainConvNet } from '../examples/pipeline/encoder-trainer';
+import { loadConvNet } from '../models/encoder/convnet';
 import { trainVq } from '../examples/pipeline/vq-trainer';
 
 setBackend('ref');
@@ -94,7 +95,14 @@ t.test('train-encoder --lr 1e30 stops naming the step and writes no checkpoint',
   t.notOk(existsSync(path), 'no checkpoint was written');
   // and a healthy run does write one, all finite
   trainConvNet(ds, ds, path, { ...opts, epochs: 1, lr: 1e-3 });
-  t.ok(loadSafetensors(path).tensors.size > 0, 'healthy run: finite checkpoint that loads');
+  t.ok(loadConvNet(path).net !== undefined, 'healthy run: a finite checkpoint that loads');
+  // one NaN weight: the model loader refuses it, naming the file and the tensor
+  const file = loadSafetensors(path);
+  const [name, w] = [...file.tensors].at(-1)!;
+  w.nd.data[0] = NaN;
+  const poisoned = join(dir, 'poisoned-convnet.safetensors');
+  saveSafetensors(poisoned, file.tensors, file.metadata, { allowNonFinite: true });
+  t.throws(() => loadConvNet(poisoned), new RegExp(`poisoned-convnet\\.safetensors: tensor '${name.replace('.', '\\.')}' .*holds NaN at flat index 0`));
 });
 
 t.test('train-vq with an absurd learning rate stops naming the step', async (t) => {
