@@ -134,12 +134,33 @@ function checkForward(op: string, out: Tensor, inputs: readonly Tensor[]): void 
   producedInAnomalyMode.add(out);
 }
 
+/** Collects op names while {@link opsRecordedBy} runs; null otherwise. */
+let recordedNames: Set<string> | null = null;
+
+/**
+ * The names of the ops `record`ed while `fn` runs (with or without gradients). The
+ * gradient-check suite uses it to make sure each case exercises the op it is named after.
+ */
+export function opsRecordedBy(fn: () => unknown): Set<string> {
+  const outer = recordedNames;
+  const names = new Set<string>();
+  recordedNames = names;
+  try {
+    fn();
+  } finally {
+    recordedNames = outer;
+    if (outer) for (const n of names) outer.add(n);
+  }
+  return names;
+}
+
 /**
  * Attach a gradient function to `out` when recording is on and some input requires a
  * gradient. Every op ends with `return record(...)`.
  */
 export function record(op: string, out: Tensor, inputs: readonly Tensor[], backward: GradFn['backward']): Tensor {
   if (anomalyMode) checkForward(op, out, inputs);
+  recordedNames?.add(op);
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     out.gradFn = { op, inputs, backward };
