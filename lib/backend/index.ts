@@ -18,7 +18,7 @@ import { referenceBackend } from './reference';
 export type { Backend, BinaryKind, MatmulArgs, UnaryKind } from './backend';
 export { referenceBackend } from './reference';
 export { createFastBackend, type FastBackend, type FastBackendOptions } from './fast';
-export { createGpujsBackend, resolveGpujsMode, type GpujsBackend, type GpujsBackendOptions, type GpujsMode } from './gpujs';
+export { createGpujsBackend, DEFAULT_MAX_KERNELS, resolveGpujsMode, type GpujsBackend, type GpujsBackendOptions, type GpujsMode, type KernelCacheStats } from './gpujs';
 
 const registry = new Map<string, () => Backend>([
   ['ref', () => referenceBackend],
@@ -41,8 +41,11 @@ export function backendNames(): string[] {
 export function setBackend(name: string): Backend {
   const factory = registry.get(name);
   if (!factory) throw new Error(`setBackend: unknown backend '${name}', expected one of ${backendNames().join(', ')}`);
-  if (current && current.name !== name) current.dispose?.();
+  // Every switch, to the same name too, releases the previous instance (threads, GPU
+  // context, compiled kernels); a shared singleton such as `ref` is kept.
+  const previous = current;
   current = factory();
+  if (previous && previous !== current) previous.dispose?.();
   return current;
 }
 
