@@ -9,14 +9,13 @@
  *      seed and steps, measuring FID every few steps (runs/demo/<mode>-s<seed>)
  *   5. sample, evaluate, and write runs/demo/report.md
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeBackend, indexSelect, lineChartSvg, noGrad, saveSvg, type Tensor } from '../../lib';
 import { explainToFiles, toArraBatch } from '../explain';
 import { ConvNetFeatures, type FeatureExtractor } from '../../models/encoder';
 import { arraConfig } from '../../models/arra';
 import type { TransformerPresetName } from '../../models/presets';
-import { dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import { trainConvNet } from '../pipeline/encoder-trainer';
 import { catImages, DEFAULT_SAMPLING, firstPerClass, generate, saveSampleGrid, scoreSamples } from '../pipeline/evaluate';
@@ -55,6 +54,11 @@ export const demoCommand = command({
     { name: 'seeds', type: 'int', min: 1, help: 'seeds per model (default: the preset\'s)' },
     { name: 'out', type: 'string', default: join('runs', 'demo'), help: 'output folder' },
   ],
+  files: (f) => [
+    dataFiles({ dataset: f.dataset, dataDir: f.dataDir, trainLimit: 1, testLimit: 1 }),
+    f.alignEncoder === 'convnet' ? undefined : { flag: '--align-encoder', path: f.alignEncoder, encoder: true },
+    { flag: '--out', path: f.out, output: 'dir' },
+  ],
   run: async (f) => {
     const p = DEMO_PRESETS[f.preset as DemoPreset];
     const started = performance.now();
@@ -74,7 +78,6 @@ export const demoCommand = command({
       const d = loadData(dataFlagsValue);
       return [d, `${d.train.labels.length} train / ${d.test.labels.length} held-out images (${d.train.source})`];
     });
-    mkdirSync(f.out, { recursive: true });
 
     const vq = await stage('1. VQ tokenizer', () => {
       const bar = createProgress({ label: 'train-vq', total: p.vqSteps });

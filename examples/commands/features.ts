@@ -1,7 +1,7 @@
 /** `arra features`: precompute (and cache) a frozen encoder's global features for a dataset. */
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
-import { dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import { featureCachePath, globalFeatures } from '../pipeline/prepare';
 import { command } from './command';
@@ -14,6 +14,7 @@ export const featuresCommand = command({
     { name: 'cacheDir', type: 'string', default: join('runs', 'cache'), help: 'folder of feature caches' },
     { name: 'seed', type: 'int', default: 0, help: 'data seed (shapes set)' },
   ],
+  files: (f) => [dataFiles(f), { flag: '--encoder', path: f.encoder, encoder: true }, { flag: '--cache-dir', path: f.cacheDir, output: 'dir' }],
   run: (f) => {
     console.log(describeBackend());
     const encoder = openEncoder(f.encoder, '--encoder');

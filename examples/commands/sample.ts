@@ -23,6 +23,11 @@ export const sampleCommand = command({
     { name: 'seed', type: 'int', default: 1234, help: 'sampling seed' },
     { name: 'out', type: 'string', default: 'samples.png', help: 'PNG file to write' },
   ],
+  files: (f) => [
+    { flag: '--model', path: f.model, checkpoint: 'arra-transformer' },
+    { flag: '--vq', path: f.vq, checkpoint: 'arra-vq' },
+    { flag: '--out', path: f.out, output: 'file' },
+  ],
   run: (f) => {
     console.log(describeBackend());
     const { model, layout, classNames } = loadArModel(f.model);

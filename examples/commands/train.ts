@@ -4,12 +4,13 @@ import { describeBackend } from '../../lib';
 import { UsageError } from '../../lib/cli';
 import { arraConfig } from '../../models/arra';
 import { transformerPresets, type TransformerPresetName } from '../../models/presets';
-import { dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import { MODEL_PRESETS, modelConfigFor } from '../pipeline/model-config';
 import { codesOf, globalFeatures } from '../pipeline/prepare';
 import { runTraining } from '../pipeline/run-training';
 import { loadVq } from '../pipeline/vq-trainer';
+import { TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
 import { command } from './command';
 
 export const alignFlags = [
@@ -48,6 +49,14 @@ export const trainCommand = command({
   summary: 'train the AR model: baseline (--align off) or ARRA (--align hybnext|rep)',
   flags: trainFlags,
   check: checkAlignFlags,
+  files: (f) => [
+    dataFiles(f),
+    { flag: '--vq', path: f.vq, checkpoint: 'arra-vq' },
+    f.align === 'off' ? undefined : { flag: '--align-encoder', path: f.alignEncoder!, encoder: true },
+    f.resume ? { flag: '--resume', path: join(f.out, TRAIN_STATE_FILE), checkpoint: 'arra-train-state' } : undefined,
+    { flag: '--out', path: f.out, output: 'dir' },
+    f.align === 'off' ? undefined : { flag: '--cache-dir', path: f.cacheDir, output: 'dir' },
+  ],
   run: async (f) => {
     console.log(describeBackend());
     const vq = loadVq(f.vq);

@@ -37,6 +37,11 @@ export function imageSizeOf(f: DataFlags): number {
   return f.imageSize ?? (f.dataset === 'mnist' || f.dataset === 'fashion' ? 28 : 32);
 }
 
+/** The input folder the data flags name (for a command's `files`): `--data-dir` with `--dataset folder`. */
+export function dataFiles(f: DataFlags): { flag: string; path: string; folder: string } | undefined {
+  return f.dataset === 'folder' && f.dataDir !== undefined ? { flag: '--data-dir', path: f.dataDir, folder: 'a folder of class folders of images' } : undefined;
+}
+
 /** A short string naming the data, recorded in checkpoints and caches. */
 export function describeData(f: DataFlags): string {
   const where = f.dataset === 'folder' ? `:${f.dataDir}` : '';

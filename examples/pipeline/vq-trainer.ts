@@ -11,6 +11,7 @@ import {
 } from '../../lib';
 import { UsageError } from '../../lib/cli';
 import { VQTokenizer, type VQConfig } from '../../models/vq';
+import { CHECKPOINT_KINDS, checkpointKind, loadingFrom } from './checkpoints';
 
 export interface VqTrainOptions {
   steps: number;
@@ -109,9 +110,14 @@ export function saveVq(path: string, vq: VQTokenizer, extra: Record<string, unkn
 /** Load a tokenizer written by {@link saveVq}, in eval mode. */
 export function loadVq(path: string): VQTokenizer {
   const file = loadSafetensors(path);
+  const kind = checkpointKind({ metadata: file.metadata, tensors: [...file.raw].map(([name, r]) => ({ name, dtype: r.dtype, shape: r.shape })) });
+  if (kind !== 'arra-vq') throw new Error(`${path}: expected ${CHECKPOINT_KINDS['arra-vq']}, found ${kind ? CHECKPOINT_KINDS[kind] : 'no known kind'}`);
   const config = readJsonMetadata<VQConfig>(file.metadata, 'config', path);
-  const vq = new VQTokenizer(config);
-  vq.loadStateDict(file.tensors);
+  const vq = loadingFrom(path, config, () => {
+    const v = new VQTokenizer(config);
+    v.loadStateDict(file.tensors);
+    return v;
+  });
   vq.eval();
   return vq;
 }

@@ -87,7 +87,7 @@ export interface ConvNetMeta {
 
 /** Save weights + metadata as safetensors (atomic write). */
 export function saveConvNet(file: string, net: ConvNet, meta: ConvNetMeta): void {
-  saveSafetensors(file, net.stateDict(), jsonMetadata({ convnet: meta }));
+  saveSafetensors(file, net.stateDict(), jsonMetadata({ kind: 'arra-convnet', convnet: meta }));
 }
 
 /** Load a ConvNet saved by {@link saveConvNet}. */
@@ -95,7 +95,11 @@ export function loadConvNet(file: string): { net: ConvNet; meta: ConvNetMeta; di
   const st = loadSafetensors(file);
   const meta = readJsonMetadata<ConvNetMeta>(st.metadata, 'convnet', file);
   const net = new ConvNet(meta.config);
-  net.loadStateDict(st.tensors);
+  try {
+    net.loadStateDict(st.tensors);
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message} (the checkpoint was made with ${JSON.stringify(meta.config)})`);
+  }
   return { net, meta, digest: weightsDigest(net) };
 }
 
