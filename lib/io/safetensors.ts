@@ -16,7 +16,9 @@
  * Reading still trusts nothing: the header length, the JSON, each dtype, each shape and each
  * byte range are checked before any tensor is built, and the byte ranges must tile the data
  * section exactly (no overlaps, no holes, no trailing bytes — the reference implementation
- * rejects all three, which rules out polyglot files). Every error names the file.
+ * rejects all three, which rules out polyglot files). The header is bounded in size (100 MB,
+ * as the reference) and in JSON nesting (16 levels; a real header needs 3), so a hostile file
+ * cannot exhaust the call stack. Every error names the file.
  *
  * Writing follows the reference implementation: tensors are laid out by element size
  * (largest first), then by name, so each tensor starts at an offset aligned to its own
