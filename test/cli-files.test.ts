@@ -126,3 +126,34 @@ t.test('a mis-shaped checkpoint names the file and the config it was made with',
   saveSafetensors(file, state, jsonMetadata({ kind: 'arra-vq', config: v.config }));
   t.throws(() => loadVq(file), /bad-vq\.safetensors: .*missing tensor 'decoder\.convOut\.bias'.*shape mismatch for 'codebook': expected \[4,2\], got \[5,2\].*made with \{"imageSize":8/);
 });
+
+const unusedCases: [string, string[], RegExp][] = [
+  ['alignment flags with --align off', ['train', '--vq', vq, '--align', 'off', '--lambda', '2', '--align-layer', '1'], /--align-layer, --lambda: have no effect with --align off \(the baseline has no alignment loss\)/],
+  ['--cache-dir with --align off', ['train', '--vq', vq, '--align', 'off', '--cache-dir', join(dir, 'c')], /--cache-dir: has no effect with --align off/],
+  ['--data-dir without --dataset folder', ['train-vq', '--data-dir', dir], /--data-dir: has no effect with --dataset mnist/],
+  ['--classes without --dataset folder', ['train-encoder', '--dataset', 'shapes', '--classes', '3'], /--classes: has no effect with --dataset shapes/],
+  ['--image-size with MNIST', ['explain', '--run', runDir, '--vq', vq, '--align-encoder', 'mobilenet', '--image-size', '32'], /--image-size: mnist images are 28 px, got 32/],
+  ['--top-k with greedy decoding', ['sample', '--model', model, '--vq', vq, '--temperature', '0', '--top-k', '5'], /--top-k: has no effect with --temperature 0/],
+  ['--top-k with greedy decoding (eval)', ['eval', '--model', model, '--vq', vq, '--fid-encoder', `convnet:${convnet}`, '--temperature', '0', '--top-k', '5'], /--top-k: has no effect with --temperature 0/],
+  ['--seed with MNIST features', ['features', '--encoder', 'mobilenet', '--seed', '3'], /--seed: has no effect with --dataset mnist/],
+  ['demo: --data-dir without folder', ['demo', '--preset', 'tiny', '--data-dir', dir], /--data-dir: has no effect with --dataset mnist/],
+  ['demo: folder without --data-dir', ['demo', '--preset', 'tiny', '--dataset', 'folder'], /--data-dir: required with --dataset folder/],
+  ['demo: a bad alignment encoder', ['demo', '--preset', 'tiny', '--align-encoder', 'mobilenet@16'], /--align-encoder: MobileNetV2 input size should be 32\.\.224 px, got 16/],
+  ['demo: a missing convnet', ['demo', '--preset', 'tiny', '--align-encoder', `convnet:${join(dir, 'none')}`], /--align-encoder: no ConvNet checkpoint at/],
+];
+for (const [what, argv, message] of unusedCases) {
+  t.test(`flags that do nothing, or clash: ${what}`, async (t) => {
+    const out = join(dir, `unused-${what.replace(/\W+/g, '-')}`);
+    const r = await run([...argv, ...(argv[0] === 'features' ? ['--cache-dir', out] : ['--out', argv[0] === 'sample' ? join(out, 's.png') : out])]);
+    t.equal(r.code, 2, 'exit status 2');
+    t.match(r.err, message);
+    t.ok(r.seconds < 5, `before any work (${r.seconds.toFixed(2)} s)`);
+    t.notOk(existsSync(out), 'no output created');
+  });
+}
+
+t.test('defaults never count as given: --align off alone passes the flag checks', async (t) => {
+  const r = await run(['train', '--vq', vq, '--align', 'off', '--out', proc]);
+  t.equal(r.code, 2);
+  t.match(r.err, /--out: cannot write output/, 'it got as far as the outputs');
+});

@@ -15,7 +15,7 @@ import { explainToFiles, toArraBatch } from '../explain';
 import { ConvNetFeatures, type FeatureExtractor } from '../../models/encoder';
 import { arraConfig } from '../../models/arra';
 import type { TransformerPresetName } from '../../models/presets';
-import { dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { checkDataFlags, dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import { trainConvNet } from '../pipeline/encoder-trainer';
 import { catImages, DEFAULT_SAMPLING, firstPerClass, generate, saveSampleGrid, scoreSamples } from '../pipeline/evaluate';
@@ -54,6 +54,8 @@ export const demoCommand = command({
     { name: 'seeds', type: 'int', min: 1, help: 'seeds per model (default: the preset\'s)' },
     { name: 'out', type: 'string', default: join('runs', 'demo'), help: 'output folder' },
   ],
+  // Everything the stages will be given is checked here, before the first stage trains anything.
+  check: (f) => checkDataFlags(f),
   files: (f) => [
     dataFiles({ dataset: f.dataset, dataDir: f.dataDir, trainLimit: 1, testLimit: 1 }),
     f.alignEncoder === 'convnet' ? undefined : { flag: '--align-encoder', path: f.alignEncoder, encoder: true },

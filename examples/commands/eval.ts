@@ -5,11 +5,11 @@ import { atomicWriteFile } from '../../lib/io';
 import { UsageError } from '../../lib/cli';
 import { ConvNetFeatures } from '../../models/encoder';
 import { loadArModel } from '../pipeline/ar-trainer';
-import { dataFiles, dataFlags, loadData } from '../pipeline/datasets';
+import { checkDataFlags, dataFiles, dataFlags, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import { catImages, checkFidNetwork, firstPerClass, generate, saveSampleGrid, scoreSamples } from '../pipeline/evaluate';
 import { loadVq } from '../pipeline/vq-trainer';
-import { samplingFlags } from './sample';
+import { checkSamplingFlags, samplingFlags } from './sample';
 import { command } from './command';
 
 export const evalCommand = command({
@@ -26,6 +26,8 @@ export const evalCommand = command({
     { name: 'out', type: 'string', default: join('runs', 'eval'), help: 'folder for eval.json and samples.png' },
   ],
   check: (f) => {
+    checkDataFlags(f);
+    checkSamplingFlags(f);
     if (!f.classifier && !f.fidEncoder.startsWith('convnet:')) {
       throw new UsageError('--classifier: required when --fid-encoder is not a convnet (prompt accuracy needs a classifier)', '--classifier');
     }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describeBackend, indexSelect, noGrad, Rng } from '../../lib';
 import { UsageError } from '../../lib/cli';
 import { loadTrainingRun, TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
-import { dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { checkDataFlags, dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import { modelConfigFor } from '../pipeline/model-config';
 import { codesOf, globalFeatures } from '../pipeline/prepare';
@@ -23,6 +23,7 @@ export const explainCommand = command({
     { name: 'cacheDir', type: 'string', default: join('runs', 'cache'), help: 'folder of feature caches' },
     { name: 'out', type: 'string', help: 'output folder (default: <run>/explain)' },
   ],
+  check: checkDataFlags,
   files: (f) => [
     dataFiles(f),
     { flag: '--run', path: f.run, folder: `a run folder of arra train (holding ${TRAIN_STATE_FILE})` },

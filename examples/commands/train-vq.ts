@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
 import { createProgress, UsageError } from '../../lib/cli';
-import { dataFiles, dataFlags, loadData } from '../pipeline/datasets';
+import { checkDataFlags, dataFiles, dataFlags, loadData } from '../pipeline/datasets';
 import { evaluateVq, saveReconstructions, saveVq, trainVq, VQ_FILE } from '../pipeline/vq-trainer';
 import { command } from './command';
 
@@ -21,6 +21,7 @@ export const trainVqCommand = command({
     { name: 'out', type: 'string', default: join('runs', 'vq'), help: 'output folder' },
   ],
   check: (f) => {
+    checkDataFlags(f);
     if ((f.downsample & (f.downsample - 1)) !== 0) throw new UsageError(`--downsample: expected a power of 2, got ${f.downsample}`, '--downsample');
   },
   files: (f) => [dataFiles(f), { flag: '--out', path: f.out, output: 'dir' }],

@@ -1,10 +1,10 @@
 /** `arra train`: train a class-conditional AR model — the baseline (--align off) or ARRA. */
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
-import { UsageError } from '../../lib/cli';
+import { rejectUnusedFlags, UsageError } from '../../lib/cli';
 import { arraConfig } from '../../models/arra';
 import { transformerPresets, type TransformerPresetName } from '../../models/presets';
-import { dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { checkDataFlags, dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import { MODEL_PRESETS, modelConfigFor } from '../pipeline/model-config';
 import { codesOf, globalFeatures } from '../pipeline/prepare';
@@ -40,6 +40,9 @@ export const trainFlags = [
 
 /** Flag combinations that single flags cannot express. */
 export function checkAlignFlags(f: { align: string; alignEncoder?: string; alignLayer: number; preset?: string }): void {
+  if (f.align === 'off') {
+    rejectUnusedFlags(f, ['alignEncoder', 'alignLayer', 'lambda', 'objective', 'projectorHidden', 'cacheDir'], 'with --align off (the baseline has no alignment loss)');
+  }
   if (f.align !== 'off' && !f.alignEncoder) throw new UsageError(`--align-encoder: required with --align ${f.align} (or use --align off for the baseline)`, '--align-encoder');
   const layers = transformerPresets[(f.preset ?? 'mnist') as TransformerPresetName].nLayers;
   if (f.alignLayer >= layers) throw new UsageError(`--align-layer: the '${f.preset ?? 'mnist'}' model has blocks 0..${layers - 1}, got ${f.alignLayer}`, '--align-layer');
@@ -48,7 +51,10 @@ export function checkAlignFlags(f: { align: string; alignEncoder?: string; align
 export const trainCommand = command({
   summary: 'train the AR model: baseline (--align off) or ARRA (--align hybnext|rep)',
   flags: trainFlags,
-  check: checkAlignFlags,
+  check: (f) => {
+    checkDataFlags(f);
+    checkAlignFlags(f);
+  },
   files: (f) => [
     dataFiles(f),
     { flag: '--vq', path: f.vq, checkpoint: 'arra-vq' },
