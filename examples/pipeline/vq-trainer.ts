@@ -13,6 +13,16 @@ import { UsageError } from '../../lib/cli';
 import { VQTokenizer, type VQConfig } from '../../models/vq';
 import { CHECKPOINT_KINDS, checkpointKind, loadingFrom } from './checkpoints';
 
+/** The downsampling factors the CLI offers: 28-px digits take 2 or 4, 32-px images also 8. */
+export const VQ_DOWNSAMPLES = [2, 4, 8];
+
+/** Channel widths of the tokenizer's log2(downsample) stride-2 stages: 16, 32, 64, … ([16, 32] for 4). */
+export function vqHiddenWidths(downsample: number): number[] {
+  const levels = Math.log2(downsample);
+  if (!Number.isInteger(levels) || levels < 1) throw new Error(`vqHiddenWidths: downsample must be a power of two ≥ 2, got ${downsample}`);
+  return Array.from({ length: levels }, (_, l) => 16 << l);
+}
+
 export interface VqTrainOptions {
   steps: number;
   batchSize: number;
