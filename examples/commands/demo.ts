@@ -47,7 +47,7 @@ type DemoPreset = keyof typeof DEMO_PRESETS;
 export const demoCommand = command({
   summary: 'MNIST end to end: tokenizer, encoders, baseline vs ARRA, FID, report (runs/demo/report.md)',
   flags: [
-    { name: 'preset', type: 'enum', choices: ['tiny', 'quick', 'full'], default: 'quick', help: 'quick (≈15 min on 2 cores), full (longer, 3 seeds), tiny (smoke test)' },
+    { name: 'preset', type: 'enum', choices: ['tiny', 'quick', 'full'], default: 'quick', help: 'quick (≈11 min on 2 CPU cores, measured under load), full (well over an hour, 3 seeds), tiny (smoke test)' },
     { name: 'dataset', type: 'enum', choices: dataFlags[0].choices, default: 'mnist', help: dataFlags[0].help },
     { name: 'dataDir', type: 'string', help: dataFlags[1].help },
     { name: 'alignEncoder', type: 'string', default: 'convnet', help: "alignment target: 'convnet' (a second in-project ConvNet) or mobilenet[@<px>] (pretrained)" },

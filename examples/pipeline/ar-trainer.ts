@@ -1,7 +1,7 @@
 /**
  * Training the autoregressive model, baseline or ARRA: the loop behind `arra train` and the
  * demo. One function, {@link trainAr}, so that the baseline and ARRA runs differ only in
- * `arra.mode` (ARRA.md: "ARRA keeps the architecture and the sampler unchanged").
+ * `arra.mode` (the paper's method, §3: ARRA changes the training loss only, not the architecture or the sampler).
  *
  * Per step: draw a batch (seeded) → build `[class] [begin-image] z_1..z_N` sequences →
  * L_ARRA = L_AR + λ·L_GVA (models/arra.ts) → backward → clip the gradient norm to 1 →

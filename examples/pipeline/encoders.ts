@@ -2,8 +2,9 @@
  * Naming a frozen feature extractor on the command line:
  *
  *   convnet:<file>      an in-project ConvNet saved by `arra train-encoder`
- *   mobilenet[@<px>]    nsfwjs's ImageNet-initialised MobileNetV2 backbone, pooled 1280-d
- *                       features, at <px> input (default 64; it was trained at 224)
+ *   mobilenet[@<px>]    nsfwjs's MobileNetV2 (ImageNet-initialised, fine-tuned by nsfwjs as a
+ *                       5-class NSFW classifier), pooled 1280-d features, at <px> input
+ *                       (default 64; it was trained at 224)
  */
 import { existsSync } from 'node:fs';
 import { UsageError } from '../../lib/cli';

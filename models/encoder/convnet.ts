@@ -18,9 +18,9 @@
  *     head Linear                           [B, numClasses]   (logits, training only)
  */
 import { createHash } from 'node:crypto';
-import { Conv2d, fmtShape, Linear, Module, type Rng, relu, reshape, type Tensor } from '../../lib';
-// lib/index.ts does not re-export lib/io (yet), so the checkpoint format is imported directly.
-import { jsonMetadata, loadSafetensors, readJsonMetadata, saveSafetensors } from '../../lib/io';
+import {
+  Conv2d, fmtShape, jsonMetadata, Linear, loadSafetensors, Module, readJsonMetadata, type Rng, relu, reshape, saveSafetensors, type Tensor,
+} from '../../lib';
 import { checkImages, extractInChunks, type FeatureExtractor } from './feature-extractor';
 import { greyToRgb, resizeBilinear } from './preprocess';
 
