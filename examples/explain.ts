@@ -16,11 +16,10 @@
  * class-conditional task (below), saves both files into --out, and explains a held-out batch.
  * Writes: report.md, alignment.png (mean over the batch, then one row per sequence), blocks.svg.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { AdamW, barChartSvg, clipGradNorm, Rng, saveSvg, Tensor } from '../lib';
-import { jsonMetadata, loadSafetensors, readJsonMetadata, saveSafetensors } from '../lib/io';
+import { atomicWriteFile, ensureDir, jsonMetadata, loadSafetensors, readJsonMetadata, saveSafetensors } from '../lib/io';
 import { arraConfig, arraLoss, trainingStateDict, type ArraBatch, type ArraConfig } from '../models/arra';
 import { gradientAttribution, type AttributionReport } from '../models/attribution';
 import { Projector } from '../models/projector';
@@ -94,10 +93,9 @@ export function toArraBatch(layout: VocabLayout, b: StoredBatch, dtype: Tensor['
 /** Attribution report for the batch, written as report.md, alignment.png and blocks.svg in `outDir`. */
 export function explainToFiles(ck: ArraCheckpoint, batch: ArraBatch, outDir: string): AttributionReport {
   const report = gradientAttribution(ck.model, ck.projector, batch, ck.cfg);
-  fs.mkdirSync(outDir, { recursive: true });
   const md = [report.toMarkdown(), '', '![alignment per position](alignment.png)', '', '![gradient norms per block](blocks.svg)', ''].join('\n');
-  fs.writeFileSync(path.join(outDir, 'report.md'), md);
-  if (report.alignment) fs.writeFileSync(path.join(outDir, 'alignment.png'), alignmentPng(report.alignment));
+  atomicWriteFile(path.join(outDir, 'report.md'), md);
+  if (report.alignment) atomicWriteFile(path.join(outDir, 'alignment.png'), alignmentPng(report.alignment));
   saveSvg(path.join(outDir, 'blocks.svg'), barChartSvg(
     report.groups.map((g) => ({ label: g.group, values: [g.normAR, g.normGVA] })),
     { seriesNames: ['‖∂L_AR/∂θ‖', '‖λ·∂L_GVA/∂θ‖'], title: `gradient norm per block (aligned block ${report.alignLayer})`, yLabel: 'gradient norm' },
@@ -230,7 +228,7 @@ function main(): void {
     console.log(`trained in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     ck = trained;
     stored = trained.task.draw(16, new Rng(12345)); // held out: a generator seed training never used
-    fs.mkdirSync(out, { recursive: true });
+    ensureDir(out);
     saveArraCheckpoint(path.join(out, 'checkpoint.safetensors'), ck);
     saveBatch(path.join(out, 'batch.safetensors'), stored);
   } else {

@@ -15,7 +15,7 @@ import type { Projector } from './projector';
 import { imageTokenLoss } from './sequence';
 import type { Transformer } from './transformer';
 
-/** The switches the paper ablates (§4.3 and the ablation tables; see /work/shared/ARRA.md). */
+/** The switches the paper ablates (its ablation study, §4: alignment token, λ, objective, projector, pooling, layer, encoder). */
 export interface ArraConfig {
   /** `off` = plain LlamaGen baseline; `hybnext` = every image-predicting position aligns; `rep` = only the first one (the paper's `<REP>`). */
   mode: 'off' | 'hybnext' | 'rep';
@@ -41,7 +41,7 @@ export interface ArraConfig {
 
 /** The defaults argued for in {@link ArraConfig}; pass the encoder and any overrides. */
 export function arraConfig(overrides: Partial<ArraConfig> & { encoderName: string }): ArraConfig {
-  return { mode: 'hybnext', alignLayer: 0, lambda: 1, objective: 'cosine', projectorHidden: 64, ...overrides };
+  return { mode: 'hybnext', alignLayer: 0, lambda: 1, objective: 'cosine', projectorHidden: 128, ...overrides };
 }
 
 /** One training batch: the sequences of models/sequence.ts plus the precomputed global features. */

@@ -10,7 +10,7 @@
  * One vocabulary holds image codes, class ids / text tokens and specials (see sequence.ts);
  * the model itself does not know which is which. `forward` returns the logits *and* the
  * residual stream after every block, because ARRA's alignment loss reads block i's output at
- * every next-image-token position (ARRA.md, "Training objective", step 4).
+ * every next-image-token position (the paper, §3.2).
  *
  * Reference implementations: LlamaGen `autoregressive/models/gpt.py`, nanoGPT `model.py`.
  */

@@ -90,10 +90,10 @@ t.test('--help lists every flag of a command', async (t) => {
   for (const c of ['train-vq', 'train-encoder', 'features', 'train', 'sample', 'eval', 'explain', 'demo']) t.match(top.out, c);
 });
 
-t.test('a missing checkpoint is reported, naming the file (exit 1)', async (t) => {
+t.test('a missing checkpoint is a usage error naming the flag and the file (exit 2)', async (t) => {
   const r = await run(['sample', '--model', join(dir, 'nope.safetensors'), '--vq', join(dir, 'nope-vq.safetensors')]);
-  t.equal(r.code, 1);
-  t.match(r.err, /nope\.safetensors/);
+  t.equal(r.code, 2);
+  t.match(r.err, /--model: no file at .*nope\.safetensors/);
 });
 
 t.test('the installed bin exits 2 on a usage error', async (t) => {

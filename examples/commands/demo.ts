@@ -9,14 +9,13 @@
  *      seed and steps, measuring FID every few steps (runs/demo/<mode>-s<seed>)
  *   5. sample, evaluate, and write runs/demo/report.md
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeBackend, indexSelect, lineChartSvg, noGrad, saveSvg, type Tensor } from '../../lib';
 import { explainToFiles, toArraBatch } from '../explain';
 import { ConvNetFeatures, type FeatureExtractor } from '../../models/encoder';
 import { arraConfig } from '../../models/arra';
 import type { TransformerPresetName } from '../../models/presets';
-import { dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { checkDataFlags, dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import { trainConvNet } from '../pipeline/encoder-trainer';
 import { catImages, DEFAULT_SAMPLING, firstPerClass, generate, saveSampleGrid, scoreSamples } from '../pipeline/evaluate';
@@ -48,12 +47,19 @@ type DemoPreset = keyof typeof DEMO_PRESETS;
 export const demoCommand = command({
   summary: 'MNIST end to end: tokenizer, encoders, baseline vs ARRA, FID, report (runs/demo/report.md)',
   flags: [
-    { name: 'preset', type: 'enum', choices: ['tiny', 'quick', 'full'], default: 'quick', help: 'quick (≈15 min on 2 cores), full (longer, 3 seeds), tiny (smoke test)' },
+    { name: 'preset', type: 'enum', choices: ['tiny', 'quick', 'full'], default: 'quick', help: 'quick (≈11 min on 2 CPU cores, measured under load), full (well over an hour, 3 seeds), tiny (smoke test)' },
     { name: 'dataset', type: 'enum', choices: dataFlags[0].choices, default: 'mnist', help: dataFlags[0].help },
     { name: 'dataDir', type: 'string', help: dataFlags[1].help },
     { name: 'alignEncoder', type: 'string', default: 'convnet', help: "alignment target: 'convnet' (a second in-project ConvNet) or mobilenet[@<px>] (pretrained)" },
     { name: 'seeds', type: 'int', min: 1, help: 'seeds per model (default: the preset\'s)' },
     { name: 'out', type: 'string', default: join('runs', 'demo'), help: 'output folder' },
+  ],
+  // Everything the stages will be given is checked here, before the first stage trains anything.
+  check: (f) => checkDataFlags(f),
+  files: (f) => [
+    dataFiles({ dataset: f.dataset, dataDir: f.dataDir, trainLimit: 1, testLimit: 1 }),
+    f.alignEncoder === 'convnet' ? undefined : { flag: '--align-encoder', path: f.alignEncoder, encoder: true },
+    { flag: '--out', path: f.out, output: 'dir' },
   ],
   run: async (f) => {
     const p = DEMO_PRESETS[f.preset as DemoPreset];
@@ -74,7 +80,6 @@ export const demoCommand = command({
       const d = loadData(dataFlagsValue);
       return [d, `${d.train.labels.length} train / ${d.test.labels.length} held-out images (${d.train.source})`];
     });
-    mkdirSync(f.out, { recursive: true });
 
     const vq = await stage('1. VQ tokenizer', () => {
       const bar = createProgress({ label: 'train-vq', total: p.vqSteps });
@@ -186,7 +191,7 @@ export const demoCommand = command({
         { title: 'Training loss', file: 'loss.svg' },
         { title: 'FID against step', file: 'fid.svg' },
         { title: 'Where the two losses push (ARRA, seed 0): gradient norm per block, L_AR vs λ·L_GVA — table in arra-s0/explain/report.md', file: 'arra-s0/explain/blocks.svg' },
-        { title: 'Alignment cos(f_A,t, f_GF) on the 7×7 token grid (ARRA, seed 0; top: batch mean)', file: 'arra-s0/explain/alignment.png' },
+        { title: `Alignment cos(f_A,t, f_GF) on the ${vq.gridSize}×${vq.gridSize} token grid (ARRA, seed 0; top: batch mean)`, file: 'arra-s0/explain/alignment.png' },
         ...rows.map((m) => ({ title: `Samples: ${m.label}, seed ${m.seed} (one row per class)`, file: m.grid })),
       ],
     });

@@ -1,15 +1,15 @@
 /** `arra eval`: FID against held-out real images, prompt accuracy, and a sample grid, for one checkpoint. */
-import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
+import { atomicWriteFile } from '../../lib/io';
 import { UsageError } from '../../lib/cli';
 import { ConvNetFeatures } from '../../models/encoder';
 import { loadArModel } from '../pipeline/ar-trainer';
-import { dataFlags, loadData } from '../pipeline/datasets';
+import { checkDataFlags, dataFiles, dataFlags, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import { catImages, checkFidNetwork, firstPerClass, generate, saveSampleGrid, scoreSamples } from '../pipeline/evaluate';
 import { loadVq } from '../pipeline/vq-trainer';
-import { samplingFlags } from './sample';
+import { checkSamplingFlags, samplingFlags } from './sample';
 import { command } from './command';
 
 export const evalCommand = command({
@@ -26,10 +26,20 @@ export const evalCommand = command({
     { name: 'out', type: 'string', default: join('runs', 'eval'), help: 'folder for eval.json and samples.png' },
   ],
   check: (f) => {
+    checkDataFlags(f);
+    checkSamplingFlags(f);
     if (!f.classifier && !f.fidEncoder.startsWith('convnet:')) {
       throw new UsageError('--classifier: required when --fid-encoder is not a convnet (prompt accuracy needs a classifier)', '--classifier');
     }
   },
+  files: (f) => [
+    dataFiles(f),
+    { flag: '--model', path: f.model, checkpoint: 'arra-transformer' },
+    { flag: '--vq', path: f.vq, checkpoint: 'arra-vq' },
+    { flag: '--fid-encoder', path: f.fidEncoder, encoder: true },
+    f.classifier === undefined ? undefined : { flag: '--classifier', path: f.classifier, checkpoint: 'arra-convnet' },
+    { flag: '--out', path: f.out, output: 'dir' },
+  ],
   run: (f) => {
     console.log(describeBackend());
     const { model, layout, arra, step } = loadArModel(f.model);
@@ -42,8 +52,7 @@ export const evalCommand = command({
     const classes = Array.from({ length: numClasses * f.perClass }, (_, i) => Math.floor(i / f.perClass));
     const images = catImages(generate(model, layout, vq, classes, { cfgScale: f.cfgScale, temperature: f.temperature, topK: f.topK, seed: f.seed }));
     const result = scoreSamples(images, classes, fidNet.extract(test.images), fidNet, classifier);
-    mkdirSync(f.out, { recursive: true });
-    writeFileSync(join(f.out, 'eval.json'), `${JSON.stringify({ model: f.model, step, align: arra.mode, ...result }, null, 2)}\n`);
+    atomicWriteFile(join(f.out, 'eval.json'), `${JSON.stringify({ model: f.model, step, align: arra.mode, ...result }, null, 2)}\n`);
     const grid = firstPerClass(images, numClasses, f.perClass, Math.min(f.perClass, 10));
     saveSampleGrid(grid, numClasses, join(f.out, 'samples.png'));
     console.log(`FID ${result.fid.toFixed(3)} (${result.numGenerated} generated vs ${result.numReal} real, ${result.fidNetwork}); prompt accuracy ${(100 * result.promptAccuracy).toFixed(1)}%`);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describeBackend, indexSelect, noGrad, Rng } from '../../lib';
 import { UsageError } from '../../lib/cli';
 import { loadTrainingRun, TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
-import { dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { checkDataFlags, dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import { modelConfigFor } from '../pipeline/model-config';
 import { codesOf, globalFeatures } from '../pipeline/prepare';
@@ -22,6 +22,16 @@ export const explainCommand = command({
     { name: 'seed', type: 'int', default: 7, help: 'which images (seeded draw from the held-out split)' },
     { name: 'cacheDir', type: 'string', default: join('runs', 'cache'), help: 'folder of feature caches' },
     { name: 'out', type: 'string', help: 'output folder (default: <run>/explain)' },
+  ],
+  check: checkDataFlags,
+  files: (f) => [
+    dataFiles(f),
+    { flag: '--run', path: f.run, folder: `a run folder of arra train (holding ${TRAIN_STATE_FILE})` },
+    { flag: '--run', path: join(f.run, TRAIN_STATE_FILE), checkpoint: 'arra-train-state' },
+    { flag: '--vq', path: f.vq, checkpoint: 'arra-vq' },
+    { flag: '--align-encoder', path: f.alignEncoder, encoder: true },
+    { flag: '--cache-dir', path: f.cacheDir, output: 'dir' },
+    { flag: '--out', path: f.out ?? join(f.run, 'explain'), output: 'dir' },
   ],
   run: (f) => {
     console.log(describeBackend());

@@ -1,7 +1,8 @@
 /** `arra features`: precompute (and cache) a frozen encoder's global features for a dataset. */
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
-import { dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { checkDataFlags, dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { rejectUnusedFlags } from '../../lib/cli';
 import { openEncoder } from '../pipeline/encoders';
 import { featureCachePath, globalFeatures } from '../pipeline/prepare';
 import { command } from './command';
@@ -14,6 +15,11 @@ export const featuresCommand = command({
     { name: 'cacheDir', type: 'string', default: join('runs', 'cache'), help: 'folder of feature caches' },
     { name: 'seed', type: 'int', default: 0, help: 'data seed (shapes set)' },
   ],
+  check: (f) => {
+    checkDataFlags(f);
+    if (f.dataset === 'mnist' || f.dataset === 'fashion') rejectUnusedFlags(f, ['seed'], `with --dataset ${f.dataset} (the seed draws the shapes set or splits an image folder)`);
+  },
+  files: (f) => [dataFiles(f), { flag: '--encoder', path: f.encoder, encoder: true }, { flag: '--cache-dir', path: f.cacheDir, output: 'dir' }],
   run: (f) => {
     console.log(describeBackend());
     const encoder = openEncoder(f.encoder, '--encoder');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describeBackend } from '../../lib';
 import { createProgress } from '../../lib/cli';
 import { ConvNetFeatures } from '../../models/encoder';
-import { dataFlags, loadData } from '../pipeline/datasets';
+import { checkDataFlags, dataFiles, dataFlags, loadData } from '../pipeline/datasets';
 import { trainConvNet } from '../pipeline/encoder-trainer';
 import { command } from './command';
 
@@ -19,6 +19,8 @@ export const trainEncoderCommand = command({
     { name: 'seed', type: 'int', default: 0, help: 'random seed' },
     { name: 'out', type: 'string', default: join('runs', 'encoder', 'convnet.safetensors'), help: 'checkpoint file to write' },
   ],
+  check: checkDataFlags,
+  files: (f) => [dataFiles(f), { flag: '--out', path: f.out, output: 'file' }],
   run: (f) => {
     console.log(describeBackend());
     const { train, test } = loadData(f, f.seed);

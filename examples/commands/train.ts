@@ -1,15 +1,16 @@
 /** `arra train`: train a class-conditional AR model — the baseline (--align off) or ARRA. */
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
-import { UsageError } from '../../lib/cli';
+import { rejectUnusedFlags, UsageError } from '../../lib/cli';
 import { arraConfig } from '../../models/arra';
 import { transformerPresets, type TransformerPresetName } from '../../models/presets';
-import { dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { checkDataFlags, dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import { MODEL_PRESETS, modelConfigFor } from '../pipeline/model-config';
 import { codesOf, globalFeatures } from '../pipeline/prepare';
 import { runTraining } from '../pipeline/run-training';
 import { loadVq } from '../pipeline/vq-trainer';
+import { TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
 import { command } from './command';
 
 export const alignFlags = [
@@ -39,6 +40,9 @@ export const trainFlags = [
 
 /** Flag combinations that single flags cannot express. */
 export function checkAlignFlags(f: { align: string; alignEncoder?: string; alignLayer: number; preset?: string }): void {
+  if (f.align === 'off') {
+    rejectUnusedFlags(f, ['alignEncoder', 'alignLayer', 'lambda', 'objective', 'projectorHidden', 'cacheDir'], 'with --align off (the baseline has no alignment loss)');
+  }
   if (f.align !== 'off' && !f.alignEncoder) throw new UsageError(`--align-encoder: required with --align ${f.align} (or use --align off for the baseline)`, '--align-encoder');
   const layers = transformerPresets[(f.preset ?? 'mnist') as TransformerPresetName].nLayers;
   if (f.alignLayer >= layers) throw new UsageError(`--align-layer: the '${f.preset ?? 'mnist'}' model has blocks 0..${layers - 1}, got ${f.alignLayer}`, '--align-layer');
@@ -47,7 +51,18 @@ export function checkAlignFlags(f: { align: string; alignEncoder?: string; align
 export const trainCommand = command({
   summary: 'train the AR model: baseline (--align off) or ARRA (--align hybnext|rep)',
   flags: trainFlags,
-  check: checkAlignFlags,
+  check: (f) => {
+    checkDataFlags(f);
+    checkAlignFlags(f);
+  },
+  files: (f) => [
+    dataFiles(f),
+    { flag: '--vq', path: f.vq, checkpoint: 'arra-vq' },
+    f.align === 'off' ? undefined : { flag: '--align-encoder', path: f.alignEncoder!, encoder: true },
+    f.resume ? { flag: '--resume', path: join(f.out, TRAIN_STATE_FILE), checkpoint: 'arra-train-state' } : undefined,
+    { flag: '--out', path: f.out, output: 'dir' },
+    f.align === 'off' ? undefined : { flag: '--cache-dir', path: f.cacheDir, output: 'dir' },
+  ],
   run: async (f) => {
     console.log(describeBackend());
     const vq = loadVq(f.vq);

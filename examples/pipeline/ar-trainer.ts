@@ -1,7 +1,7 @@
 /**
  * Training the autoregressive model, baseline or ARRA: the loop behind `arra train` and the
  * demo. One function, {@link trainAr}, so that the baseline and ARRA runs differ only in
- * `arra.mode` (ARRA.md: "ARRA keeps the architecture and the sampler unchanged").
+ * `arra.mode` (the paper's method, §3: ARRA changes the training loss only, not the architecture or the sampler).
  *
  * Per step: draw a batch (seeded) → build `[class] [begin-image] z_1..z_N` sequences →
  * L_ARRA = L_AR + λ·L_GVA (models/arra.ts) → backward → clip the gradient norm to 1 →
@@ -11,16 +11,18 @@
  * moments and the data generator's state, written atomically, so `--resume` continues with
  * exactly the losses an uninterrupted run would have produced.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AdamW, assertFiniteStep, atStep, clipGradNorm, cosineWithWarmup, indexSelect, noGrad, Rng, type Tensor,
 } from '../../lib';
-import { loadSafetensors, readJsonMetadata, saveSafetensors, jsonMetadata } from '../../lib/io';
+import { ensureDir, loadSafetensors, readJsonMetadata, saveSafetensors, jsonMetadata } from '../../lib/io';
+import { UsageError } from '../../lib/cli';
 import { arraLoss, checkArraConfig, inferenceStateDict, type ArraConfig } from '../../models/arra';
 import { Projector } from '../../models/projector';
 import { buildClassSequences, type VocabLayout } from '../../models/sequence';
 import { Transformer, type TransformerConfig } from '../../models/transformer';
+import { loadingFrom } from './checkpoints';
 
 /** What the model learns from: image codes, their classes and the frozen encoder's features. */
 export interface ArTrainData {
@@ -115,11 +117,11 @@ export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<
   const rng = new Rng(opts.seed + 2); // batches and condition dropping
   let step = 0;
 
-  mkdirSync(opts.outDir, { recursive: true });
+  ensureDir(opts.outDir);
   const statePath = join(opts.outDir, TRAIN_STATE_FILE);
   if (opts.resume) {
-    if (!existsSync(statePath)) throw new Error(`--resume: no ${TRAIN_STATE_FILE} in ${opts.outDir}`);
-    step = loadTrainState(statePath, model, projector, optimizer, rng);
+    if (!existsSync(statePath)) throw new UsageError(`--resume: no ${TRAIN_STATE_FILE} in ${opts.outDir} (nothing to resume; drop --resume to start a new run)`, '--resume');
+    step = loadTrainState(statePath, model, projector, optimizer, rng, opts);
   }
 
   const history: StepMetrics[] = [];
@@ -183,14 +185,38 @@ function saveTrainState(path: string, model: Transformer, projector: Projector |
   }));
 }
 
-function loadTrainState(path: string, model: Transformer, projector: Projector | null, optimizer: AdamW, rng: Rng): number {
+/**
+ * The settings that decide the shapes of the saved tensors must match the run that resumes:
+ * another preset or alignment mode is a usage error naming the file, what it was made with and
+ * what differs.
+ */
+function checkResumable(path: string, saved: { model: TransformerConfig; arra: ArraConfig }, opts: ArTrainOptions): void {
+  const differs: string[] = [];
+  const keys = new Set([...Object.keys(saved.model), ...Object.keys(opts.model)]) as Set<keyof TransformerConfig>;
+  for (const k of keys) {
+    if (JSON.stringify(saved.model[k]) !== JSON.stringify(opts.model[k])) differs.push(`${k}: checkpoint ${JSON.stringify(saved.model[k])}, now ${JSON.stringify(opts.model[k])}`);
+  }
+  for (const k of ['mode', 'projectorHidden', 'alignLayer', 'encoderName'] as const) {
+    if (saved.arra[k] !== opts.arra[k]) differs.push(`arra.${k}: checkpoint ${JSON.stringify(saved.arra[k])}, now ${JSON.stringify(opts.arra[k])}`);
+  }
+  if (differs.length > 0) {
+    throw new UsageError(
+      `--resume: ${path} was made with model ${JSON.stringify(saved.model)} and alignment ${JSON.stringify(saved.arra)}; ` +
+      `this run differs in ${differs.join('; ')} (use the same --preset and alignment flags, or another --out)`, '--resume',
+    );
+  }
+}
+
+function loadTrainState(path: string, model: Transformer, projector: Projector | null, optimizer: AdamW, rng: Rng, opts: ArTrainOptions): number {
   const file = loadSafetensors(path);
   const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
   if (kind !== 'arra-train-state') throw new Error(`${path}: expected a training state, found '${kind}'`);
+  const saved = { model: readJsonMetadata<TransformerConfig>(file.metadata, 'model', path), arra: readJsonMetadata<ArraConfig>(file.metadata, 'arra', path) };
+  checkResumable(path, saved, opts);
   const part = (prefix: string): Map<string, Tensor> =>
     new Map([...file.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
-  model.loadStateDict(part('model.'));
-  if (projector) projector.loadStateDict(part('projector.'));
+  loadingFrom(path, saved.model, () => model.loadStateDict(part('model.')));
+  if (projector) loadingFrom(path, saved.arra, () => projector.loadStateDict(part('projector.')));
   const opt = readJsonMetadata<{ kind: string; step: number; hyper: Record<string, number> }>(file.metadata, 'optimizer', path);
   optimizer.loadStateDict({ ...opt, tensors: part('optim.') });
   rng.setState(readJsonMetadata(file.metadata, 'rng', path));
@@ -209,8 +235,12 @@ export function loadArModel(path: string): { model: Transformer; layout: VocabLa
   const file = loadSafetensors(path);
   const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
   if (kind !== 'arra-transformer') throw new Error(`${path}: expected a transformer checkpoint, found '${kind}'`);
-  const model = new Transformer(readJsonMetadata<TransformerConfig>(file.metadata, 'config', path));
-  model.loadStateDict(file.tensors);
+  const config = readJsonMetadata<TransformerConfig>(file.metadata, 'config', path);
+  const model = loadingFrom(path, config, () => {
+    const m = new Transformer(config);
+    m.loadStateDict(file.tensors);
+    return m;
+  });
   return {
     model, layout: readJsonMetadata<VocabLayout>(file.metadata, 'layout', path),
     arra: readJsonMetadata<ArraConfig>(file.metadata, 'arra', path), step: readJsonMetadata<number>(file.metadata, 'step', path),
@@ -225,10 +255,13 @@ export function loadTrainingRun(path: string): { model: Transformer; projector: 
   if (kind !== 'arra-train-state') throw new Error(`${path}: expected a training state, found '${kind}'`);
   const config = readJsonMetadata<TransformerConfig>(file.metadata, 'model', path);
   const arra = readJsonMetadata<ArraConfig>(file.metadata, 'arra', path);
-  const model = new Transformer(config);
   const part = (prefix: string): Map<string, Tensor> =>
     new Map([...file.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
-  model.loadStateDict(part('model.'));
+  const model = loadingFrom(path, config, () => {
+    const m = new Transformer(config);
+    m.loadStateDict(part('model.'));
+    return m;
+  });
   let projector: Projector | null = null;
   const proj = part('projector.');
   if (proj.size > 0) {
@@ -236,8 +269,11 @@ export function loadTrainingRun(path: string): { model: Transformer; projector: 
     const fc2 = proj.get('fc2.weight');
     if (!fc2) throw new Error(`${path}: projector tensors lack 'fc2.weight'`);
     const encoderDim = fc2.shape[0]!;
-    projector = new Projector(config.dModel, encoderDim, { hidden: arra.projectorHidden });
-    projector.loadStateDict(proj);
+    projector = loadingFrom(path, arra, () => {
+      const p = new Projector(config.dModel, encoderDim, { hidden: arra.projectorHidden });
+      p.loadStateDict(proj);
+      return p;
+    });
   }
   return { model, projector, arra, step: readJsonMetadata<number>(file.metadata, 'step', path) };
 }

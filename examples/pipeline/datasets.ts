@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import {
   captionedShapes, type ImageDataset, loadFashionMnist, loadImageFolder, loadMnist, splitDataset, subset,
 } from '../../lib';
-import { UsageError, type FlagSpec } from '../../lib/cli';
+import { rejectUnusedFlags, UsageError, type FlagSpec } from '../../lib/cli';
 
 export const DATASETS = ['mnist', 'fashion', 'shapes', 'folder'] as const;
 export type DatasetName = (typeof DATASETS)[number];
@@ -35,6 +35,23 @@ export interface DataFlags {
 /** Image side a dataset is used at (MNIST-like sets keep their 28 px). */
 export function imageSizeOf(f: DataFlags): number {
   return f.imageSize ?? (f.dataset === 'mnist' || f.dataset === 'fashion' ? 28 : 32);
+}
+
+/**
+ * Cross-flag checks of the data flags, before anything is loaded: `--data-dir` and `--classes`
+ * belong to `--dataset folder` (and it needs `--data-dir`); MNIST-like sets are 28 px.
+ */
+export function checkDataFlags(f: Pick<DataFlags, 'dataset' | 'dataDir' | 'imageSize' | 'classes'>): void {
+  if (f.dataset !== 'folder') rejectUnusedFlags(f, ['dataDir', 'classes'], `with --dataset ${f.dataset} (they choose an image folder: --dataset folder)`);
+  if (f.dataset === 'folder' && !f.dataDir) throw new UsageError('--data-dir: required with --dataset folder (a folder of class folders)', '--data-dir');
+  if ((f.dataset === 'mnist' || f.dataset === 'fashion') && f.imageSize !== undefined && f.imageSize !== 28) {
+    throw new UsageError(`--image-size: ${f.dataset} images are 28 px, got ${f.imageSize}`, '--image-size');
+  }
+}
+
+/** The input folder the data flags name (for a command's `files`): `--data-dir` with `--dataset folder`. */
+export function dataFiles(f: DataFlags): { flag: string; path: string; folder: string } | undefined {
+  return f.dataset === 'folder' && f.dataDir !== undefined ? { flag: '--data-dir', path: f.dataDir, folder: 'a folder of class folders of images' } : undefined;
 }
 
 /** A short string naming the data, recorded in checkpoints and caches. */

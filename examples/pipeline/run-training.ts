@@ -14,22 +14,33 @@ export interface RunOptions extends Omit<ArTrainOptions, 'onStep' | 'shouldStop'
   anomaly?: boolean;
 }
 
-/** Train with progress, JSONL metrics and Ctrl-C handling; writes loss.svg into the run folder. */
+/**
+ * Train with progress, JSONL metrics and Ctrl-C / SIGTERM handling; writes loss.svg into the
+ * run folder.
+ *
+ * metrics.jsonl is opened at the first finished step, not before: a run that fails while
+ * starting (a bad `--resume`) leaves the folder as it was. A resumed run first drops the
+ * records of steps after its checkpoint (logged by the run that crashed), so every step
+ * appears once.
+ */
 export async function runTraining(data: ArTrainData, opts: RunOptions): Promise<ArTrainResult> {
-  const metrics = new MetricsLogger(join(opts.outDir, 'metrics.jsonl'), { truncate: !opts.resume });
+  let metrics: MetricsLogger | null = null;
   const bar = createProgress({ label: opts.label, total: opts.steps });
   let stopRequested = false;
-  const onSigint = (): void => {
-    if (stopRequested) process.exit(130); // a second Ctrl-C: give up at once
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopRequested) process.exit(signal === 'SIGTERM' ? 143 : 130); // a second signal: give up at once
     stopRequested = true;
-    process.stderr.write(`\n[${opts.label}] Ctrl-C: saving a checkpoint after this step (press again to quit without saving)\n`);
+    const what = signal === 'SIGINT' ? 'Ctrl-C' : signal;
+    process.stderr.write(`\n[${opts.label}] ${what}: saving a checkpoint after this step (send it again to quit without saving)\n`);
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   setAnomalyMode(opts.anomaly ?? false);
   try {
     const result = await trainAr(data, {
       ...opts,
       onStep: (m: StepMetrics) => {
+        metrics ??= new MetricsLogger(join(opts.outDir, 'metrics.jsonl'), { truncate: !opts.resume, dropFromStep: m.step });
         metrics.log({ ...m });
         bar.update(m.step, { loss: m.loss, gva: m.lossGVA, 'tok/s': Math.round(m.tokensPerSec) });
       },
@@ -46,8 +57,9 @@ export async function runTraining(data: ArTrainData, opts: RunOptions): Promise<
     return result;
   } finally {
     setAnomalyMode(false);
-    process.off('SIGINT', onSigint);
-    metrics.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    (metrics as MetricsLogger | null)?.close();
   }
 }
 

@@ -11,6 +11,17 @@ import {
 } from '../../lib';
 import { UsageError } from '../../lib/cli';
 import { VQTokenizer, type VQConfig } from '../../models/vq';
+import { CHECKPOINT_KINDS, checkpointKind, loadingFrom } from './checkpoints';
+
+/** The downsampling factors the CLI offers: 28-px digits take 2 or 4, 32-px images also 8. */
+export const VQ_DOWNSAMPLES = [2, 4, 8];
+
+/** Channel widths of the tokenizer's log2(downsample) stride-2 stages: 16, 32, 64, … ([16, 32] for 4). */
+export function vqHiddenWidths(downsample: number): number[] {
+  const levels = Math.log2(downsample);
+  if (!Number.isInteger(levels) || levels < 1) throw new Error(`vqHiddenWidths: downsample must be a power of two ≥ 2, got ${downsample}`);
+  return Array.from({ length: levels }, (_, l) => 16 << l);
+}
 
 export interface VqTrainOptions {
   steps: number;
@@ -113,9 +124,14 @@ export function saveVq(path: string, vq: VQTokenizer, extra: Record<string, unkn
 /** Load a tokenizer written by {@link saveVq}, in eval mode. */
 export function loadVq(path: string): VQTokenizer {
   const file = loadSafetensors(path);
+  const kind = checkpointKind({ metadata: file.metadata, tensors: [...file.raw].map(([name, r]) => ({ name, dtype: r.dtype, shape: r.shape })) });
+  if (kind !== 'arra-vq') throw new Error(`${path}: expected ${CHECKPOINT_KINDS['arra-vq']}, found ${kind ? CHECKPOINT_KINDS[kind] : 'no known kind'}`);
   const config = readJsonMetadata<VQConfig>(file.metadata, 'config', path);
-  const vq = new VQTokenizer(config);
-  vq.loadStateDict(file.tensors);
+  const vq = loadingFrom(path, config, () => {
+    const v = new VQTokenizer(config);
+    v.loadStateDict(file.tensors);
+    return v;
+  });
   vq.eval();
   return vq;
 }

@@ -52,8 +52,9 @@ export function setBackend(name: string): Backend {
 /**
  * The default backend's name: `ARRA_BACKEND` when set, else `fast`, the fastest measured on
  * a CPU-only host: matmul 512³ 37.9 GFLOP/s (best-of-N, 2 threads, on the 2-core reference
- * machine; 21 on one thread) against 0.72 for gpujs (webasm) and 0.47 for `ref`, and 1515
- * tokens/s for the reference transformer's training step (bench/RESULTS.md).
+ * machine; 21 on one thread) against 0.95 for gpujs (webasm) and 0.35 for `ref` in the same
+ * run of 2026-11-28, and 1515 tokens/s for the reference transformer's training step
+ * (bench/RESULTS.md, docs/speed.md "Measured").
  */
 export function defaultBackendName(): string {
   return process.env.ARRA_BACKEND || 'fast';

@@ -39,6 +39,8 @@ export interface ImageFolderOptions {
   onCache?: CachedOptions['onCache'];
   /** jpeg-js memory bound per image in MB (default 256). */
   maxMemoryUsageInMB?: number;
+  /** Refuse images over this many pixels before decoding them (default MAX_IMAGE_PIXELS, 40 megapixels). */
+  maxPixels?: number;
   /** Show progress on stderr (default: only for more than 500 images). */
   progress?: boolean;
 }
@@ -120,7 +122,7 @@ function decodeAll(root: string, plan: FolderPlan, size: number, channels: 1 | 3
   try {
     plan.files.forEach((files, label) => {
       for (const file of files) {
-        const decoded = decodeImageFile(file, { maxMemoryUsageInMB: opts.maxMemoryUsageInMB });
+        const decoded = decodeImageFile(file, { maxMemoryUsageInMB: opts.maxMemoryUsageInMB, maxPixels: opts.maxPixels });
         if (decoded.width < 1 || decoded.height < 1) throw new Error(`${file}: image has no pixels (${decoded.width}×${decoded.height})`);
         const square = centerCropSquare(rgbaToPlanes(decoded.rgba, decoded.width, decoded.height, channels));
         images.set(resizeSquare(square, size).data, n * per);

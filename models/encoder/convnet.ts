@@ -18,9 +18,9 @@
  *     head Linear                           [B, numClasses]   (logits, training only)
  */
 import { createHash } from 'node:crypto';
-import { Conv2d, fmtShape, Linear, Module, type Rng, relu, reshape, type Tensor } from '../../lib';
-// lib/index.ts does not re-export lib/io (yet), so the checkpoint format is imported directly.
-import { jsonMetadata, loadSafetensors, readJsonMetadata, saveSafetensors } from '../../lib/io';
+import {
+  Conv2d, fmtShape, jsonMetadata, Linear, loadSafetensors, Module, readJsonMetadata, type Rng, relu, reshape, saveSafetensors, type Tensor,
+} from '../../lib';
 import { checkImages, extractInChunks, type FeatureExtractor } from './feature-extractor';
 import { greyToRgb, resizeBilinear } from './preprocess';
 
@@ -87,7 +87,7 @@ export interface ConvNetMeta {
 
 /** Save weights + metadata as safetensors (atomic write). */
 export function saveConvNet(file: string, net: ConvNet, meta: ConvNetMeta): void {
-  saveSafetensors(file, net.stateDict(), jsonMetadata({ convnet: meta }));
+  saveSafetensors(file, net.stateDict(), jsonMetadata({ kind: 'arra-convnet', convnet: meta }));
 }
 
 /** Load a ConvNet saved by {@link saveConvNet}. */
@@ -95,7 +95,11 @@ export function loadConvNet(file: string): { net: ConvNet; meta: ConvNetMeta; di
   const st = loadSafetensors(file);
   const meta = readJsonMetadata<ConvNetMeta>(st.metadata, 'convnet', file);
   const net = new ConvNet(meta.config);
-  net.loadStateDict(st.tensors);
+  try {
+    net.loadStateDict(st.tensors);
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message} (the checkpoint was made with ${JSON.stringify(meta.config)})`);
+  }
   return { net, meta, digest: weightsDigest(net) };
 }
 
