@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
 import { UsageError } from '../../lib/cli';
-import { arraConfig } from '../../models/arra';
+import { ARRA_OBJECTIVES, arraConfig } from '../../models/arra';
 import { transformerPresets, type TransformerPresetName } from '../../models/presets';
 import { dataFlags, describeData, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
@@ -17,7 +17,7 @@ export const alignFlags = [
   { name: 'alignEncoder', type: 'string', help: 'frozen encoder whose global feature is aligned to: convnet:<file> or mobilenet[@<px>] (required unless --align off)' },
   { name: 'alignLayer', type: 'int', default: 0, min: 0, help: 'block whose output is aligned (0 = first)' },
   { name: 'lambda', type: 'float', default: 1, min: 0, help: 'weight λ of L_GVA' },
-  { name: 'objective', type: 'enum', choices: ['cosine', 'mse'], default: 'cosine', help: 'alignment objective' },
+  { name: 'objective', type: 'enum', choices: ARRA_OBJECTIVES, default: 'cosine', help: 'alignment objective: cosine (1 − cos, the paper), mse (raw features, F.mse_loss), mse-normalized (unit vectors, = 2·cosine)' },
   { name: 'projectorHidden', type: 'int', default: 128, min: 1, help: 'hidden width p of the projector' },
 ] as const;
 

@@ -5,7 +5,7 @@
  *
  * Per step: draw a batch (seeded) → build `[class] [begin-image] z_1..z_N` sequences →
  * L_ARRA = L_AR + λ·L_GVA (models/arra.ts) → backward → clip the gradient norm to 1 →
- * AdamW with betas (0.9, 0.95), weight decay 0.05 (LlamaGen's recipe) → log a JSONL line.
+ * AdamW with betas (0.9, 0.95), weight decay 0.05 on ≥ 2-D weights only (LlamaGen's recipe) → log a JSONL line.
  *
  * Checkpoints (`train-state.safetensors`) hold the model, the projector, the optimizer's
  * moments and the data generator's state, written atomically, so `--resume` continues with
@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  AdamW, clipGradNorm, cosineWithWarmup, indexSelect, noGrad, Rng, type Tensor,
+  AdamW, clipGradNorm, cosineWithWarmup, indexSelect, noDecayParameters, noGrad, Rng, type Tensor,
 } from '../../lib';
 import { loadSafetensors, readJsonMetadata, saveSafetensors, jsonMetadata } from '../../lib/io';
 import { arraLoss, checkArraConfig, inferenceStateDict, type ArraConfig } from '../../models/arra';
@@ -110,7 +110,7 @@ export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<
     ? new Projector(opts.model.dModel, encoderDim, { hidden: opts.arra.projectorHidden, rng: new Rng(opts.seed + 1) })
     : null;
   const params = [...model.parameters(), ...(projector?.parameters() ?? [])];
-  const optimizer = new AdamW(params, { lr: opts.lr, betas: [0.9, 0.95], weightDecay: opts.weightDecay ?? 0.05 });
+  const optimizer = new AdamW(params, { lr: opts.lr, betas: [0.9, 0.95], weightDecay: opts.weightDecay ?? 0.05, noDecay: noDecayParameters(params) });
   const schedule = cosineWithWarmup({ warmup: opts.warmup ?? Math.min(50, Math.floor(opts.steps / 10)), total: opts.steps, base: opts.lr, min: opts.lr * 0.1 });
   const rng = new Rng(opts.seed + 2); // batches and condition dropping
   let step = 0;
