@@ -19,6 +19,10 @@ import type { Transformer } from './transformer';
 export const ARRA_OBJECTIVES = ['cosine', 'mse', 'mse-normalized'] as const;
 export type ArraObjective = (typeof ARRA_OBJECTIVES)[number];
 
+/** The encoder pooling choices (which encoders offer which: examples/pipeline/encoders.ts). */
+export const ENCODER_POOLINGS = ['penultimate', 'avg', 'max', 'both'] as const;
+export type EncoderPooling = (typeof ENCODER_POOLINGS)[number];
+
 /** The switches the paper ablates (§4.3 and the ablation tables; see /work/shared/ARRA.md). */
 export interface ArraConfig {
   /** `off` = plain LlamaGen baseline; `hybnext` = every image-predicting position aligns; `rep` = only the first one (the paper's `<REP>`). */
@@ -45,10 +49,17 @@ export interface ArraConfig {
   objective: ArraObjective;
   /** Width p of the projector's hidden layer. */
   projectorHidden: number;
-  /** Pooling of the encoder's output, for encoders that offer both (CLS token or average). Used when precomputing f_GF. */
-  pooling?: 'cls' | 'avg';
+  /**
+   * How the encoder's output was pooled into f_GF when it was precomputed (recorded; the
+   * feature cache key holds it through the encoder's name). ConvNet: `penultimate` (default)
+   * or `avg` (global average of the last conv map) or `both` (concatenated). MobileNetV2:
+   * `avg` (its global average pool).
+   */
+  pooling?: EncoderPooling;
   /** Which frozen encoder produced f_GF (recorded with checkpoints; FID must use a different one). */
   encoderName: string;
+  /** `parametersDigest` (models/encoder) of that encoder's weights: evaluation refuses an FID network or classifier with the same weights. */
+  encoderDigest?: string;
 }
 
 /** The defaults argued for in {@link ArraConfig}; pass the encoder and any overrides. */
