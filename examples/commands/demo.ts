@@ -217,7 +217,7 @@ export const demoCommand = command({
         { title: 'Training loss', file: 'loss.svg' },
         { title: 'FID against step', file: 'fid.svg' },
         { title: 'Where the two losses push (ARRA, seed 0): gradient norm per block, L_AR vs λ·L_GVA — table in arra-s0/explain/report.md', file: 'arra-s0/explain/blocks.svg' },
-        { title: 'Alignment cos(f_A,t, f_GF) on the 7×7 token grid (ARRA, seed 0; top: batch mean)', file: 'arra-s0/explain/alignment.png' },
+        { title: 'Alignment cos(f_A,t, f_GF) on the token grid (ARRA, seed 0; 16 held-out images; first panel: batch mean; colour range in arra-s0/explain/report.md)', file: 'arra-s0/explain/alignment.svg' },
         ...rows.map((m) => ({ title: `Samples: ${m.label}, seed ${m.seed} (one row per class)`, file: m.grid })),
       ],
     });

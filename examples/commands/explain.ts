@@ -44,6 +44,6 @@ export const explainCommand = command({
     }, model.config.dtype ?? 'float32');
     const out = f.out ?? join(f.run, 'explain');
     const report = explainToFiles({ model, projector, cfg: arra, layout }, batch, out);
-    console.log(`${report.groups.length} parameter groups; wrote ${join(out, 'report.md')}, alignment.png, blocks.svg`);
+    console.log(`${report.groups.length} parameter groups; wrote ${join(out, 'report.md')}, alignment.svg (with colour scale), alignment.png, blocks.svg`);
   },
 });
