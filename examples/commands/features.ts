@@ -13,7 +13,7 @@ export const featuresCommand = command({
     ...dataFlags,
     { name: 'encoder', type: 'string', required: true, help: "convnet:<file> or mobilenet[@<px>]" },
     { name: 'cacheDir', type: 'string', default: join('runs', 'cache'), help: 'folder of feature caches' },
-    { name: 'seed', type: 'int', default: 0, help: 'data seed (shapes set)' },
+    { name: 'seed', type: 'int', default: 0, help: 'ignored: the data and its split are fixed properties of the dataset (kept so old scripts still parse)' },
   ],
   check: (f) => {
     checkDataFlags(f);
@@ -23,10 +23,10 @@ export const featuresCommand = command({
   run: (f) => {
     console.log(describeBackend());
     const encoder = openEncoder(f.encoder, '--encoder');
-    const { train } = loadData(f, f.seed);
+    const { train, split } = loadData(f);
     const key = describeData(f);
     const t0 = performance.now();
-    const feats = globalFeatures(encoder, train, key, f.cacheDir);
+    const feats = globalFeatures(encoder, train, key, f.cacheDir, console.log, split);
     console.log(`${feats.shape[0]} × ${feats.shape[1]} features from ${encoder.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     console.log(`cache: ${featureCachePath(f.cacheDir, encoder, key)}`);
   },

@@ -33,7 +33,7 @@ export const trainVqCommand = command({
   files: (f) => [dataFiles(f), { flag: '--out', path: f.out, output: 'dir' }],
   run: (f) => {
     console.log(describeBackend());
-    const { train, test } = loadData(f, f.seed);
+    const { train, test, split } = loadData(f);
     const bar = createProgress({ label: 'train-vq', total: f.steps });
     const vq = trainVq(train, {
       steps: f.steps, batchSize: f.batchSize, lr: f.lr, seed: f.seed, codebookSize: f.codebookSize, codeDim: f.codeDim,
@@ -42,7 +42,7 @@ export const trainVqCommand = command({
     });
     bar.stop();
     const held = evaluateVq(vq, test);
-    saveVq(join(f.out, VQ_FILE), vq, { heldOut: held });
+    saveVq(join(f.out, VQ_FILE), vq, { heldOut: held, split });
     saveReconstructions(vq, test, join(f.out, 'reconstructions.png'));
     console.log(`held-out reconstruction MSE ${held.mse.toFixed(4)} per pixel; codebook usage ${(100 * held.usage).toFixed(1)}%, perplexity ${held.perplexity.toFixed(1)}`);
     console.log(`wrote ${join(f.out, VQ_FILE)} and ${join(f.out, 'reconstructions.png')}`);

@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
 import { rejectUnusedFlags, UsageError } from '../../lib/cli';
-import { arraConfig } from '../../models/arra';
+import { ARRA_OBJECTIVES, arraConfig, ENCODER_POOLINGS } from '../../models/arra';
+import { parametersDigest } from '../../models/encoder';
 import { transformerPresets, type TransformerPresetName } from '../../models/presets';
 import { checkDataFlags, dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
@@ -18,8 +19,9 @@ export const alignFlags = [
   { name: 'alignEncoder', type: 'string', help: 'frozen encoder whose global feature is aligned to: convnet:<file> or mobilenet[@<px>] (required unless --align off)' },
   { name: 'alignLayer', type: 'int', default: 0, min: 0, help: 'block whose output is aligned (0 = first)' },
   { name: 'lambda', type: 'float', default: 1, min: 0, help: 'weight λ of L_GVA' },
-  { name: 'objective', type: 'enum', choices: ['cosine', 'mse'], default: 'cosine', help: 'alignment objective' },
+  { name: 'objective', type: 'enum', choices: ARRA_OBJECTIVES, default: 'cosine', help: 'alignment objective: cosine (1 − cos, the paper), mse (raw features, F.mse_loss), mse-normalized (unit vectors, = 2·cosine)' },
   { name: 'projectorHidden', type: 'int', default: 128, min: 1, help: 'hidden width p of the projector' },
+  { name: 'alignPooling', type: 'enum', choices: ENCODER_POOLINGS, help: "global feature of the encoder: convnet penultimate (default) | avg (pooled conv map) | both; mobilenet avg" },
 ] as const;
 
 export const trainFlags = [
@@ -66,18 +68,19 @@ export const trainCommand = command({
   run: async (f) => {
     console.log(describeBackend());
     const vq = loadVq(f.vq);
-    const { train } = loadData(f, f.seed);
+    const { train, split } = loadData(f);
     const { config, layout } = modelConfigFor(f.preset, vq, train.classNames.length);
-    const encoder = f.align === 'off' ? null : openEncoder(f.alignEncoder!, '--align-encoder');
+    const encoder = f.align === 'off' ? null : openEncoder(f.alignEncoder!, '--align-encoder', f.alignPooling);
     console.log(`encoding ${train.labels.length} images with the tokenizer (${vq.gridSize}×${vq.gridSize} codes)…`);
     const codes = codesOf(vq, train);
-    const features = encoder ? globalFeatures(encoder, train, describeData(f), f.cacheDir) : null;
+    const features = encoder ? globalFeatures(encoder, train, describeData(f), f.cacheDir, console.log, split) : null;
     const arra = arraConfig({
-      encoderName: encoder?.name ?? 'none', mode: f.align, alignLayer: f.alignLayer, lambda: f.lambda,
+      encoderName: encoder?.name ?? 'none', encoderDigest: encoder ? parametersDigest(encoder.parameters()) : undefined,
+      pooling: encoder ? (f.alignPooling ?? (f.alignEncoder!.startsWith('convnet:') ? 'penultimate' : 'avg')) : undefined, mode: f.align, alignLayer: f.alignLayer, lambda: f.lambda,
       objective: f.objective, projectorHidden: f.projectorHidden,
     });
     const result = await runTraining(
-      { codes, labels: train.labels, globalFeatures: features, layout, numTokens: vq.gridSize * vq.gridSize, classNames: train.classNames },
+      { codes, labels: train.labels, globalFeatures: features, layout, numTokens: vq.gridSize * vq.gridSize, classNames: train.classNames, split },
       {
         label: `train ${f.align}`, model: config, arra, steps: f.steps, batchSize: f.batchSize, lr: f.lr, seed: f.seed,
         outDir: f.out, checkpointEvery: f.checkpointEvery, resume: f.resume, anomaly: f.anomaly,

@@ -5,7 +5,7 @@
  *
  * Per step: draw a batch (seeded) → build `[class] [begin-image] z_1..z_N` sequences →
  * L_ARRA = L_AR + λ·L_GVA (models/arra.ts) → backward → clip the gradient norm to 1 →
- * AdamW with betas (0.9, 0.95), weight decay 0.05 (LlamaGen's recipe) → log a JSONL line.
+ * AdamW with betas (0.9, 0.95), weight decay 0.05 on ≥ 2-D weights only (LlamaGen's recipe) → log a JSONL line.
  *
  * Checkpoints (`train-state.safetensors`) hold the model, the projector, the optimizer's
  * moments and the data generator's state, written atomically, so `--resume` continues with
@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  AdamW, assertFiniteStep, atStep, clipGradNorm, cosineWithWarmup, indexSelect, noGrad, Rng, type Tensor,
+  AdamW, assertFiniteStep, atStep, clipGradNorm, cosineWithWarmup, indexSelect, noDecayParameters, noGrad, Rng, type SplitRecord, type Tensor,
 } from '../../lib';
 import { ensureDir, loadSafetensors, readJsonMetadata, saveSafetensors, jsonMetadata } from '../../lib/io';
 import { UsageError } from '../../lib/cli';
@@ -36,6 +36,8 @@ export interface ArTrainData {
   numTokens: number;
   /** readable class names (saved with the model, so `arra sample` can take prompts by name) */
   classNames?: string[];
+  /** how the data was split (lib/data/split.ts): saved so `arra eval` can refuse an overlapping held-out set */
+  split?: SplitRecord;
 }
 
 export interface ArTrainOptions {
@@ -112,7 +114,7 @@ export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<
     ? new Projector(opts.model.dModel, encoderDim, { hidden: opts.arra.projectorHidden, rng: new Rng(opts.seed + 1) })
     : null;
   const params = [...model.parameters(), ...(projector?.parameters() ?? [])];
-  const optimizer = new AdamW(params, { lr: opts.lr, betas: [0.9, 0.95], weightDecay: opts.weightDecay ?? 0.05 });
+  const optimizer = new AdamW(params, { lr: opts.lr, betas: [0.9, 0.95], weightDecay: opts.weightDecay ?? 0.05, noDecay: noDecayParameters(params) });
   const schedule = cosineWithWarmup({ warmup: opts.warmup ?? Math.min(50, Math.floor(opts.steps / 10)), total: opts.steps, base: opts.lr, min: opts.lr * 0.1 });
   const rng = new Rng(opts.seed + 2); // batches and condition dropping
   let step = 0;
@@ -160,27 +162,27 @@ export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<
     opts.onStep?.(m);
     if (opts.evalEvery && opts.onEval && step % opts.evalEvery === 0) opts.onEval(step, model);
     const every = opts.checkpointEvery ?? 0;
-    if (every > 0 && step % every === 0 && step < opts.steps) saveTrainState(statePath, model, projector, optimizer, rng, step, opts);
+    if (every > 0 && step % every === 0 && step < opts.steps) saveTrainState(statePath, model, projector, optimizer, rng, step, opts, data);
     await new Promise<void>((resolve) => setImmediate(resolve)); // let a pending SIGINT handler run
     if (opts.shouldStop?.()) {
       interrupted = true;
       break;
     }
   }
-  saveTrainState(statePath, model, projector, optimizer, rng, step, opts);
+  saveTrainState(statePath, model, projector, optimizer, rng, step, opts, data);
   saveInferenceModel(join(opts.outDir, MODEL_FILE), model, data, opts, step);
   return { model, projector, step, history, interrupted };
 }
 
 /** Everything needed to resume, in one atomically written file. */
-function saveTrainState(path: string, model: Transformer, projector: Projector | null, optimizer: AdamW, rng: Rng, step: number, opts: ArTrainOptions): void {
+function saveTrainState(path: string, model: Transformer, projector: Projector | null, optimizer: AdamW, rng: Rng, step: number, opts: ArTrainOptions, data: ArTrainData): void {
   const tensors = new Map<string, Tensor>();
   for (const [k, t] of model.stateDict()) tensors.set(`model.${k}`, t);
   for (const [k, t] of projector?.stateDict() ?? []) tensors.set(`projector.${k}`, t);
   const optState = optimizer.stateDict();
   for (const [k, t] of optState.tensors) tensors.set(`optim.${k}`, t);
   saveSafetensors(path, tensors, jsonMetadata({
-    kind: 'arra-train-state', step, model: opts.model, arra: opts.arra, seed: opts.seed,
+    kind: 'arra-train-state', step, model: opts.model, arra: opts.arra, seed: opts.seed, split: data.split ?? null,
     optimizer: { kind: optState.kind, step: optState.step, hyper: optState.hyper }, rng: rng.getState(),
   }));
 }
@@ -227,11 +229,16 @@ function loadTrainState(path: string, model: Transformer, projector: Projector |
 function saveInferenceModel(path: string, model: Transformer, data: ArTrainData, opts: ArTrainOptions, step: number): void {
   saveSafetensors(path, inferenceStateDict(model), jsonMetadata({
     kind: 'arra-transformer', config: model.config, layout: data.layout, classNames: data.classNames ?? [], arra: opts.arra, step,
+    seed: opts.seed, split: data.split ?? null,
   }));
 }
 
 /** Load an inference checkpoint written by {@link trainAr}. */
-export function loadArModel(path: string): { model: Transformer; layout: VocabLayout; arra: ArraConfig; step: number; classNames: string[] } {
+export function loadArModel(path: string): {
+  model: Transformer; layout: VocabLayout; arra: ArraConfig; step: number; classNames: string[];
+  /** the training split, when the checkpoint records one; the training seed, when recorded */
+  split?: SplitRecord; seed?: number;
+} {
   const file = loadSafetensors(path);
   const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
   if (kind !== 'arra-transformer') throw new Error(`${path}: expected a transformer checkpoint, found '${kind}'`);
@@ -245,11 +252,20 @@ export function loadArModel(path: string): { model: Transformer; layout: VocabLa
     model, layout: readJsonMetadata<VocabLayout>(file.metadata, 'layout', path),
     arra: readJsonMetadata<ArraConfig>(file.metadata, 'arra', path), step: readJsonMetadata<number>(file.metadata, 'step', path),
     classNames: readJsonMetadata<string[]>(file.metadata, 'classNames', path),
+    split: optionalMetadata<SplitRecord>(file.metadata, 'split'), seed: optionalMetadata<number>(file.metadata, 'seed'),
   };
 }
 
+/** A JSON metadata entry that older checkpoints may lack (undefined when absent or null). */
+function optionalMetadata<T>(metadata: Record<string, string>, key: string): T | undefined {
+  const raw = metadata[key];
+  if (raw === undefined) return undefined;
+  const v = JSON.parse(raw) as T | null;
+  return v === null ? undefined : v;
+}
+
 /** Model + projector + settings from a run's train-state (what `arra explain` needs: the projector too). */
-export function loadTrainingRun(path: string): { model: Transformer; projector: Projector | null; arra: ArraConfig; step: number } {
+export function loadTrainingRun(path: string): { model: Transformer; projector: Projector | null; arra: ArraConfig; step: number; split?: SplitRecord } {
   const file = loadSafetensors(path);
   const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
   if (kind !== 'arra-train-state') throw new Error(`${path}: expected a training state, found '${kind}'`);
@@ -275,5 +291,5 @@ export function loadTrainingRun(path: string): { model: Transformer; projector: 
       return p;
     });
   }
-  return { model, projector, arra, step: readJsonMetadata<number>(file.metadata, 'step', path) };
+  return { model, projector, arra, step: readJsonMetadata<number>(file.metadata, 'step', path), split: optionalMetadata<SplitRecord>(file.metadata, 'split') };
 }

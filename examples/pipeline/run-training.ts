@@ -48,7 +48,10 @@ export async function runTraining(data: ArTrainData, opts: RunOptions): Promise<
     }).catch((err: unknown) => {
       bar.stop();
       // the diverging step goes into the log too, with every quantity that was measured
-      if (err instanceof NonFiniteStepError) metrics.log({ step: err.step, ...err.values, diverged: err.quantity });
+      if (err instanceof NonFiniteStepError) {
+        metrics ??= new MetricsLogger(join(opts.outDir, 'metrics.jsonl'), { truncate: !opts.resume, dropFromStep: err.step });
+        metrics.log({ step: err.step, ...err.values, diverged: err.quantity });
+      }
       throw err;
     });
     bar.stop();

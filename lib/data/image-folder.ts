@@ -71,7 +71,16 @@ export function loadImageFolder(root: string, opts: ImageFolderOptions): ImageDa
   return cachedDataset(file, { params, sources }, build, { onCache: opts.onCache });
 }
 
-function planFolder(root: string, opts: ImageFolderOptions): FolderPlan {
+/**
+ * The image files a {@link loadImageFolder} with the same options reads, in the dataset's row
+ * order, as paths relative to `root` with `/` separators (`<class folder>/<file>`): stable keys
+ * for a split that does not depend on where the folder lives (lib/data/split.ts).
+ */
+export function imageFolderFiles(root: string, opts: Pick<ImageFolderOptions, 'classes' | 'maxPerClass' | 'cacheDir'>): string[] {
+  return planFolder(root, opts).files.flat().map((f) => path.relative(root, f).split(path.sep).join('/'));
+}
+
+function planFolder(root: string, opts: Pick<ImageFolderOptions, 'classes' | 'maxPerClass' | 'cacheDir' | 'classListFile'>): FolderPlan {
   if (!fs.existsSync(root)) throw new Error(`loadImageFolder: dataset root ${root} does not exist`);
   if (!fs.statSync(root).isDirectory()) throw new Error(`loadImageFolder: dataset root ${root} is not a directory`);
   const available = fs
