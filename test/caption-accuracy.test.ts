@@ -14,10 +14,11 @@ import { Tensor } from '../lib';
 t.test('the attribute classifier reaches its stated accuracy on held-out shapes in seconds', async (t) => {
   const r = trainAttributeClassifier({ imageSize: 32, images: 800, epochs: 6 });
   const h = r.heldOut;
-  t.comment(`held-out (${h.images} images, ${h.objects} objects, ${r.seconds.toFixed(1)} s): shape ${h.shape.toFixed(3)}, colour ${h.colour.toFixed(3)}, size ${h.size.toFixed(3)}, position ${h.position.toFixed(3)}, all ${h.allCorrect.toFixed(3)}`);
+  t.comment(`held-out (${h.images} images, ${h.objects} objects, ${r.seconds.toFixed(1)} s): shape ${h.shape.toFixed(3)}, colour ${h.colour.toFixed(3)}, size ${h.size.toFixed(3)}, position ${h.position.toFixed(3)}, layout ${h.layout.toFixed(3)}, all ${h.allCorrect.toFixed(3)}`);
   t.ok(h.position >= 0.95, `position ≥ 95% (${(100 * h.position).toFixed(1)}%)`);
   t.ok(h.colour >= 0.95, `colour ≥ 95% (${(100 * h.colour).toFixed(1)}%)`);
   t.ok(h.size >= 0.95, `size ≥ 95% (${(100 * h.size).toFixed(1)}%)`);
+  t.ok(h.layout >= 0.95, `layout (exactly the named cells are non-empty) ≥ 95% (${(100 * h.layout).toFixed(1)}%)`);
   t.ok(h.shape >= 0.8, `shape ≥ 80% (${(100 * h.shape).toFixed(1)}%; chance is 33%)`);
   t.ok(h.allCorrect >= 0.75, `all attributes of every object ≥ 75% of images (${(100 * h.allCorrect).toFixed(1)}%)`);
 });
@@ -55,9 +56,12 @@ t.test('caption scores on hand-made predictions', async (t) => {
   const misplaced = empty();
   misplaced[0] = { kind: 'circle', colour: 'red', size: 'small' };
   misplaced[7] = { kind: 'triangle', colour: 'blue', size: 'large' }; // drawn one cell off
-  t.match(captionScores([right], [scene]), { position: 1, shape: 1, colour: 1, size: 1, allCorrect: 1, objects: 2, images: 1 });
-  t.match(captionScores([wrongColour], [scene]), { position: 1, shape: 1, colour: 0.5, size: 1, allCorrect: 0 });
-  t.match(captionScores([misplaced], [scene]), { position: 0.5, shape: 0.5, colour: 0.5, size: 0.5, allCorrect: 0 }, 'a shape in the wrong cell scores on no attribute');
+  const extra = right.slice();
+  extra[4] = { kind: 'square', colour: 'white', size: 'small' }; // an object the caption never named
+  t.match(captionScores([right], [scene]), { position: 1, shape: 1, colour: 1, size: 1, layout: 1, allCorrect: 1, objects: 2, images: 1 });
+  t.match(captionScores([wrongColour], [scene]), { position: 1, shape: 1, colour: 0.5, size: 1, layout: 1, allCorrect: 0 });
+  t.match(captionScores([misplaced], [scene]), { position: 0.5, shape: 0.5, colour: 0.5, size: 0.5, layout: 0, allCorrect: 0 }, 'a shape in the wrong cell scores on no attribute');
+  t.match(captionScores([extra], [scene]), { position: 1, shape: 1, colour: 1, size: 1, layout: 0, allCorrect: 0 }, 'an extra object breaks the layout');
   t.match(captionScores([right, misplaced], [scene, scene]), { allCorrect: 0.5, images: 2, objects: 4 });
   t.throws(() => captionScores([right], []), /1 images but 0 scenes/);
 });

@@ -69,6 +69,6 @@ export function attributeClassifierAt(file: string, imageSize: number, log = con
   log(`training the attribute classifier for ${imageSize} px shapes (cached at ${file})…`);
   const r = trainAttributeClassifier({ imageSize });
   saveConvNet(file, r.net, { config: r.net.config, dataset: 'shapes-attributes', testAccuracy: r.heldOut.allCorrect, training: { imageSize, heldOut: r.heldOut, seconds: Math.round(r.seconds) } });
-  log(`   held-out: shape ${(100 * r.heldOut.shape).toFixed(1)}%, colour ${(100 * r.heldOut.colour).toFixed(1)}%, size ${(100 * r.heldOut.size).toFixed(1)}%, position ${(100 * r.heldOut.position).toFixed(1)}%, all ${(100 * r.heldOut.allCorrect).toFixed(1)}% (${r.seconds.toFixed(0)} s)`);
+  log(`   held-out: shape ${(100 * r.heldOut.shape).toFixed(1)}%, colour ${(100 * r.heldOut.colour).toFixed(1)}%, size ${(100 * r.heldOut.size).toFixed(1)}%, position ${(100 * r.heldOut.position).toFixed(1)}%, layout ${(100 * r.heldOut.layout).toFixed(1)}%, all ${(100 * r.heldOut.allCorrect).toFixed(1)}% (${r.seconds.toFixed(0)} s)`);
   return { net: r.net, heldOut: r.heldOut };
 }

@@ -85,7 +85,7 @@ export function describeModeScores(mode: ConditionSpec['mode'], r: { text?: Text
   if (mode === 'text' && r.text) {
     const c = r.text.captionAccuracy;
     return `class accuracy ${pct(r.text.classAccuracy)}` + (c
-      ? `; caption accuracy: shape ${pct(c.shape)}, colour ${pct(c.colour)}, size ${pct(c.size)}, position ${pct(c.position)}, all attributes ${pct(c.allCorrect)} (${c.images} images, ${c.objects} objects)`
+      ? `; caption accuracy: shape ${pct(c.shape)}, colour ${pct(c.colour)}, size ${pct(c.size)}, position ${pct(c.position)}, layout ${pct(c.layout)}, all attributes ${pct(c.allCorrect)} (${c.images} images, ${c.objects} objects)`
       : '');
   }
   if (mode === 'none' && r.unconditional) {

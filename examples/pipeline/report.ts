@@ -25,6 +25,10 @@ export interface ReportInput {
   fidNetwork: string;
   alignEncoder: string;
   totalSeconds: number;
+  /** name of the `promptAccuracy` column (default 'prompt accuracy'; e.g. caption accuracy for text, class coverage when unconditional) */
+  scoreName?: string;
+  /** one sentence on the conditioning mode and what the score column measures */
+  conditionNote?: string;
 }
 
 const fmt = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : String(x));
@@ -38,22 +42,24 @@ export function meanSpread(xs: number[]): { mean: number; spread: number } {
 
 export function writeReport(path: string, r: ReportInput): void {
   const lines: string[] = [];
+  const score = r.scoreName ?? 'prompt accuracy';
   lines.push('# arra-ts demo: baseline vs ARRA', '');
   lines.push(`Preset \`${r.preset}\`, ${r.backend}, total wall time ${fmt(r.totalSeconds / 60, 1)} min. Reproduce with \`${r.command}\`.`, '');
   lines.push(
     `Both models have the same architecture, data, seed and number of steps; the ARRA run adds L_GVA, aligning every`,
     `next-image-token hidden state (\`<HYBNEXT>\`) through a projector to the global feature of the frozen encoder`,
-    `**${r.alignEncoder}**. FID and prompt accuracy are measured with a *different* network, **${r.fidNetwork}**.`,
+    `**${r.alignEncoder}**. ${r.scoreName ? 'FID is' : 'FID and prompt accuracy are'} measured with a *different* network, **${r.fidNetwork}**.`,
     'FID is biased at small N, so compare the rows only with each other (equal N).', '',
   );
+  if (r.conditionNote) lines.push(r.conditionNote, '');
   lines.push('## Results', '');
-  lines.push('| model | seed | FID ↓ | prompt accuracy ↑ | final L_AR | final L_GVA | train time | samples |', '|---|---|---|---|---|---|---|---|');
+  lines.push(`| model | seed | FID ↓ | ${score} ↑ | final L_AR | final L_GVA | train time | samples |`, '|---|---|---|---|---|---|---|---|');
   for (const m of r.rows) {
     lines.push(`| ${m.label} | ${m.seed} | ${fmt(m.fid, 2)} | ${fmt(100 * m.promptAccuracy, 1)}% | ${fmt(m.finalLossAR)} | ${m.finalLossGVA === null ? '—' : fmt(m.finalLossGVA)} | ${fmt(m.seconds, 0)} s | [grid](${m.grid}) |`);
   }
   const modes = [...new Set(r.rows.map((m) => m.mode))];
   if (r.rows.length > modes.length) {
-    lines.push('', '| model | FID mean ± sd | prompt accuracy mean ± sd | seeds |', '|---|---|---|---|');
+    lines.push('', `| model | FID mean ± sd | ${score} mean ± sd | seeds |`, '|---|---|---|---|');
     for (const mode of modes) {
       const rows = r.rows.filter((m) => m.mode === mode);
       const fid = meanSpread(rows.map((m) => m.fid));

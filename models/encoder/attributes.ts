@@ -125,7 +125,9 @@ export interface CaptionScores {
   shape: number;
   colour: number;
   size: number;
-  /** images whose every named object has all four attributes right */
+  /** images whose non-empty cells are exactly the caption's cells (nothing missing, nothing extra) */
+  layout: number;
+  /** images with the right layout and every named object's four attributes right */
   allCorrect: number;
   /** objects and images scored */
   objects: number;
@@ -135,15 +137,21 @@ export interface CaptionScores {
 /**
  * Judge images against the scenes their prompts describe. An object's position is right when
  * its cell is not empty; its shape, colour and size count only at a non-empty cell, so a shape
- * drawn in the wrong place scores on no attribute.
+ * drawn in the wrong place scores on no attribute. Per image, the layout is right when the
+ * non-empty cells are exactly the caption's (a smeared image that "fills" every cell is wrong),
+ * and all-attributes-correct needs the layout and every object right.
  */
 export function captionScores(predictions: readonly CellPrediction[][], scenes: readonly ShapeSpec[][]): CaptionScores {
   if (predictions.length !== scenes.length) throw new Error(`captionScores: ${predictions.length} images but ${scenes.length} scenes`);
   const right = { position: 0, shape: 0, colour: 0, size: 0 };
   let objects = 0;
   let all = 0;
+  let layouts = 0;
   scenes.forEach((scene, i) => {
-    let every = true;
+    const named = new Set(scene.map((s) => s.cell));
+    const layout = predictions[i]!.every((p, cell) => (p.kind !== 'empty') === named.has(cell));
+    if (layout) layouts++;
+    let every = layout;
     for (const s of scene) {
       const p = predictions[i]![s.cell]!;
       const here = p.kind !== 'empty';
@@ -157,6 +165,6 @@ export function captionScores(predictions: readonly CellPrediction[][], scenes: 
   const f = (x: number): number => (objects === 0 ? 0 : x / objects);
   return {
     position: f(right.position), shape: f(right.shape), colour: f(right.colour), size: f(right.size),
-    allCorrect: scenes.length === 0 ? 0 : all / scenes.length, objects, images: scenes.length,
+    layout: scenes.length === 0 ? 0 : layouts / scenes.length, allCorrect: scenes.length === 0 ? 0 : all / scenes.length, objects, images: scenes.length,
   };
 }
