@@ -96,6 +96,9 @@ t.test('--condition text: captions as prompts; free-text sampling; unknown words
   t.equal(u.code, 2, 'exit status 2');
   t.match(u.err, /--prompts: unknown word 'circel' in 'a red circel'; nearest known words: circle/, 'names the word and the nearest known one');
   t.notOk(existsSync(bad), 'nothing written');
+  const mismatch = await run(['sample', '--model', model, '--vq', vq, '--condition', 'class', '--out', bad]);
+  t.equal(mismatch.code, 2);
+  t.match(mismatch.err, /--condition: .*model\.safetensors was trained with --condition text, not class/, 'naming a different mode is a usage error');
   const all = await run(['sample', '--model', model, '--vq', vq, '--out', bad]);
   t.equal(all.code, 2);
   t.match(all.err, /a text-conditional model needs prompts/);

@@ -16,6 +16,7 @@ import { loadVq } from '../pipeline/vq-trainer';
 import { attributeClassifierAt } from '../pipeline/attribute-trainer';
 import { describeModeScores, fidOf, heldOutPrompts, scoreTextSamples, scoreUnconditionalSamples, textRequest } from '../pipeline/evaluate-modes';
 import { generateImages } from '../pipeline/generate';
+import { checkConditionMatches, expectConditionFlag } from '../pipeline/conditioning';
 import { imageSizeOf } from '../pipeline/datasets';
 import { samplingFlags } from './sample';
 import { command } from './command';
@@ -29,6 +30,7 @@ export const evalFlags = [
     { name: 'perClass', type: 'int', default: 50, min: 2, help: 'generated images per class (FID is biased at small N: compare at equal N); text and unconditional models draw as many in all' },
     { name: 'attributeClassifier', type: 'string', help: 'text models on --dataset shapes: the attribute classifier judging caption accuracy (default runs/cache/attributes-<px>px.safetensors, trained there on first use)' },
     ...samplingFlags,
+    expectConditionFlag,
     { name: 'seed', type: 'int', default: 1234, help: 'sampling seed' },
     { name: 'out', type: 'string', default: join('runs', 'eval'), help: 'folder for eval.json and samples.png' },
 ] as const;
@@ -46,6 +48,7 @@ export const evalCommand = command({
   run: (f): void => {
     console.log(describeBackend());
     const { model, layout, arra, step, condition } = loadArModel(f.model);
+    checkConditionMatches(f.condition, condition, f.model);
     if (condition.mode !== 'class') return evalOtherModes(f, { model, layout, arra, step, condition });
     const vq = loadVq(f.vq);
     const fidNet = openEncoder(f.fidEncoder, '--fid-encoder');

@@ -2,7 +2,7 @@
 import { describeBackend } from '../../lib';
 import { UsageError } from '../../lib/cli';
 import { loadArModel } from '../pipeline/ar-trainer';
-import { encodePrompts } from '../pipeline/conditioning';
+import { checkConditionMatches, encodePrompts, expectConditionFlag } from '../pipeline/conditioning';
 import { catImages, saveSampleGrid } from '../pipeline/evaluate';
 import { generateImages, type GenerationRequest } from '../pipeline/generate';
 import { loadVq } from '../pipeline/vq-trainer';
@@ -22,12 +22,14 @@ export const sampleCommand = command({
     { name: 'prompts', type: 'string', default: 'all', help: "class model: comma-separated class names ('seven,three') or 'all'; text model: semicolon-separated prompts ('a red circle at the top left;a blue triangle'); unconditional: ignored" },
     { name: 'perPrompt', type: 'int', default: 8, min: 1, max: 64, help: 'images per prompt (unconditional: images per row, 8 rows)' },
     ...samplingFlags,
+    expectConditionFlag,
     { name: 'seed', type: 'int', default: 1234, help: 'sampling seed' },
     { name: 'out', type: 'string', default: 'samples.png', help: 'PNG file to write' },
   ],
   run: (f) => {
     console.log(describeBackend());
     const { model, layout, classNames, condition } = loadArModel(f.model);
+    checkConditionMatches(f.condition, condition, f.model);
     const settings = { cfgScale: f.cfgScale, temperature: f.temperature, topK: f.topK, seed: f.seed };
     const repeat = <T>(xs: T[]): T[] => xs.flatMap((x) => Array.from({ length: f.perPrompt }, () => x));
     let request: GenerationRequest;

@@ -18,6 +18,19 @@ export const conditionFlag = {
   help: 'conditioning: class (class token), text (prompt tokens: shapes captions or "a photo of a <class>"), none (unconditional)',
 } as const;
 
+/** `arra sample` / `eval`: the mode is read from the checkpoint; naming it is an optional check. */
+export const expectConditionFlag = {
+  name: 'condition', type: 'enum', choices: CONDITION_MODES,
+  help: 'optional check: the conditioning the checkpoint must have been trained with (it is read from the checkpoint)',
+} as const;
+
+/** A usage error when `--condition` names a mode other than the checkpoint's. */
+export function checkConditionMatches(expected: string | undefined, actual: ConditionSpec, file: string): void {
+  if (expected !== undefined && expected !== actual.mode) {
+    throw new UsageError(`--condition: ${file} was trained with --condition ${actual.mode}, not ${expected}`, '--condition');
+  }
+}
+
 /** The words of a prompt: lower-cased, punctuation dropped (tokenizer.ts splits it off). */
 export function promptWords(text: string): string[] {
   return tokenizeWords(text).filter((w) => /[\p{L}\p{N}]/u.test(w));
