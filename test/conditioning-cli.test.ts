@@ -38,16 +38,19 @@ async function run(argv: string[]): Promise<{ code: number; err: string; out: st
 const data = ['--dataset', 'shapes', '--image-size', '16', '--train-limit', '48', '--test-limit', '24'];
 const vq = join(dir, 'vq', 'vq.safetensors');
 const fid = join(dir, 'fid.safetensors');
+const align = join(dir, 'align.safetensors');
 
 t.before(async () => {
   const a = await run(['train-vq', ...data, '--steps', '3', '--batch-size', '8', '--codebook-size', '16', '--out', join(dir, 'vq')]);
   if (a.code !== 0) throw new Error(`train-vq failed: ${a.err}`);
   const b = await run(['train-encoder', ...data, '--batch-size', '8', '--out', fid]);
   if (b.code !== 0) throw new Error(`train-encoder failed: ${b.err}`);
+  const c = await run(['train-encoder', ...data, '--batch-size', '8', '--seed', '5', '--width', '8', '--out', align]);
+  if (c.code !== 0) throw new Error(`train-encoder failed: ${c.err}`);
 });
 
-const train = (mode: string, out: string): Promise<{ code: number; err: string; out: string }> =>
-  run(['train', ...data, '--vq', vq, '--align', 'off', '--condition', mode, '--preset', 'tiny', '--steps', '3', '--batch-size', '4', '--out', out]);
+const train = (mode: string, out: string, alignment = ['--align', 'off']): Promise<{ code: number; err: string; out: string }> =>
+  run(['train', ...data, '--vq', vq, ...alignment, '--condition', mode, '--preset', 'tiny', '--steps', '3', '--batch-size', '4', '--out', out]);
 
 t.test('--condition none: unconditional training, sampling and eval end to end (tiny preset)', async (t) => {
   const out = join(dir, 'none');
@@ -78,7 +81,7 @@ t.test('--condition none: unconditional training, sampling and eval end to end (
 
 t.test('--condition text: captions as prompts; free-text sampling; unknown words are usage errors; caption accuracy in eval', async (t) => {
   const out = join(dir, 'text');
-  const r = await train('text', out);
+  const r = await train('text', out, ['--align', 'hybnext', '--align-encoder', `convnet:${align}`]);
   t.equal(r.code, 0, r.err);
   const ckpt = loadArModel(join(out, 'model.safetensors'));
   t.equal(ckpt.condition.mode, 'text');
@@ -114,4 +117,8 @@ t.test('--condition text: captions as prompts; free-text sampling; unknown words
   for (const k of ['allCorrect', 'shape'] as const) t.ok(json.text.captionAccuracy[k] >= 0 && json.text.captionAccuracy[k] <= 1, `${k} is a fraction`);
   t.match(e.out, /caption accuracy: shape \d+\.\d%, colour/);
   t.ok(readFileSync(join(dir, 'eval-text', 'prompts.txt'), 'utf8').includes(' at '), 'the grid\'s prompts are written beside it');
+
+  const x = await run(['explain', ...data, '--run', out, '--vq', vq, '--align-encoder', `convnet:${align}`, '--batch-size', '4', '--out', join(dir, 'explain-text')]);
+  t.equal(x.code, 0, x.err);
+  t.match(readFileSync(join(dir, 'explain-text', 'report.md'), 'utf8'), /L_GVA|GVA/, 'explain reads a text run (its prompts, its layout)');
 });
