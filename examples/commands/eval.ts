@@ -6,10 +6,10 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
-import { type ParsedFlags, UsageError } from '../../lib/cli';
+import { UsageError } from '../../lib/cli';
 import { ConvNetFeatures } from '../../models/encoder';
 import { loadArModel } from '../pipeline/ar-trainer';
-import { dataFlags, loadData } from '../pipeline/datasets';
+import { dataFlags, type DataFlags, imageSizeOf, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import { catImages, checkFidNetwork, firstPerClass, generate, saveSampleGrid, scoreSamples } from '../pipeline/evaluate';
 import { loadVq } from '../pipeline/vq-trainer';
@@ -17,11 +17,12 @@ import { attributeClassifierAt } from '../pipeline/attribute-trainer';
 import { describeModeScores, fidOf, heldOutPrompts, scoreTextSamples, scoreUnconditionalSamples, textRequest } from '../pipeline/evaluate-modes';
 import { generateImages } from '../pipeline/generate';
 import { checkConditionMatches, expectConditionFlag } from '../pipeline/conditioning';
-import { imageSizeOf } from '../pipeline/datasets';
 import { samplingFlags } from './sample';
 import { command } from './command';
 
-export const evalFlags = [
+export const evalCommand = command({
+  summary: 'FID, the conditioning mode\'s scores (prompt / caption accuracy, or confidence and coverage) and a sample grid for a trained model',
+  flags: [
     ...dataFlags,
     { name: 'model', type: 'string', required: true, help: 'model.safetensors from arra train' },
     { name: 'vq', type: 'string', required: true, help: 'tokenizer checkpoint the model was trained with' },
@@ -33,23 +34,20 @@ export const evalFlags = [
     expectConditionFlag,
     { name: 'seed', type: 'int', default: 1234, help: 'sampling seed' },
     { name: 'out', type: 'string', default: join('runs', 'eval'), help: 'folder for eval.json and samples.png' },
-] as const;
-
-type EvalFlags = ParsedFlags<typeof evalFlags>;
-
-export const evalCommand = command({
-  summary: 'FID, the conditioning mode\'s scores (prompt / caption accuracy, or confidence and coverage) and a sample grid for a trained model',
-  flags: evalFlags,
+  ],
   check: (f) => {
     if (!f.classifier && !f.fidEncoder.startsWith('convnet:')) {
       throw new UsageError('--classifier: required when --fid-encoder is not a convnet (prompt accuracy needs a classifier)', '--classifier');
     }
   },
-  run: (f): void => {
+  run: (f) => {
     console.log(describeBackend());
     const { model, layout, arra, step, condition } = loadArModel(f.model);
     checkConditionMatches(f.condition, condition, f.model);
-    if (condition.mode !== 'class') return evalOtherModes(f, { model, layout, arra, step, condition });
+    if (condition.mode !== 'class') {
+      evalOtherModes(f, { model, layout, arra, step, condition });
+      return;
+    }
     const vq = loadVq(f.vq);
     const fidNet = openEncoder(f.fidEncoder, '--fid-encoder');
     checkFidNetwork(fidNet, arra.mode === 'off' ? null : arra.encoderName);
@@ -67,6 +65,21 @@ export const evalCommand = command({
     console.log(`wrote ${join(f.out, 'eval.json')} and ${join(f.out, 'samples.png')}`);
   },
 });
+
+/** The flags the text and unconditional evaluations read. */
+interface EvalFlags extends DataFlags {
+  model: string;
+  vq: string;
+  fidEncoder: string;
+  classifier?: string;
+  attributeClassifier?: string;
+  perClass: number;
+  cfgScale: number;
+  temperature: number;
+  topK?: number;
+  seed: number;
+  out: string;
+}
 
 /** The prompt-accuracy classifier: --classifier, or the --fid-encoder file when it is a ConvNet. */
 function promptClassifier(f: EvalFlags): ReturnType<typeof ConvNetFeatures.load>['net'] {
