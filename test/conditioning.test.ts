@@ -126,3 +126,16 @@ t.test('the trainer refuses a model whose prefix does not fit the conditioning',
     /the model's prefixLen is 2 but 'text' sequences have 4 positions/,
   );
 });
+
+t.test('templated prompts for a dataset with class names; unknown words name the nearest known ones', async (t) => {
+  const ds = { images: null as never, labels: Int32Array.of(7, 3, 7), classNames: ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'], source: 'digits' };
+  const { spec, prompts, texts } = textConditioning(ds, 0);
+  t.ok(texts.every((p, i) => p.endsWith(ds.classNames[ds.labels[i]!]!)), `each prompt names its image's class (${texts.join(' | ')})`);
+  t.equal(spec.promptLen, 6, "the longest template: 'a close-up photo of an eight' (6 words)");
+  t.same(encodePrompts(spec, ['A photo of a SEVEN.'], 'x'), encodePrompts(spec, ['a photo of a seven'], 'x'), 'case and punctuation ignored');
+  t.equal(prompts.length, 3);
+  t.throws(() => encodePrompts(spec, ['a photo of a sevn'], '--prompts'), /--prompts: unknown word 'sevn' in 'a photo of a sevn'; nearest known words: seven/);
+  t.throws(() => encodePrompts(spec, ['a photo of a seven a photo of a three'], '--prompts'), /has 10 words, the model's prompt slot holds 6/);
+  t.throws(() => encodePrompts(spec, ['?!'], '--prompts'), /has no words/);
+  t.throws(() => encodePrompts({ mode: 'class' }, ['seven'], '--prompts'), /not text-conditional/);
+});
