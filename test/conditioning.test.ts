@@ -139,3 +139,17 @@ t.test('templated prompts for a dataset with class names; unknown words name the
   t.throws(() => encodePrompts(spec, ['?!'], '--prompts'), /has no words/);
   t.throws(() => encodePrompts({ mode: 'class' }, ['seven'], '--prompts'), /not text-conditional/);
 });
+
+t.test('a held-out prompt with a word no training prompt had is a usage error pointing at --train-limit', async (t) => {
+  const { heldOutPrompts, textRequest } = await import('../examples/pipeline/evaluate-modes');
+  const { UsageError } = await import('../lib/cli');
+  const train = { images: null as never, labels: Int32Array.of(0), classNames: ['x'], prompts: ['a red circle at the top'], source: 'one caption' };
+  const test = { images: null as never, labels: Int32Array.of(0, 0), classNames: ['x'], prompts: ['a red circle at the top', 'a red square at the top'], source: 'held out' };
+  const { spec } = textConditioning(train, 0);
+  const prompts = heldOutPrompts(test, 3, 0);
+  t.same(prompts.texts, ['a red circle at the top', 'a red square at the top', 'a red circle at the top'], 'n prompts, cycling through the held-out set');
+  let caught: unknown;
+  try { textRequest(spec, prompts); } catch (err) { caught = err; }
+  t.ok(caught instanceof UsageError, 'a usage error (exit 2)');
+  t.match((caught as Error).message, /unknown word 'square'.*--train-limit/);
+});

@@ -15,6 +15,7 @@
  */
 import { fidFromFeatures, type ImageDataset, promptsForLabels, type Tensor } from '../../lib';
 import type { ShapeSpec } from '../../lib/data/shapes';
+import { UsageError } from '../../lib/cli';
 import { accuracy, captionScores, type CaptionScores, type ConvNet, type FeatureExtractor, predictCells } from '../../models/encoder';
 import type { ConditionSpec } from '../../models/prefix';
 import { classifierDistribution, type ClassDistributionScores } from './class-scores';
@@ -44,7 +45,12 @@ export function heldOutPrompts(test: ImageDataset, n: number, seed: number): Eva
 
 /** The generation request for a text evaluation; a held-out word the model never saw is a usage error naming it. */
 export function textRequest(condition: ConditionSpec, prompts: EvalPrompts): GenerationRequest {
-  return { mode: 'text', prompts: encodePrompts(condition, prompts.texts, 'held-out prompts'), promptLen: condition.promptLen! };
+  try {
+    return { mode: 'text', prompts: encodePrompts(condition, prompts.texts, 'held-out prompts'), promptLen: condition.promptLen! };
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    throw new UsageError(`${err.message}. The model's vocabulary comes from its training prompts: train on more images (--train-limit) so that every word of the held-out prompts occurs`, '--train-limit');
+  }
 }
 
 /** FID of generated images against real features computed once. */
