@@ -114,6 +114,7 @@ t.test('--condition text: captions as prompts; free-text sampling; unknown words
   const json = JSON.parse(readFileSync(join(dir, 'eval-text', 'eval.json'), 'utf8')) as { numGenerated: number; text: { classAccuracy: number; captionAccuracy: { images: number; allCorrect: number; shape: number } } };
   t.equal(json.numGenerated, 48);
   t.equal(json.text.captionAccuracy.images, 48, 'every sample judged against its caption');
+  t.match((json.text as { attributeClassifierDigest?: string }).attributeClassifierDigest, /^[0-9a-f]{12}$/, 'the judge is named by its weights');
   for (const k of ['allCorrect', 'shape'] as const) t.ok(json.text.captionAccuracy[k] >= 0 && json.text.captionAccuracy[k] <= 1, `${k} is a fraction`);
   t.match(e.out, /caption accuracy: shape \d+\.\d%, colour/);
   t.ok(readFileSync(join(dir, 'eval-text', 'prompts.txt'), 'utf8').includes(' at '), 'the grid\'s prompts are written beside it');

@@ -16,7 +16,7 @@
 import { fidFromFeatures, type ImageDataset, promptsForLabels, type Tensor } from '../../lib';
 import type { ShapeSpec } from '../../lib/data/shapes';
 import { UsageError } from '../../lib/cli';
-import { accuracy, captionScores, type CaptionScores, type ConvNet, type FeatureExtractor, predictCells } from '../../models/encoder';
+import { accuracy, captionScores, type CaptionScores, type ConvNet, type FeatureExtractor, predictCells, weightsDigest } from '../../models/encoder';
 import type { ConditionSpec } from '../../models/prefix';
 import { classifierDistribution, type ClassDistributionScores } from './class-scores';
 import { encodePrompts } from './conditioning';
@@ -66,6 +66,8 @@ export interface TextEvalResult {
   captionAccuracy?: CaptionScores;
   /** shapes: the attribute classifier's own scores on held-out real shapes (the judge's ceiling) */
   attributeClassifierHeldOut?: CaptionScores;
+  /** shapes: digest of the attribute classifier's weights (convnet.ts `weightsDigest`), to show it is its own network */
+  attributeClassifierDigest?: string;
 }
 
 /** Class accuracy and, with scenes and an attribute classifier, caption accuracy of text-prompted samples. */
@@ -76,6 +78,7 @@ export function scoreTextSamples(
   if (prompts.scenes && attributes) {
     out.captionAccuracy = captionScores(predictCells(attributes.net, generated), prompts.scenes);
     out.attributeClassifierHeldOut = attributes.heldOut;
+    out.attributeClassifierDigest = weightsDigest(attributes.net);
   }
   return out;
 }
