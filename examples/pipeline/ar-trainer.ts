@@ -127,7 +127,7 @@ export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<
     throw new Error(`trainAr: text conditioning needs one prompt per image: ${N} images, ${data.prompts?.length ?? 0} prompts`);
   }
   const prefixLen = prefixLength(data.condition ?? { mode: 'class' });
-  if ((opts.model.prefixLen ?? 2) !== prefixLen) {
+  if (opts.model.rope === '2d' && (opts.model.prefixLen ?? 2) !== prefixLen) { // 2-D RoPE places the grid after the prefix
     throw new Error(`trainAr: the model's prefixLen is ${opts.model.prefixLen ?? 2} but '${data.condition?.mode}' sequences have ${prefixLen} positions before the image`);
   }
 
