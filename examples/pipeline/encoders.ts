@@ -13,7 +13,7 @@ import { CONVNET_POOLINGS, ConvNetFeatures, type ConvNetPooling, loadMobileNetV2
 /**
  * Open the extractor an `--align-encoder` / `--fid-encoder` value names; `flag` is for the
  * error message. `pooling` picks the global feature where the encoder offers a choice
- * (ConvNet: penultimate | avg | both; MobileNetV2: avg); an unsupported choice is a usage error.
+ * (ConvNet: penultimate | avg | both; MobileNetV2: avg | max | both); an unsupported choice is a usage error.
  */
 export function openEncoder(spec: string, flag: string, pooling?: EncoderPooling): FeatureExtractor {
   if (spec.startsWith('convnet:')) {
@@ -27,12 +27,12 @@ export function openEncoder(spec: string, flag: string, pooling?: EncoderPooling
   }
   const m = /^mobilenet(?:@(\d+))?$/.exec(spec);
   if (m) {
-    if (pooling !== undefined && pooling !== 'avg') {
-      throw new UsageError(`--align-pooling: MobileNetV2 features here are its global average pool ('avg'); '${pooling}' is not implemented for it`, '--align-pooling');
+    if (pooling !== undefined && pooling !== 'avg' && pooling !== 'max' && pooling !== 'both') {
+      throw new UsageError(`--align-pooling: MobileNetV2 offers avg, max or both (global pools of its last map), got '${pooling}'`, '--align-pooling');
     }
     const size = m[1] ? Number(m[1]) : 64;
     if (size < 32 || size > 224) throw new UsageError(`${flag}: MobileNetV2 input size should be 32..224 px, got ${size}`, flag);
-    return loadMobileNetV2({ inputSize: size, batchSize: 32 });
+    return loadMobileNetV2({ inputSize: size, batchSize: 32, pooling: pooling as 'avg' | 'max' | 'both' | undefined });
   }
   throw new UsageError(`${flag}: expected 'convnet:<file>' or 'mobilenet[@<px>]', got '${spec}'`, flag);
 }
