@@ -40,7 +40,7 @@ export const explainCommand = command({
     const { layout } = modelConfigFor('mnist', vq, test.classNames.length);
     const batch = toArraBatch(layout, {
       codes: codesOf(vq, sub), classes: sub.labels,
-      globalFeatures: globalFeatures(encoder, sub, `${describeData(f)} explain seed ${f.seed}`, f.cacheDir),
+      globalFeatures: globalFeatures(encoder, sub, `${describeData(f)} explain seed ${f.seed}`, f.cacheDir, console.log, split),
     }, model.config.dtype ?? 'float32');
     const out = f.out ?? join(f.run, 'explain');
     const report = explainToFiles({ model, projector, cfg: arra, layout }, batch, out);
