@@ -103,6 +103,11 @@ t.test('arra demo --preset tiny', async (t) => {
   t.ok(Number.isFinite(ev.fid) && ev.fid >= 0, `FID ${ev.fid}`);
   t.ok(ev.promptAccuracy >= 0 && ev.promptAccuracy <= 1);
   t.equal(ev.align, 'hybnext');
+  const explained = await quiet(['explain', '--run', join(dir, 'arra-s0'), '--vq', vq, '--align-encoder', `convnet:${enc('align')}`, '--batch-size', '4', '--test-limit', '20', '--out', join(dir, 'explain')]);
+  t.equal(explained.code, 0, `explain runs on the run's own encoder (${explained.err.slice(-200)})`);
+  t.match(readFileSync(join(dir, 'explain', 'alignment.svg'), 'utf8'), /<g class="colorbar">/, 'with its labelled heat map');
+  const wrongEncoder = await quiet(['explain', '--run', join(dir, 'arra-s0'), '--vq', vq, '--align-encoder', `convnet:${join(dir, 'renamed.safetensors')}`, '--test-limit', '20', '--out', join(dir, 'explain-bad')]);
+  t.equal(wrongEncoder.code, 2, 'explain refuses an encoder the run was not aligned to');
   const sampled = await quiet(['sample', '--model', model, '--vq', vq, '--prompts', 'seven,three', '--per-prompt', '2', '--out', join(dir, 's.png')]);
   t.equal(sampled.code, 0);
   const grid = PNG.sync.read(readFileSync(join(dir, 's.png')));

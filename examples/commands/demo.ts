@@ -107,7 +107,7 @@ export const demoCommand = command({
       });
       bar.stop();
       const held = evaluateVq(v, test);
-      saveVq(join(f.out, 'vq', VQ_FILE), v, { heldOut: held });
+      saveVq(join(f.out, 'vq', VQ_FILE), v, { heldOut: held, split });
       saveReconstructions(v, test, join(f.out, 'vq', 'reconstructions.png'));
       return [v, `held-out MSE ${held.mse.toFixed(4)}/pixel, codebook usage ${(100 * held.usage).toFixed(0)}%, ${v.gridSize}×${v.gridSize} tokens`];
     });

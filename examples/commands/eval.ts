@@ -91,6 +91,9 @@ export const evalCommand = command({
     const numClasses = layout.numClasses;
     const perClass = f.perClass ?? Math.ceil(DEFAULT_EVAL_SAMPLES / numClasses);
     const classes = Array.from({ length: numClasses * perClass }, (_, i) => Math.floor(i / perClass));
+    if (f.kidSubsetSize !== undefined && f.kidSubsetSize > Math.min(classes.length, test.labels.length)) {
+      throw new UsageError(`--kid-subset-size: subsets are drawn without replacement from ${classes.length} generated and ${test.labels.length} held-out images; got ${f.kidSubsetSize}`, '--kid-subset-size');
+    }
     const images = catImages(generate(model, layout, vq, classes, { cfgScale: f.cfgScale, temperature: f.temperature, topK: f.topK, seed: f.seed }));
     const result = scoreSamples(images, classes, fidNet.extract(test.images), fidNet, classifierNet.net, { subsets: f.kidSubsets, subsetSize: f.kidSubsetSize, seed: f.seed });
     warnings.push(...evaluationWarnings({ numGenerated: result.numGenerated, numReal: result.numReal, featureDim: result.featureDim, numClasses, heldOutAccuracy }));
