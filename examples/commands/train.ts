@@ -39,7 +39,7 @@ export const trainFlags = [
   { name: 'out', type: 'string', default: join('runs', 'train'), help: 'run folder' },
   { name: 'resume', type: 'bool', help: 'continue the run in --out from its checkpoint' },
   { name: 'checkpointEvery', type: 'int', default: 50, min: 0, help: 'save a checkpoint every N steps (0 = only at the end)' },
-  { name: 'anomaly', type: 'bool', help: 'stop at the first op that produces NaN/Inf, naming it' },
+  { name: 'anomaly', type: 'bool', help: 'stop at the first op that creates a NaN/Inf from finite inputs, naming it and the step' },
   { name: 'cacheDir', type: 'string', default: join('runs', 'cache'), help: 'folder of feature caches' },
 ] as const;
 
