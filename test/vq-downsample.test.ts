@@ -57,6 +57,16 @@ t.test('the coarsest grid trains and samples an AR model', async (t) => {
   t.ok(existsSync(join(dir, 's8.png')));
 });
 
+t.test('a tokenizer that does not fit the model or the data is a usage error naming both', async (t) => {
+  const s = await quiet(['sample', '--model', join(dir, 'ar8', 'model.safetensors'), '--vq', join(dir, 'vq4', 'vq.safetensors'), '--out', join(dir, 'bad.png')]);
+  t.equal(s.code, 2);
+  t.match(s.err, /--vq: .*vq4\/vq\.safetensors has 8 codes and 64 tokens per image \(8×8\), but the --model .*ar8\/model\.safetensors was trained with 8 codes and 16 tokens \(made with \{/);
+  t.notOk(existsSync(join(dir, 'bad.png')));
+  const r = await quiet(['train', '--vq', join(dir, 'vq4', 'vq.safetensors'), '--align', 'off', '--train-limit', '8', '--test-limit', '4', '--out', join(dir, 'ar-bad')]);
+  t.equal(r.code, 2);
+  t.match(r.err, /--vq: .* tokenizes 3×32×32 images, but the data \(mnist@28px .*\) is 1×28×28/);
+});
+
 t.test('other values are usage errors before any work', async (t) => {
   const r16 = await quiet(['train-vq', ...data, '--downsample', '16', '--out', join(dir, 'never')]);
   t.equal(r16.code, 2);

@@ -9,6 +9,7 @@ import { checkDataFlags, dataFiles, dataFlags, loadData } from '../pipeline/data
 import { openEncoder } from '../pipeline/encoders';
 import { catImages, checkFidNetwork, firstPerClass, generate, saveSampleGrid, scoreSamples } from '../pipeline/evaluate';
 import { loadVq } from '../pipeline/vq-trainer';
+import { checkTokenizerFits } from '../pipeline/checkpoints';
 import { checkSamplingFlags, samplingFlags } from './sample';
 import { command } from './command';
 
@@ -44,6 +45,7 @@ export const evalCommand = command({
     console.log(describeBackend());
     const { model, layout, arra, step } = loadArModel(f.model);
     const vq = loadVq(f.vq);
+    checkTokenizerFits(f.vq, vq, '--model', f.model, { numCodes: layout.numCodes, numTokens: model.config.maxSeqLen - 2, madeWith: model.config });
     const fidNet = openEncoder(f.fidEncoder, '--fid-encoder');
     checkFidNetwork(fidNet, arra.mode === 'off' ? null : arra.encoderName);
     const classifier = ConvNetFeatures.load(f.classifier ?? f.fidEncoder.slice('convnet:'.length)).net;

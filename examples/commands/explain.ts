@@ -8,6 +8,7 @@ import { openEncoder } from '../pipeline/encoders';
 import { modelConfigFor } from '../pipeline/model-config';
 import { codesOf, globalFeatures } from '../pipeline/prepare';
 import { loadVq } from '../pipeline/vq-trainer';
+import { checkTokenizerFits, checkTokenizerReads } from '../pipeline/checkpoints';
 import { explainToFiles, toArraBatch } from '../explain';
 import { command } from './command';
 
@@ -41,6 +42,9 @@ export const explainCommand = command({
     const encoder = openEncoder(f.alignEncoder, '--align-encoder');
     if (encoder.name !== arra.encoderName) throw new UsageError(`--align-encoder: the run was aligned to '${arra.encoderName}', got '${encoder.name}'`, '--align-encoder');
     const { test } = loadData(f);
+    checkTokenizerReads(f.vq, vq, test.images, describeData(f));
+    // vocabulary = codes + classes + 3 specials (models/sequence.ts): what the run's model was built for
+    checkTokenizerFits(f.vq, vq, '--run', f.run, { numCodes: model.config.vocabSize - 3 - test.classNames.length, numTokens: model.config.maxSeqLen - 2, madeWith: model.config });
     const rng = new Rng(f.seed);
     const rows = Array.from({ length: f.batchSize }, () => rng.int(test.labels.length));
     const sub = { ...test, images: noGrad(() => indexSelect(test.images, 0, rows)), labels: Int32Array.from(rows, (r) => test.labels[r]!) };

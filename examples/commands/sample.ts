@@ -4,6 +4,7 @@ import { rejectUnusedFlags, UsageError } from '../../lib/cli';
 import { loadArModel } from '../pipeline/ar-trainer';
 import { catImages, generate, saveSampleGrid } from '../pipeline/evaluate';
 import { loadVq } from '../pipeline/vq-trainer';
+import { checkTokenizerFits } from '../pipeline/checkpoints';
 import { command } from './command';
 
 export const samplingFlags = [
@@ -38,6 +39,7 @@ export const sampleCommand = command({
     console.log(describeBackend());
     const { model, layout, classNames } = loadArModel(f.model);
     const vq = loadVq(f.vq);
+    checkTokenizerFits(f.vq, vq, '--model', f.model, { numCodes: layout.numCodes, numTokens: model.config.maxSeqLen - 2, madeWith: model.config });
     const wanted = f.prompts === 'all' ? classNames : f.prompts.split(',').map((p) => p.trim());
     const ids = wanted.map((name) => {
       const id = classNames.indexOf(name);

@@ -11,6 +11,7 @@ import { codesOf, globalFeatures } from '../pipeline/prepare';
 import { runTraining } from '../pipeline/run-training';
 import { loadVq } from '../pipeline/vq-trainer';
 import { TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
+import { checkTokenizerReads } from '../pipeline/checkpoints';
 import { command } from './command';
 
 export const alignFlags = [
@@ -67,6 +68,7 @@ export const trainCommand = command({
     console.log(describeBackend());
     const vq = loadVq(f.vq);
     const { train } = loadData(f, f.seed);
+    checkTokenizerReads(f.vq, vq, train.images, describeData(f));
     const { config, layout } = modelConfigFor(f.preset, vq, train.classNames.length);
     const encoder = f.align === 'off' ? null : openEncoder(f.alignEncoder!, '--align-encoder');
     console.log(`encoding ${train.labels.length} images with the tokenizer (${vq.gridSize}×${vq.gridSize} codes)…`);

@@ -71,7 +71,12 @@ export function loadData(f: DataFlags, seed = 0, cacheDir = join('runs', 'cache'
     case 'fashion': {
       if (size !== 28) throw new UsageError(`--image-size: ${f.dataset} images are 28 px, got ${size}`, '--image-size');
       const load = f.dataset === 'mnist' ? loadMnist : loadFashionMnist;
-      return { train: load({ split: 'train', limit: f.trainLimit }), test: load({ split: 'test', limit: f.testLimit }) };
+      try {
+        return { train: load({ split: 'train', limit: f.trainLimit }), test: load({ split: 'test', limit: f.testLimit }) };
+      } catch (err) {
+        // not installed, or its files are damaged: the flag that chose them is what to change
+        throw new UsageError(`--dataset ${f.dataset}: ${(err as Error).message}`, '--dataset');
+      }
     }
     case 'shapes':
       // Two disjoint generator seeds: the held-out scenes are never trained on.
