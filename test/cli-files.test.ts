@@ -157,3 +157,24 @@ t.test('defaults never count as given: --align off alone passes the flag checks'
   t.equal(r.code, 2);
   t.match(r.err, /--out: cannot write output/, 'it got as far as the outputs');
 });
+
+t.test('demo: an image folder too small for the preset is refused before the first stage trains', async (t) => {
+  const { PNG } = await import('pngjs');
+  const root = join(dir, 'small-folder');
+  for (const cls of ['a', 'b']) {
+    mkdirSync(join(root, cls), { recursive: true });
+    for (let i = 0; i < 4; i++) {
+      const png = new PNG({ width: 8, height: 8 });
+      png.data.fill(30 * i);
+      writeFileSync(join(root, cls, `${i}.png`), PNG.sync.write(png));
+    }
+  }
+  const cwd = process.cwd();
+  process.chdir(dir); // decoded folders are cached under ./runs/cache
+  const out = join(dir, 'demo-small');
+  const r = await run(['demo', '--dataset', 'folder', '--data-dir', root, '--out', out]);
+  process.chdir(cwd);
+  t.equal(r.code, 2);
+  t.match(r.err, /--dataset folder: 7 training images cannot fill the 'quick' preset's batches of up to 64 images/);
+  t.notOk(existsSync(join(out, 'vq')), 'no stage ran');
+});

@@ -24,7 +24,7 @@ import { codesOf, globalFeatures } from '../pipeline/prepare';
 import { writeReport, type ModelRow } from '../pipeline/report';
 import { runTraining } from '../pipeline/run-training';
 import { evaluateVq, saveReconstructions, saveVq, trainVq, VQ_FILE } from '../pipeline/vq-trainer';
-import { createProgress } from '../../lib/cli';
+import { createProgress, UsageError } from '../../lib/cli';
 import { command } from './command';
 
 /** Sizes of each stage. `quick` is the README's main command; `tiny` is what the test suite runs. */
@@ -43,6 +43,8 @@ export const DEMO_PRESETS = {
   },
 };
 type DemoPreset = keyof typeof DEMO_PRESETS;
+/** Images per step when the demo trains its two ConvNets. */
+const ENCODER_BATCH = 64;
 
 export const demoCommand = command({
   summary: 'MNIST end to end: tokenizer, encoders, baseline vs ARRA, FID, report (runs/demo/report.md)',
@@ -80,6 +82,11 @@ export const demoCommand = command({
       const d = loadData(dataFlagsValue);
       return [d, `${d.train.labels.length} train / ${d.test.labels.length} held-out images (${d.train.source})`];
     });
+    // Every stage's batch must fit before the first stage trains (a small image folder fails here, not after the tokenizer).
+    const largestBatch = Math.max(p.vqBatch, ENCODER_BATCH, p.arBatch);
+    if (train.labels.length < largestBatch) {
+      throw new UsageError(`--dataset ${f.dataset}: ${train.labels.length} training images cannot fill the '${f.preset}' preset's batches of up to ${largestBatch} images (use more images or --preset tiny)`, '--dataset');
+    }
 
     const vq = await stage('1. VQ tokenizer', () => {
       const bar = createProgress({ label: 'train-vq', total: p.vqSteps });
@@ -95,7 +102,7 @@ export const demoCommand = command({
     });
 
     const trainNet = (file: string, seed: number, width: number, featureDim: number): [ConvNetFeatures, number] => {
-      const r = trainConvNet(train, test, file, { epochs: p.encoderEpochs, batchSize: 64, lr: 2e-3, seed, widths: [width, 2 * width], featureDim, datasetName: f.dataset });
+      const r = trainConvNet(train, test, file, { epochs: p.encoderEpochs, batchSize: ENCODER_BATCH, lr: 2e-3, seed, widths: [width, 2 * width], featureDim, datasetName: f.dataset });
       return [ConvNetFeatures.load(file), r.testAccuracy];
     };
     const fidNet = await stage('2a. FID network / classifier (ConvNet)', () => {

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { UsageError } from '../../lib/cli';
-import { ConvNetFeatures, loadMobileNetV2, type FeatureExtractor } from '../../models/encoder';
+import { ConvNetFeatures, loadMobileNetV2, nsfwjsMobileNetV2File, type FeatureExtractor } from '../../models/encoder';
 import { requireCheckpoint } from './checkpoints';
 
 type EncoderSpec = { kind: 'convnet'; file: string } | { kind: 'mobilenet'; size: number };
@@ -26,6 +26,11 @@ export function checkEncoderSpec(spec: string, flag: string): EncoderSpec {
   if (m) {
     const size = m[1] ? Number(m[1]) : 64;
     if (size < 32 || size > 224) throw new UsageError(`${flag}: MobileNetV2 input size should be 32..224 px, got ${size}`, flag);
+    try {
+      nsfwjsMobileNetV2File(); // the files exist (cheap: nothing is read yet)
+    } catch (err) {
+      throw new UsageError(`${flag}: ${(err as Error).message}`, flag);
+    }
     return { kind: 'mobilenet', size };
   }
   throw new UsageError(`${flag}: expected 'convnet:<file>' or 'mobilenet[@<px>]', got '${spec}'`, flag);
