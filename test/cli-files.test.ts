@@ -93,6 +93,7 @@ const inputCases: [string, string[], RegExp][] = [
   ['a VQ as --align-encoder convnet:', ['train', '--vq', vq, '--align-encoder', `convnet:${vq}`], /--align-encoder: expected a ConvNet checkpoint .*, but .*vq\.safetensors is a VQ tokenizer/],
   ['--align-encoder convnet: without a file', ['train', '--vq', vq, '--align-encoder', 'convnet:'], /--align-encoder: expected a file after 'convnet:'/],
   ['--resume with nothing to resume', ['train', '--vq', vq, '--align', 'off', '--resume', '--out', join(dir, 'fresh')], /--resume: no file at .*fresh\/train-state\.safetensors/],
+  ['--out is the --vq input', ['sample', '--model', model, '--vq', vq, '--out', vq], /--out: .*vq\.safetensors is also the --vq input; writing it would destroy it/],
   ['--data-dir is a file', ['train-vq', '--dataset', 'folder', '--data-dir', aFile], /--data-dir: expected a folder of class folders of images, but .*plain-file is a file of 1 bytes/],
 ];
 for (const [what, argv, message] of inputCases) {

@@ -20,7 +20,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ensureDir } from '../io/dirs';
+import { ensureDir, removeStaleTempFiles } from '../io/dirs';
 import { Tensor } from '../tensor';
 import type { ImageDataset } from './dataset';
 
@@ -135,6 +135,7 @@ export function writeDatasetCache(file: string, key: CacheKey, ds: ImageDataset)
   const images = Float32Array.from(ds.images.values());
   const parts = [prefix, json, pad, Buffer.from(images.buffer, images.byteOffset, images.byteLength), Buffer.from(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength)];
   ensureDir(path.dirname(file));
+  removeStaleTempFiles(path.dirname(file)); // left by a process killed mid-write
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   try {
     fs.writeFileSync(tmp, Buffer.concat(parts));
