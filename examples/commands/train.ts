@@ -10,7 +10,7 @@ import { MODEL_PRESETS, modelConfigFor } from '../pipeline/model-config';
 import { codesOf, globalFeatures } from '../pipeline/prepare';
 import { runTraining } from '../pipeline/run-training';
 import { loadVq } from '../pipeline/vq-trainer';
-import { TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
+import { checkResumeFile, TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
 import { checkTokenizerReads } from '../pipeline/checkpoints';
 import { command } from './command';
 
@@ -71,6 +71,7 @@ export const trainCommand = command({
     checkTokenizerReads(f.vq, vq, train.images, describeData(f));
     const { config, layout } = modelConfigFor(f.preset, vq, train.classNames.length);
     const encoder = f.align === 'off' ? null : openEncoder(f.alignEncoder!, '--align-encoder');
+    if (f.resume) checkResumeFile(join(f.out, TRAIN_STATE_FILE), config, { mode: f.align, alignLayer: f.alignLayer, projectorHidden: f.projectorHidden, encoderName: encoder?.name ?? 'none' });
     console.log(`encoding ${train.labels.length} images with the tokenizer (${vq.gridSize}×${vq.gridSize} codes)…`);
     const codes = codesOf(vq, train);
     const features = encoder ? globalFeatures(encoder, train, describeData(f), f.cacheDir) : null;
