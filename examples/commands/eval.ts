@@ -20,6 +20,7 @@ import { attributeClassifierAt } from '../pipeline/attribute-trainer';
 import { describeModeScores, fidOf, heldOutPrompts, scoreTextSamples, scoreUnconditionalSamples, textRequest } from '../pipeline/evaluate-modes';
 import { generateImages } from '../pipeline/generate';
 import { checkConditionMatches, expectConditionFlag } from '../pipeline/conditioning';
+import { checkTokenizerFits } from '../pipeline/checkpoints';
 import { checkSamplingFlags, samplingFlags } from './sample';
 import { command } from './command';
 
@@ -70,6 +71,7 @@ export const evalCommand = command({
     const splitWarning = checkSplit(trainedSplit, split, `the model ${f.model}`, '--model');
     if (splitWarning) warnings.push(splitWarning);
     const vq = loadVq(f.vq);
+    checkTokenizerFits(f.vq, vq, '--model', f.model, { numCodes: layout.numCodes, numTokens: model.config.maxSeqLen - 2, madeWith: model.config });
     const fidNet = openEncoder(f.fidEncoder, '--fid-encoder');
     const classifierFile = f.classifier!;
     const classifierNet = openEncoder(`convnet:${classifierFile}`, '--classifier') as ConvNetFeatures;

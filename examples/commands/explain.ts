@@ -11,6 +11,7 @@ import { openEncoder } from '../pipeline/encoders';
 import { modelConfigFor } from '../pipeline/model-config';
 import { codesOf, globalFeatures } from '../pipeline/prepare';
 import { loadVq } from '../pipeline/vq-trainer';
+import { checkTokenizerFits, checkTokenizerReads } from '../pipeline/checkpoints';
 import { explainToFiles, toArraBatch } from '../explain';
 import { parametersDigest } from '../../models/encoder';
 import { command } from './command';
@@ -48,6 +49,7 @@ export const explainCommand = command({
       throw new UsageError(`--align-encoder: '${encoder.name}' has other weights than the encoder the run was aligned to (digest ${arra.encoderDigest})`, '--align-encoder');
     }
     const { test, split } = loadData(f);
+    checkTokenizerReads(f.vq, vq, test.images, describeData(f));
     const splitWarning = checkSplit(trainedSplit, split, `the run ${f.run}`, '--run');
     if (splitWarning) printWarnings([splitWarning]);
     const rng = new Rng(f.seed);
@@ -57,6 +59,7 @@ export const explainCommand = command({
     const saved = existsSync(join(f.run, MODEL_FILE)) ? loadArModel(join(f.run, MODEL_FILE)) : null;
     const condition = saved?.condition ?? { mode: 'class' as const };
     const layout = saved?.layout ?? modelConfigFor('mnist', vq, test.classNames.length).layout;
+    checkTokenizerFits(f.vq, vq, '--run', f.run, { numCodes: layout.numCodes, numTokens: model.config.maxSeqLen - (model.config.prefixLen ?? 2), madeWith: model.config });
     const feats = globalFeatures(encoder, sub, `${describeData(f)} explain seed ${f.seed}`, f.cacheDir, console.log, split);
     const codes = codesOf(vq, sub);
     const texts = condition.mode === 'text' ? trainingPrompts(test, 0) : null; // the held-out images' own prompts

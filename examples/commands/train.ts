@@ -13,7 +13,8 @@ import { conditionFlag, textConditioning } from '../pipeline/conditioning';
 import type { ConditionSpec } from '../../models/prefix';
 import { runTraining } from '../pipeline/run-training';
 import { loadVq } from '../pipeline/vq-trainer';
-import { TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
+import { checkResumeFile, TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
+import { checkTokenizerReads } from '../pipeline/checkpoints';
 import { command } from './command';
 
 export const alignFlags = [
@@ -72,11 +73,13 @@ export const trainCommand = command({
     console.log(describeBackend());
     const vq = loadVq(f.vq);
     const { train, split } = loadData(f);
+    checkTokenizerReads(f.vq, vq, train.images, describeData(f));
     const text = f.condition === 'text' ? textConditioning(train, f.seed) : null;
     const condition: ConditionSpec = text?.spec ?? { mode: f.condition };
     if (text) console.log(`text conditioning: ${condition.vocab!.length - 2} words, prompt slot ${condition.promptLen}; e.g. "${text.texts[0]}"`);
     const { config, layout } = modelConfigFor(f.preset, vq, train.classNames.length, condition);
     const encoder = f.align === 'off' ? null : openEncoder(f.alignEncoder!, '--align-encoder', f.alignPooling);
+    if (f.resume) checkResumeFile(join(f.out, TRAIN_STATE_FILE), config, { mode: f.align, alignLayer: f.alignLayer, projectorHidden: f.projectorHidden, encoderName: encoder?.name ?? 'none' });
     console.log(`encoding ${train.labels.length} images with the tokenizer (${vq.gridSize}×${vq.gridSize} codes)…`);
     const codes = codesOf(vq, train);
     const features = encoder ? globalFeatures(encoder, train, describeData(f), f.cacheDir, console.log, split) : null;

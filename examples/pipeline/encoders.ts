@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { UsageError } from '../../lib/cli';
 import type { EncoderPooling } from '../../models/arra';
-import { CONVNET_POOLINGS, ConvNetFeatures, type ConvNetPooling, loadMobileNetV2, type FeatureExtractor } from '../../models/encoder';
+import { CONVNET_POOLINGS, ConvNetFeatures, type ConvNetPooling, loadMobileNetV2, nsfwjsMobileNetV2File, type FeatureExtractor } from '../../models/encoder';
 import { requireCheckpoint } from './checkpoints';
 
 type EncoderSpec = { kind: 'convnet'; file: string; pooling: ConvNetPooling } | { kind: 'mobilenet'; size: number; pooling?: 'avg' | 'max' | 'both' };
@@ -38,6 +38,11 @@ export function checkEncoderSpec(spec: string, flag: string, pooling?: EncoderPo
     }
     const size = m[1] ? Number(m[1]) : 64;
     if (size < 32 || size > 224) throw new UsageError(`${flag}: MobileNetV2 input size should be 32..224 px, got ${size}`, flag);
+    try {
+      nsfwjsMobileNetV2File(); // the files exist (cheap: nothing is read yet)
+    } catch (err) {
+      throw new UsageError(`${flag}: ${(err as Error).message}`, flag);
+    }
     return { kind: 'mobilenet', size, pooling: pooling as 'avg' | 'max' | 'both' | undefined };
   }
   throw new UsageError(`${flag}: expected 'convnet:<file>' or 'mobilenet[@<px>]', got '${spec}'`, flag);

@@ -24,7 +24,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ensureDir } from '../io/dirs';
+import { ensureDir, removeStaleTempFiles } from '../io/dirs';
 import { Tensor } from '../tensor';
 import type { ImageDataset } from './dataset';
 
@@ -152,6 +152,7 @@ export function writeDatasetCache(file: string, key: CacheKey, ds: ImageDataset)
   const pad = Buffer.alloc(align4(12 + json.length) - 12 - json.length);
   const parts = [prefix, json, pad, ...data];
   ensureDir(path.dirname(file));
+  removeStaleTempFiles(path.dirname(file)); // left by a process killed mid-write
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   try {
     fs.writeFileSync(tmp, Buffer.concat(parts));
