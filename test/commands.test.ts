@@ -63,7 +63,7 @@ t.test('train-vq: writes the tokenizer; the held-out numbers it prints and store
 });
 
 t.test('train-encoder: the test accuracy it reports is the saved network\'s accuracy', async (t) => {
-  const r = await run(['train-encoder', ...data, '--epochs', '2', '--batch-size', '16', '--width', '4', '--feature-dim', '8', '--seed', '1', '--out', encoderFile]);
+  const r = await run(['train-encoder', ...data, '--epochs', '8', '--batch-size', '16', '--width', '8', '--feature-dim', '8', '--seed', '1', '--out', encoderFile]);
   t.equal(r.code, 0, `exit 0 (${r.err.slice(-300)})`);
   const { net, meta } = loadConvNet(encoderFile);
   const { test } = loadData(dataFlags, 1);

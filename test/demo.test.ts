@@ -36,7 +36,7 @@ t.test('arra demo --preset tiny', async (t) => {
   t.match(report, /\| FID\/KID features \| in-project ConvNet classifier, max-pooling/, 'the FID network is named and described');
   t.match(report, /Reproduce with `npx arra demo --preset tiny --out \S+`/, 'the reproduce line carries the flags given');
 
-  // The report's rows: | label | seed | FID | accuracy% | final L_AR | final L_GVA | …
+  // The report's rows: | label | seed | FID | KID ± std | accuracy ± se | final L_AR | final L_GVA | …
   const rowOf = (label: string): string[] => {
     const line = report.split('\n').find((l) => l.startsWith(`| ${label} |`));
     return line ? line.split('|').slice(1, -1).map((c) => c.trim()) : [];
@@ -51,9 +51,9 @@ t.test('arra demo --preset tiny', async (t) => {
     const lines = readFileSync(join(dir, run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number; lossAR: number; lossGVA: number });
     t.same(lines.map((l) => l.step), [1, 2, 3, 4], `${run}: one metrics line per step`);
     const last = lines.at(-1)!;
-    const row = rowOf(run.startsWith('arra') ? 'ARRA (<HYBNEXT>, block 0, λ=1)' : 'baseline (LlamaGen)');
-    t.equal(row[4], last.lossAR.toFixed(3), `${run}: the report's final L_AR is the last logged one (${last.lossAR})`);
-    t.equal(row[5], run.startsWith('arra') ? last.lossGVA.toFixed(3) : '—', `${run}: and its final L_GVA`);
+    const row = rowOf(run.startsWith('arra') ? 'ARRA (&lt;HYBNEXT&gt;, block 0, λ=1)' : 'baseline (LlamaGen)');
+    t.equal(row[5], last.lossAR.toFixed(3), `${run}: the report's final L_AR is the last logged one (${last.lossAR})`);
+    t.equal(row[6], run.startsWith('arra') ? last.lossGVA.toFixed(3) : '—', `${run}: and its final L_GVA`);
     // the first steps start near ln(V) (uniform logits) and go down
     const lnV = Math.log(model.config.vocabSize);
     t.ok(Math.abs(lines[0]!.lossAR - lnV) < 0.1 * lnV, `${run}: first L_AR ${lines[0]!.lossAR} ≈ ln V = ${lnV.toFixed(3)}`);

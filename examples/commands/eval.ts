@@ -71,7 +71,7 @@ export const evalCommand = command({
     const splitWarning = checkSplit(trainedSplit, split, `the model ${f.model}`, '--model');
     if (splitWarning) warnings.push(splitWarning);
     const vq = loadVq(f.vq);
-    checkTokenizerFits(f.vq, vq, '--model', f.model, { numCodes: layout.numCodes, numTokens: model.config.maxSeqLen - 2, madeWith: model.config });
+    checkTokenizerFits(f.vq, vq, '--model', f.model, { numCodes: layout.numCodes, numTokens: model.config.maxSeqLen - (model.config.prefixLen ?? 2), madeWith: model.config });
     const fidNet = openEncoder(f.fidEncoder, '--fid-encoder');
     const classifierFile = f.classifier!;
     const classifierNet = openEncoder(`convnet:${classifierFile}`, '--classifier') as ConvNetFeatures;
