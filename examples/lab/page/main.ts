@@ -1,0 +1,325 @@
+/**
+ * The ARRA lab page: one ARRA training step of the tiny preset taken apart, the controls that
+ * re-run it, a live side-by-side training loop, sampling, and which backend ran each kernel.
+ * All numbers come from lib/ and models/ running unchanged in the page (lab-core.ts); this
+ * file only draws them. Guide: docs/lab.md.
+ *
+ * `window.arraLab` exposes the same actions to test/lab.test.ts (Playwright in Chromium).
+ */
+import { backendNames, createFastBackend, createGpujsBackend, describeBackend, referenceBackend, registerBackend, Rng, setBackend, backend } from '../../../lib';
+import { checkGpujs, type GpuCheck } from '../gpu-check';
+import { DEFAULT_SETTINGS, Lab, SideBySide, STEP_BATCH, type StepReport, type StepSettings } from '../lab-core';
+import { LAB_CLASSES, parseLabData } from '../lab-data';
+import { timedBackend, type KernelTime, type TimedBackend } from '../timed-backend';
+import { colourScale, el, greyImage, groupedBars, heatMap, lineChart } from './charts';
+
+// Every backend is wrapped so the page can show per-kernel times; results are unchanged.
+registerBackend('ref', () => timedBackend(referenceBackend));
+registerBackend('fast', () => timedBackend(createFastBackend({ threads: 1 })));
+registerBackend('gpujs', () => timedBackend(createGpujsBackend()));
+
+/** Source links: the file (served read-only by server.ts) and the docs chapter of each panel. */
+function links(...files: [string, string][]): HTMLElement {
+  return el('span', { class: 'links' }, ...files.flatMap(([label, file]) => [el('a', { href: `/src/${file}`, target: '_blank' }, label), ' ']));
+}
+
+function panel(testid: string, title: string, sources: HTMLElement, ...body: (Node | string)[]): HTMLElement {
+  return el('section', { 'data-testid': testid, class: 'panel' }, el('h2', {}, title, ' ', sources), ...body);
+}
+
+function select(testid: string, options: [string, string][], value: string): HTMLSelectElement {
+  const s = el('select', { 'data-testid': testid });
+  for (const [v, label] of options) s.append(el('option', { value: v, ...(v === value ? { selected: '' } : {}) }, label));
+  return s;
+}
+
+function numberInput(testid: string, value: number, step: number, min: number, max: number): HTMLInputElement {
+  return el('input', { type: 'number', 'data-testid': testid, value: String(value), step: String(step), min: String(min), max: String(max) });
+}
+
+const fmt = (x: number): string => (Number.isNaN(x) ? '—' : Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(5) : x.toExponential(3));
+
+async function start(): Promise<void> {
+  const root = document.getElementById('lab')!;
+  root.replaceChildren();
+  const bytes = new Uint8Array(await (await fetch('mnist-subset.bin')).arrayBuffer());
+  const lab = new Lab(parseLabData(bytes, 8), 0);
+  const settings: StepSettings = { ...DEFAULT_SETTINGS };
+  let runs = new SideBySide(lab, settings);
+  const stepIndices = lab.pick(STEP_BATCH, new Rng(1));
+  let lastReport: StepReport | null = null;
+  let lastTimes: KernelTime[] = [];
+
+  // ---- controls -------------------------------------------------------------------------
+  const mode = select('mode', [['off', 'off (LlamaGen baseline)'], ['hybnext', 'hybnext (every image position)'], ['rep', 'rep (first position only)']], settings.mode);
+  const lambda = numberInput('lambda', settings.lambda, 0.1, 0, 10);
+  const alignLayer = select('align-layer', [['0', 'block 0'], ['1', 'block 1']], String(settings.alignLayer));
+  const objective = select('objective', [['cosine', 'cosine: 1 − mean cos'], ['mse', 'mse on normalised vectors']], settings.objective);
+  const backendSelect = select('backend-select', backendNames().map((n) => [n, { ref: 'reference loops', fast: 'WASM SIMD (1 thread)', gpujs: 'gpu.js (WebGL)' }[n] ?? n] as [string, string]), 'fast');
+  const backendLabel = el('span', { 'data-testid': 'backend' }, '');
+  const kernelTable = el('table', { 'data-testid': 'kernel-times' });
+  const gpuLine = el('div', { 'data-testid': 'gpu-check' }, '');
+
+  const readSettings = (): void => {
+    settings.mode = mode.value as StepSettings['mode'];
+    settings.lambda = Number(lambda.value);
+    settings.alignLayer = Number(alignLayer.value);
+    settings.objective = objective.value as StepSettings['objective'];
+  };
+
+  // ---- panels ---------------------------------------------------------------------------
+  const batchBody = el('div');
+  const forwardBody = el('div');
+  const lossBody = el('div', { class: 'losses' });
+  const backwardBody = el('div');
+  const curves = el('div', { class: 'curves' });
+  const trainCount = el('span', { 'data-testid': 'train-steps' }, '0');
+  const sampleTokens = el('div', { 'data-testid': 'sample-tokens', class: 'token-grid' });
+  const sampleImage = el('div', { class: 'sample-out' });
+  const tokenizerLine = el('span', { 'data-testid': 'tokenizer' }, lab.tokenizer);
+  const demoBody = el('div', { 'data-testid': 'demo-run' }, 'looking for runs/demo …');
+
+  const rerun = el('button', { 'data-testid': 'rerun' }, 're-run the step');
+  const trainStart = el('button', { 'data-testid': 'train-start' }, 'start');
+  const trainPause = el('button', { 'data-testid': 'train-pause' }, 'pause');
+  const trainStep = el('button', { 'data-testid': 'train-step' }, 'step');
+  const trainReset = el('button', { 'data-testid': 'train-reset' }, 'reset (same seed)');
+  const trainVq = el('button', { 'data-testid': 'train-vq' }, 'train the VQ (150 steps)');
+  const sampleClass = select('sample-class', LAB_CLASSES.map((d, i) => [String(i), `digit ${d}`] as [string, string]), '1');
+  const cfg = numberInput('sample-cfg', 2, 0.5, 0, 10);
+  const temperature = numberInput('sample-temp', 1, 0.1, 0, 5);
+  const topK = numberInput('sample-topk', 0, 1, 0, 16);
+  const sampleRun = el('button', { 'data-testid': 'sample-run' }, 'sample');
+
+  root.append(
+    panel('panel-backend', 'Which kernels ran where', links(['lib/backend/index.ts', 'lib/backend/index.ts'], ['gpujs', 'lib/backend/gpujs/index.ts'], ['fast', 'lib/backend/fast/index.ts'], ['docs/speed.md', 'docs/speed.md']),
+      el('div', { class: 'row' }, 'backend: ', backendSelect, ' running: ', backendLabel), gpuLine,
+      el('div', {}, 'per-kernel time of the last step (a step = attribution forward + two backwards + the gradient pass + the picture forward):'), kernelTable),
+    panel('panel-controls', 'Controls', links(['ArraConfig', 'models/arra.ts'], ['docs/arra.md', 'docs/arra.md']),
+      el('div', { class: 'row' }, 'mode ', mode, ' λ ', lambda, ' aligned block ', alignLayer, ' objective ', objective, ' ', rerun),
+      el('div', { class: 'row' }, 'tokenizer: ', tokenizerLine, ' ', trainVq)),
+    panel('panel-batch', 'The batch as the model sees it', links(['buildClassSequences', 'models/sequence.ts'], ['docs/models.md', 'docs/models.md']), batchBody),
+    panel('panel-forward', 'Forward, block by block', links(['Transformer.forward', 'models/transformer.ts'], ['Projector', 'models/projector.ts'], ['globalVisualAlignment', 'models/arra.ts']), forwardBody),
+    panel('panel-losses', 'L_AR, L_GVA, L_ARRA', links(['arraLoss', 'models/arra.ts'], ['docs/arra.md', 'docs/arra.md']), lossBody),
+    panel('panel-backward', 'Backward: where each loss pushes', links(['gradientAttribution', 'models/attribution.ts'], ['docs/arra.md', 'docs/arra.md']), backwardBody),
+    panel('panel-training', 'Training: baseline and ARRA from the same seed', links(['arraLoss', 'models/arra.ts'], ['AdamW', 'lib/optim/adamw.ts'], ['docs/experiments.md', 'docs/experiments.md']),
+      el('div', { class: 'row' }, trainStart, trainPause, trainStep, trainReset, ' steps: ', trainCount), curves),
+    panel('panel-sampling', 'Sampling', links(['sampleImages', 'models/sampling.ts'], ['VQTokenizer.decode', 'models/vq.ts'], ['docs/models.md', 'docs/models.md']),
+      el('div', { class: 'row' }, 'class ', sampleClass, ' CFG scale ', cfg, ' temperature ', temperature, ' top-k (0 = all) ', topK, ' ', sampleRun),
+      el('div', { class: 'row' }, sampleTokens, sampleImage)),
+    panel('panel-demo', 'A previous `arra demo` run', links(['demo', 'examples/commands/demo.ts']), demoBody),
+  );
+
+  // ---- drawing ---------------------------------------------------------------------------
+  const drawBackend = (): void => {
+    backendLabel.textContent = describeBackend();
+    kernelTable.replaceChildren(el('tr', {}, el('th', {}, 'kernel'), el('th', {}, 'calls'), el('th', {}, 'ms')),
+      ...lastTimes.map((t) => el('tr', {}, el('td', {}, t.kernel), el('td', {}, String(t.calls)), el('td', {}, t.ms.toFixed(2)))),
+      el('tr', {}, el('td', {}, 'whole step'), el('td', {}, ''), el('td', { 'data-testid': 'step-ms' }, lastReport ? lastReport.stepMs.toFixed(1) : '')));
+  };
+
+  const drawBatch = (r: StepReport): void => {
+    const { shape: [B, T], tokens, targets, imageMask, aligned, grid, images } = r.batch;
+    const L = lab.layout;
+    const name = (id: number): string => (id < L.numCodes ? `z${id}` : id < L.nullClass ? `class ${LAB_CLASSES[id - L.classOffset]}` : id === L.nullClass ? 'null' : id === L.beginImage ? 'begin' : 'pad');
+    const table = el('table', { class: 'seq' }, el('tr', {}, el('th', {}, 'image'), el('th', {}, 'position →'), ...Array.from({ length: T }, (_, t) => el('th', {}, String(t))), el('th', {}, 'codes on the grid')));
+    const side = Math.sqrt(images.shape[2]! * images.shape[3]!);
+    for (let b = 0; b < B; b++) {
+      const img = greyImage(images.values.slice(b * side * side, (b + 1) * side * side), side, 6);
+      const cells = (f: (t: number) => string, cls: (t: number) => string): HTMLElement[] => Array.from({ length: T }, (_, t) => el('td', { class: cls(t) }, f(t)));
+      table.append(
+        el('tr', {}, el('td', { rowspan: '3' }, img), el('td', {}, 'token'), ...cells((t) => name(tokens[b * T + t]!), (t) => (t === 0 ? 'cond' : t === 1 ? 'begin' : 'code'))),
+        el('tr', {}, el('td', {}, 'target'), ...cells((t) => (targets[b * T + t]! < 0 ? '–' : name(targets[b * T + t]!)), () => 'target')),
+        el('tr', {}, el('td', {}, '<HYBNEXT>'), ...cells((t) => (imageMask[b * T + t] ? (aligned.includes(b * T + t) ? '● aligned' : '○') : ''), (t) => (aligned.includes(b * T + t) ? 'hyb' : ''))),
+      );
+      const codes = tokens.slice(b * T + 2, b * T + 2 + grid * grid);
+      const g = el('div', { class: 'token-grid small' }, ...codes.map((c) => el('div', {}, `z${c}`)));
+      g.style.gridTemplateColumns = `repeat(${grid}, 2.2em)`;
+      table.rows[table.rows.length - 3]!.append(el('td', { rowspan: '3' }, g));
+    }
+    batchBody.replaceChildren(el('p', {}, `B = ${B} sequences of T = ${T} tokens; the output at position t predicts token t+1, so positions 1…${T - 2} are <HYBNEXT> (they predict an image token and, in mode hybnext, align to f_GF). Tokenizer: ${r.tokenizer}.`), table);
+  };
+
+  const drawForward = (r: StepReport): void => {
+    const shapes = el('table', { 'data-testid': 'shapes' }, el('tr', {}, el('th', {}, 'tensor'), el('th', {}, 'shape'), el('th', {}, '')),
+      ...r.shapes.map((s) => el('tr', {}, el('td', {}, s.name), el('td', {}, `[${s.shape.join(', ')}]`), el('td', {}, s.note))));
+    const [P, D] = r.hidden.shape as [number, number];
+    const [, E] = r.projected.shape as [number, number];
+    const [B, N] = r.cos.shape as [number, number];
+    const grid = lab.vq.gridSize;
+    const cosGrids = el('div', { class: 'row' }, ...Array.from({ length: B }, (_, b) => {
+      const vals = r.cos.values.slice(b * N, (b + 1) * N);
+      const canvas = heatMap(vals, grid, grid, { cell: 46, range: 1, testid: `cos-map-${b}`, label: (y, x) => vals[y * grid + x]!.toFixed(2) });
+      canvas.querySelector('.scale-row')?.remove();
+      return canvas;
+    }));
+    forwardBody.replaceChildren(
+      el('div', { class: 'row' }, shapes),
+      el('h3', {}, `h^(${r.settings.alignLayer}) at the ${P} image-predicting positions [${P}, ${D}]`), heatMap(r.hidden.values, P, D, { cell: 9, testid: 'hidden-map' }),
+      el('h3', {}, `f_A,t = A_phi(h_t) [${P}, ${E}]`), heatMap(r.projected.values, P, E, { cell: 9, testid: 'projected-map' }),
+      el('h3', {}, `cos(f_A,t, f_GF) per position, on each image's ${grid}×${grid} token grid (cell k = the position predicting z_k+1; ${r.settings.mode === 'off' ? 'mode off: measured, not trained' : r.settings.mode === 'rep' ? 'mode rep trains cell 0 only' : 'all cells trained'})`),
+      el('div', { 'data-testid': 'cos-map' }, cosGrids, colourScale(1, 'cos-map')),
+    );
+  };
+
+  const drawLosses = (r: StepReport): void => {
+    const item = (label: string, testid: string, v: number, note: string): HTMLElement => el('div', { class: 'loss' }, el('div', { class: 'label' }, label), el('div', { class: 'value', 'data-testid': testid }, fmt(v)), el('div', { class: 'note' }, note));
+    lossBody.replaceChildren(
+      item('L_AR', 'loss-ar', r.lossAR, `cross-entropy of the image tokens (ln V = ${Math.log(lab.layout.vocabSize).toFixed(4)} at init: the head starts at 0)`),
+      item('L_GVA', 'loss-gva', r.lossGVA, r.settings.mode === 'off' ? 'mode off: not part of the loss' : `${r.settings.objective === 'cosine' ? '1 − mean cos' : 'mean ‖â − b̂‖²'} over ${r.batch.aligned.length} aligned positions`),
+      item('L_ARRA', 'loss-total', r.lossTotal, `L_AR + λ·L_GVA, λ = ${r.settings.lambda}`),
+    );
+  };
+
+  const drawBackward = (r: StepReport): void => {
+    const groups = r.groups;
+    const bars = groupedBars(groups.map((g) => g.group), [
+      { name: '‖∂L_AR/∂θ‖', colour: '#3366cc', values: groups.map((g) => g.normAR) },
+      { name: '‖λ·∂L_GVA/∂θ‖', colour: '#dc3912', values: groups.map((g) => g.normGVA) },
+    ], 'attribution-bars');
+    const table = el('table', { 'data-testid': 'attribution' }, el('tr', {}, el('th', {}, 'group'), el('th', {}, 'parameters'), el('th', {}, '‖∂L_AR/∂θ‖'), el('th', {}, '‖λ·∂L_GVA/∂θ‖'), el('th', {}, 'cos(AR, GVA)')),
+      ...groups.map((g) => el('tr', {}, el('td', {}, g.group), el('td', {}, String(g.size)), el('td', {}, fmt(g.normAR)), el('td', {}, fmt(g.normGVA)), el('td', {}, fmt(g.cosine)))));
+    const note = el('p', {}, `Blocks after the aligned block ${r.settings.alignLayer} get exactly 0 from L_GVA; at step 0 L_AR reaches only the head (its weight starts at 0, so no gradient flows below it yet) — train a few steps and re-run.`);
+    backwardBody.replaceChildren(note, el('div', { class: 'row' }, bars, table));
+  };
+
+  const drawCurves = (): void => {
+    const b = runs.baseline.history;
+    const a = runs.arra.history;
+    trainCount.textContent = String(runs.steps);
+    curves.replaceChildren(
+      lineChart([
+        { name: 'L_AR', colour: '#3366cc', values: b.map((h) => h.lossAR) },
+        { name: 'L_GVA (measured)', colour: '#dc3912', values: b.map((h) => h.lossGVA), dashed: true },
+      ], { title: 'baseline (mode off)', testid: 'curve-baseline' }),
+      lineChart([
+        { name: 'L_AR', colour: '#3366cc', values: a.map((h) => h.lossAR) },
+        { name: 'L_GVA (trained)', colour: '#dc3912', values: a.map((h) => h.lossGVA) },
+      ], { title: `ARRA (${runs.arra.settings.mode}, λ = ${runs.arra.settings.lambda}, block ${runs.arra.settings.alignLayer})`, testid: 'curve-arra' }),
+      el('div', { class: 'last' }, el('span', {}, 'last: baseline L_AR '), el('b', { 'data-testid': 'train-baseline-ar' }, b.length ? b[b.length - 1]!.lossAR.toFixed(4) : '–'),
+        el('span', {}, ', ARRA L_AR '), el('b', { 'data-testid': 'train-arra-ar' }, a.length ? a[a.length - 1]!.lossAR.toFixed(4) : '–'),
+        el('span', {}, ', ARRA L_GVA '), el('b', { 'data-testid': 'train-arra-gva' }, a.length ? a[a.length - 1]!.lossGVA.toFixed(4) : '–')),
+    );
+  };
+
+  /** Run the step on the ARRA run's current model and redraw every step panel. */
+  const runStep = (): StepReport => {
+    readSettings();
+    const timed = backend() as TimedBackend;
+    timed.resetTimes?.();
+    const report = lab.step(runs.arra.model, runs.arra.projector, settings, stepIndices);
+    lastTimes = timed.times?.() ?? [];
+    lastReport = report;
+    drawBatch(report);
+    drawForward(report);
+    drawLosses(report);
+    drawBackward(report);
+    drawBackend();
+    return report;
+  };
+
+  // ---- training loop ---------------------------------------------------------------------
+  let running = false;
+  const trainOnce = (): void => {
+    runs.step();
+    drawCurves();
+  };
+  const loop = (): void => {
+    if (!running) return;
+    trainOnce();
+    setTimeout(loop, 0);
+  };
+  trainStart.onclick = () => { if (!running) { running = true; loop(); } };
+  trainPause.onclick = () => { running = false; runStep(); };
+  trainStep.onclick = () => { trainOnce(); runStep(); };
+  trainReset.onclick = () => { running = false; readSettings(); runs = new SideBySide(lab, settings); drawCurves(); runStep(); };
+
+  // ---- sampling ---------------------------------------------------------------------------
+  /** Draw the tokens one by one (each appears after the previous), then the decoded image. */
+  const sample = async (opts: { classIndex: number; cfgScale: number; temperature: number; topK: number; seed: number }, delayMs = 150): Promise<{ codes: number[]; image: number[] }> => {
+    const out = lab.sample(runs.arra.model, opts);
+    const grid = lab.vq.gridSize;
+    sampleTokens.style.gridTemplateColumns = `repeat(${grid}, 2.6em)`;
+    sampleTokens.replaceChildren(...Array.from({ length: grid * grid }, () => el('div', {}, '·')));
+    sampleImage.replaceChildren();
+    for (let n = 0; n < out.codes.length; n++) {
+      await new Promise((r) => setTimeout(r, delayMs));
+      sampleTokens.children[n]!.textContent = `z${out.codes[n]}`;
+    }
+    const side = out.image.shape[2]!;
+    sampleImage.replaceChildren(greyImage(out.image.values, side, 12, 'sample-image'), el('div', {}, `decoded by ${lab.tokenizer.startsWith('VQ trained') ? 'the trained' : 'the untrained (seeded random)'} VQ`));
+    return { codes: out.codes, image: out.image.values };
+  };
+  sampleRun.onclick = () => void sample({ classIndex: Number(sampleClass.value), cfgScale: Number(cfg.value), temperature: Number(temperature.value), topK: Number(topK.value), seed: Date.now() % 100000 });
+
+  // ---- tokenizer, backend, demo ------------------------------------------------------------
+  const trainTokenizer = (steps: number): number[] => {
+    const losses = lab.trainTokenizer(steps);
+    tokenizerLine.textContent = lab.tokenizer;
+    return losses;
+  };
+  trainVq.onclick = () => { trainTokenizer(150); runStep(); };
+  rerun.onclick = () => runStep();
+  for (const c of [mode, lambda, alignLayer, objective]) c.onchange = () => runStep();
+  const useBackend = (name: string): string => {
+    setBackend(name);
+    backendSelect.value = name;
+    runStep();
+    return describeBackend();
+  };
+  backendSelect.onchange = () => useBackend(backendSelect.value);
+
+  let gpu: GpuCheck | null = null;
+  try {
+    gpu = checkGpujs();
+    gpuLine.textContent = `gpu.js check: mode ${gpu.mode}; matmul 37×53·53×29 max rel. error ${gpu.matmulError.toExponential(2)}, softmax 12×100 max error ${gpu.softmaxError.toExponential(2)} vs the reference loops`;
+  } catch (e) {
+    gpuLine.textContent = `gpu.js check failed: ${e instanceof Error ? e.message : String(e)}`;
+  }
+
+  void fetch('/runs/demo/index.json').then(async (res) => {
+    const { present, files } = (await res.json()) as { present: boolean; files: { path: string; bytes: number }[] };
+    if (!present) { demoBody.textContent = 'no runs/demo next to this checkout (run `arra demo` first; the server serves its outputs when present).'; return; }
+    const images = files.filter((f) => /\.(png|svg)$/.test(f.path));
+    demoBody.replaceChildren(
+      el('p', {}, `${files.length} files from runs/demo (checkpoints: ${files.filter((f) => f.path.endsWith('.safetensors')).map((f) => f.path).join(', ') || 'none'})`),
+      el('div', { class: 'row' }, ...images.map((f) => el('figure', {}, el('img', { src: `/runs/demo/${f.path}`, alt: f.path }), el('figcaption', {}, f.path)))),
+    );
+  }, () => { demoBody.textContent = 'no runs/demo here.'; });
+
+  setBackend('fast');
+  drawCurves();
+  runStep();
+
+  (window as unknown as { arraLab: unknown }).arraLab = {
+    lab,
+    step: (s: Partial<StepSettings> = {}, backendName?: string): StepReport => {
+      if (backendName) setBackend(backendName);
+      mode.value = s.mode ?? settings.mode;
+      lambda.value = String(s.lambda ?? settings.lambda);
+      alignLayer.value = String(s.alignLayer ?? settings.alignLayer);
+      objective.value = s.objective ?? settings.objective;
+      backendSelect.value = backend().name;
+      return runStep();
+    },
+    stepIndices,
+    kernelTimes: (): KernelTime[] => lastTimes,
+    useBackend,
+    train: (n: number): { baseline: { lossAR: number; lossGVA: number }[]; arra: { lossAR: number; lossGVA: number }[] } => {
+      for (let i = 0; i < n; i++) runs.step();
+      drawCurves();
+      runStep();
+      return { baseline: runs.baseline.history, arra: runs.arra.history };
+    },
+    trainTokenizer: (n: number): number[] => { const l = trainTokenizer(n); runStep(); return l; },
+    sample: (o: { classIndex: number; cfgScale: number; temperature: number; topK: number; seed: number }) => sample(o, 20),
+    gpuCheck: (): GpuCheck | null => gpu,
+  };
+  document.body.dataset.ready = 'true';
+}
+
+start().catch((e: unknown) => {
+  console.error(e);
+  document.body.dataset.ready = 'error';
+  document.getElementById('lab')!.textContent = `The lab failed to start: ${e instanceof Error ? e.message : String(e)}`;
+});
