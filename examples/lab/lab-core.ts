@@ -11,11 +11,12 @@
  * in the page in a few seconds.
  */
 import {
-  AdamW, backend, clipGradNorm, cosineSimilarity, describeBackend, indexSelect, noGrad, reshape, Rng, type Tensor,
+  AdamW, backend, clipGradNorm, cosineSimilarity, describeBackend, indexSelect, noGrad, parseSafetensors, reshape, Rng,
+  serializeSafetensors, type Tensor,
 } from '../../lib';
 import {
   alignedPositions, arraConfig, arraLoss, buildClassSequences, classConditionalLayout, ConvNet, gradientAttribution,
-  Projector, sampleImages, Transformer, transformerPresets, VQTokenizer, vqPresets,
+  Projector, sampleImages, trainingStateDict, Transformer, transformerPresets, VQTokenizer, vqPresets,
   type ArraBatch, type ArraConfig, type GroupAttribution,
 } from '../../models';
 import { LAB_CLASSES, type LabData } from './lab-data';
@@ -279,6 +280,19 @@ export class TrainRun {
     const entry = { lossAR: l.lossAR.item(), lossGVA };
     this.history.push(entry);
     return entry;
+  }
+
+  /** Model and projector as safetensors bytes (models/arra.ts trainingStateDict: `projector.` prefix). */
+  checkpoint(): Uint8Array {
+    return serializeSafetensors(trainingStateDict(this.model, this.projector));
+  }
+
+  /** Load {@link checkpoint} bytes (lib/io parseSafetensors: no file system, so it works in a page). */
+  load(bytes: Uint8Array): void {
+    const { tensors } = parseSafetensors(bytes, 'lab checkpoint');
+    const own = (prefix: boolean): Map<string, Tensor> => new Map([...tensors].filter(([n]) => n.startsWith('projector.') === prefix).map(([n, t]) => [prefix ? n.slice('projector.'.length) : n, t]));
+    this.model.loadStateDict(own(false));
+    this.projector.loadStateDict(own(true));
   }
 }
 

@@ -314,6 +314,8 @@ async function start(): Promise<void> {
     trainTokenizer: (n: number): number[] => { const l = trainTokenizer(n); runStep(); return l; },
     sample: (o: { classIndex: number; cfgScale: number; temperature: number; topK: number; seed: number }) => sample(o, 20),
     gpuCheck: (): GpuCheck | null => gpu,
+    /** Load a TrainRun.checkpoint() (bytes as numbers) into the ARRA run, then re-run the step. */
+    loadCheckpoint: (bytes: number[]): StepReport => { runs.arra.load(Uint8Array.from(bytes)); return runStep(); },
   };
   document.body.dataset.ready = 'true';
 }
