@@ -128,7 +128,11 @@ if (!fs.existsSync(chromiumPath())) {
     });
 
     await t.test('a training loop lowers both losses; sampling decodes an image', async (t) => {
-      const steps = 24;
+      // the tokenizer first: new codes restart both training runs
+      const vq = await page.evaluate(() => (globalThis as any).arraLab.trainTokenizer(150)) as number[];
+      t.ok(vq[vq.length - 1]! < vq[0]! / 2, `the in-page VQ learns: recon ${vq[0]!.toFixed(4)} → ${vq[vq.length - 1]!.toFixed(4)}`);
+      t.equal(await page.locator('[data-testid=train-steps]').textContent(), '0', 'and the training runs restarted');
+      const steps = 30;
       const h = await page.evaluate((n) => (globalThis as any).arraLab.train(n), steps) as { baseline: { lossAR: number }[]; arra: { lossAR: number; lossGVA: number }[] };
       t.equal(h.arra.length, steps);
       const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -139,8 +143,6 @@ if (!fs.existsSync(chromiumPath())) {
       t.ok(mean(h.baseline.slice(-3).map((e) => e.lossAR)) < mean(h.baseline.slice(0, 3).map((e) => e.lossAR)) - 0.3, 'the baseline L_AR falls too');
       t.equal(await page.locator('[data-testid=train-steps]').textContent(), String(steps), 'the panel counts the steps');
 
-      const vq = await page.evaluate(() => (globalThis as any).arraLab.trainTokenizer(80)) as number[];
-      t.ok(vq[vq.length - 1]! < vq[0]! / 2, `the in-page VQ learns: recon ${vq[0]!.toFixed(4)} → ${vq[vq.length - 1]!.toFixed(4)}`);
       const s = await page.evaluate(() => (globalThis as any).arraLab.sample({ classIndex: 1, cfgScale: 2, temperature: 1, topK: 8, seed: 3 })) as { codes: number[]; image: number[] };
       t.equal(s.codes.length, 4, 'four codes on the 2×2 grid');
       t.ok(s.codes.every((c) => Number.isInteger(c) && c >= 0 && c < 16), `codes ${s.codes.join(' ')} are in [0, 16)`);

@@ -179,7 +179,9 @@ async function start(): Promise<void> {
     ], 'attribution-bars');
     const table = el('table', { 'data-testid': 'attribution' }, el('tr', {}, el('th', {}, 'group'), el('th', {}, 'parameters'), el('th', {}, '‖∂L_AR/∂θ‖'), el('th', {}, '‖λ·∂L_GVA/∂θ‖'), el('th', {}, 'cos(AR, GVA)')),
       ...groups.map((g) => el('tr', {}, el('td', {}, g.group), el('td', {}, String(g.size)), el('td', {}, fmt(g.normAR)), el('td', {}, fmt(g.normGVA)), el('td', {}, fmt(g.cosine)))));
-    const note = el('p', {}, `Blocks after the aligned block ${r.settings.alignLayer} get exactly 0 from L_GVA; at step 0 L_AR reaches only the head (its weight starts at 0, so no gradient flows below it yet) — train a few steps and re-run.`);
+    const atInit = runs.steps === 0;
+    const note = el('p', {}, `The step runs on the ARRA run's current weights (${runs.steps} training steps). Blocks after the aligned block ${r.settings.alignLayer} get exactly 0 from L_GVA.`,
+      atInit ? ' At step 0 L_AR reaches only the head: its weight starts at 0 (LlamaGen), so no gradient flows below it yet — train a few steps and the blue bars appear.' : '');
     backwardBody.replaceChildren(note, el('div', { class: 'row' }, bars, table));
   };
 
@@ -253,9 +255,13 @@ async function start(): Promise<void> {
   sampleRun.onclick = () => void sample({ classIndex: Number(sampleClass.value), cfgScale: Number(cfg.value), temperature: Number(temperature.value), topK: Number(topK.value), seed: Date.now() % 100000 });
 
   // ---- tokenizer, backend, demo ------------------------------------------------------------
+  /** New codes mean a new language for the transformer: both training runs restart (same seed). */
   const trainTokenizer = (steps: number): number[] => {
     const losses = lab.trainTokenizer(steps);
-    tokenizerLine.textContent = lab.tokenizer;
+    tokenizerLine.textContent = `${lab.tokenizer}; the training runs restarted on the new codes`;
+    running = false;
+    runs = new SideBySide(lab, settings);
+    drawCurves();
     return losses;
   };
   trainVq.onclick = () => { trainTokenizer(150); runStep(); };
