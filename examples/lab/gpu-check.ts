@@ -3,7 +3,7 @@
  * fixed random inputs and compare with the reference loops (lib/backend/reference.ts). The
  * page shows the result; test/lab.test.ts asserts it in Chromium with SwiftShader WebGL.
  */
-import { createGpujsBackend, referenceBackend, Rng } from '../../lib';
+import { createGpujsBackend, referenceBackend, Rng, type Backend } from '../../lib';
 
 /** What {@link checkGpujs} measured. */
 export interface GpuCheck {
@@ -41,4 +41,24 @@ export function checkGpujs(): GpuCheck {
   } finally {
     gpu.dispose?.();
   }
+}
+
+/**
+ * Best-of-`reps` milliseconds of one float32 `size`³ matmul on the *current* backend, after
+ * one untimed call (gpu.js compiles its shader then). For bench/lab-step.ts.
+ */
+export function timeMatmul(run: (args: Parameters<Backend['matmul']>[0]) => void, size: number, reps: number): number {
+  const rng = new Rng(1);
+  const a = Float32Array.from({ length: size * size }, () => rng.normal());
+  const b = Float32Array.from({ length: size * size }, () => rng.normal());
+  const out = new Float32Array(size * size);
+  const args = { a, b, out, m: size, k: size, n: size, transA: false, transB: false, aOffsets: [0], bOffsets: [0] };
+  run(args);
+  let best = Infinity;
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    run(args);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
 }

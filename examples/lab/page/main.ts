@@ -7,7 +7,7 @@
  * `window.arraLab` exposes the same actions to test/lab.test.ts (Playwright in Chromium).
  */
 import { backendNames, createFastBackend, createGpujsBackend, describeBackend, referenceBackend, registerBackend, Rng, setBackend, backend } from '../../../lib';
-import { checkGpujs, type GpuCheck } from '../gpu-check';
+import { checkGpujs, timeMatmul, type GpuCheck } from '../gpu-check';
 import { DEFAULT_SETTINGS, Lab, SideBySide, STEP_BATCH, type StepReport, type StepSettings } from '../lab-core';
 import { LAB_CLASSES, parseLabData } from '../lab-data';
 import { timedBackend, type KernelTime, type TimedBackend } from '../timed-backend';
@@ -320,6 +320,8 @@ async function start(): Promise<void> {
     trainTokenizer: (n: number): number[] => { const l = trainTokenizer(n); runStep(); return l; },
     sample: (o: { classIndex: number; cfgScale: number; temperature: number; topK: number; seed: number }) => sample(o, 20),
     gpuCheck: (): GpuCheck | null => gpu,
+    /** Best-of-reps ms of one size³ matmul on backend `name` (bench/lab-step.ts). */
+    timeMatmul: (name: string, size: number, reps: number): number => { setBackend(name); const b = backend(); return timeMatmul((args) => b.matmul(args), size, reps); },
     /** Load a TrainRun.checkpoint() (bytes as numbers) into the ARRA run, then re-run the step. */
     loadCheckpoint: (bytes: number[]): StepReport => { runs.arra.load(Uint8Array.from(bytes)); return runStep(); },
   };
