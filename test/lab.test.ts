@@ -20,6 +20,9 @@ import { mnistSubsetBytes } from '../examples/lab/data-file';
 import { DEFAULT_SETTINGS, Lab, SideBySide, STEP_BATCH, type StepReport, type StepSettings } from '../examples/lab/lab-core';
 import { parseLabData } from '../examples/lab/lab-data';
 import { serveLab } from '../examples/lab/server';
+import { trainAr } from '../examples/pipeline/ar-trainer';
+import { saveVq } from '../examples/pipeline/vq-trainer';
+import { arraConfig, transformerPresets } from '../models';
 
 /** max |a − b| over two equal-length lists (Infinity when the lengths differ). */
 function maxDiff(a: number[], b: number[]): number {
@@ -29,14 +32,31 @@ function maxDiff(a: number[], b: number[]): number {
   return d;
 }
 
-const PANELS = ['backend', 'controls', 'batch', 'forward', 'losses', 'backward', 'training', 'sampling'];
+/**
+ * A miniature runs/demo in `dir`, written by the demo's own writers (saveVq, trainAr: 3 steps
+ * of the tiny preset), so the page reads exactly the format `arra demo` leaves.
+ */
+function writeMiniatureDemo(dir: string, lab: Lab): string {
+  fs.mkdirSync(path.join(dir, 'vq'));
+  saveVq(path.join(dir, 'vq', 'vq.safetensors'), lab.vq);
+  trainAr({ codes: lab.codes, labels: lab.data.classes, globalFeatures: lab.features, layout: lab.layout, numTokens: 4, classNames: ['zero', 'one', 'two'] }, {
+    model: transformerPresets.tiny, arra: arraConfig({ encoderName: 'lab-convnet-random', projectorHidden: 32 }),
+    steps: 3, batchSize: 8, lr: 1e-2, seed: 0, outDir: path.join(dir, 'arra-s0'),
+  });
+  return dir;
+}
+
+const PANELS = ['backend', 'controls', 'batch', 'forward', 'losses', 'backward', 'training', 'sampling', 'demo'];
 
 if (!fs.existsSync(chromiumPath())) {
   t.test('the lab page in headless Chromium', { skip: `no browser at ${chromiumPath()} (apt-get install chromium, or set ARRA_CHROMIUM)` }, async () => {});
 } else {
   t.test('the lab page in headless Chromium', async (t) => {
+    setBackend('ref');
+    const lab = new Lab(parseLabData(mnistSubsetBytes(), 8), 0);
+    const demoDir = writeMiniatureDemo(t.testdir({}), lab);
     await buildLab();
-    const server = await serveLab();
+    const server = await serveLab({ demoDir });
     const browser = await launchChromium();
     t.teardown(async () => {
       await browser.close();
@@ -56,8 +76,6 @@ if (!fs.existsSync(chromiumPath())) {
     t.equal(await page.evaluate(() => (globalThis as any).crossOriginIsolated), true, 'COOP/COEP headers make the page cross-origin isolated');
 
     // The Node run: same data bytes, same code, reference backend.
-    setBackend('ref');
-    const lab = new Lab(parseLabData(mnistSubsetBytes(), 8), 0);
     const runs = new SideBySide(lab, DEFAULT_SETTINGS);
     const indices = lab.pick(STEP_BATCH, new Rng(1));
     t.same(await page.evaluate(() => (globalThis as any).arraLab.stepIndices), indices, 'page and Node take the same batch');
@@ -161,6 +179,14 @@ if (!fs.existsSync(chromiumPath())) {
         const bytes = fs.readFileSync(file);
         t.ok(bytes.length > 2000 && bytes.subarray(1, 4).toString() === 'PNG', `${path.basename(file)}: ${bytes.length} bytes of PNG`);
       }
+    });
+
+    await t.test('a previous demo run: the page read its checkpoints and samples from them', async (t) => {
+      t.same(await page.evaluate(() => (globalThis as any).arraLab.demoModels()), ['arra-s0'], 'the demo model was loaded from the server');
+      t.match(await page.locator('[data-testid=demo-run] p').first().textContent(), /checkpoints: .*arra-s0\/model\.safetensors.*vq\/vq\.safetensors/);
+      await page.locator('[data-testid=demo-sample]').click();
+      t.equal(await page.locator('[data-testid=demo-tokens] div').count(), 4, 'four sampled codes on the grid');
+      t.equal(await page.locator('[data-testid=demo-image]').count(), 1, 'and the decoded image');
     });
 
     t.same(problems, [], 'no console errors, no page errors');

@@ -42,7 +42,7 @@ function demoIndex(demoDir: string): { path: string; bytes: number }[] | null {
     }
   };
   walk(demoDir);
-  return out;
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /** Where a request path maps on disk, or null (404). */

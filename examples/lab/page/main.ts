@@ -7,6 +7,7 @@
  * `window.arraLab` exposes the same actions to test/lab.test.ts (Playwright in Chromium).
  */
 import { backendNames, createFastBackend, createGpujsBackend, describeBackend, referenceBackend, registerBackend, Rng, setBackend, backend } from '../../../lib';
+import { loadDemoRun, sampleDemo, type DemoRun } from '../demo-run';
 import { checkGpujs, timeMatmul, type GpuCheck } from '../gpu-check';
 import { DEFAULT_SETTINGS, Lab, SideBySide, STEP_BATCH, type StepReport, type StepSettings } from '../lab-core';
 import { LAB_CLASSES, parseLabData } from '../lab-data';
@@ -283,15 +284,37 @@ async function start(): Promise<void> {
     gpuLine.textContent = `gpu.js check failed: ${e instanceof Error ? e.message : String(e)}`;
   }
 
-  void fetch('/runs/demo/index.json').then(async (res) => {
-    const { present, files } = (await res.json()) as { present: boolean; files: { path: string; bytes: number }[] };
+  /** The demo panel: the run's figures, and sampling from its checkpoints (demo-run.ts). */
+  let demo: DemoRun | null = null;
+  const showDemo = async (): Promise<void> => {
+    const { present, files } = (await (await fetch('/runs/demo/index.json')).json()) as { present: boolean; files: { path: string; bytes: number }[] };
     if (!present) { demoBody.textContent = 'no runs/demo next to this checkout (run `arra demo` first; the server serves its outputs when present).'; return; }
-    const images = files.filter((f) => /\.(png|svg)$/.test(f.path));
+    const figures = files.filter((f) => /\.(png|svg)$/.test(f.path));
+    const checkpoints = files.filter((f) => f.path.endsWith('.safetensors')).map((f) => f.path);
     demoBody.replaceChildren(
-      el('p', {}, `${files.length} files from runs/demo (checkpoints: ${files.filter((f) => f.path.endsWith('.safetensors')).map((f) => f.path).join(', ') || 'none'})`),
-      el('div', { class: 'row' }, ...images.map((f) => el('figure', {}, el('img', { src: `/runs/demo/${f.path}`, alt: f.path }), el('figcaption', {}, f.path)))),
+      el('p', {}, `${files.length} files from runs/demo; checkpoints: ${checkpoints.join(', ') || 'none'}`),
+      el('div', { class: 'row' }, ...figures.map((f) => el('figure', {}, el('img', { src: `/runs/demo/${f.path}`, alt: f.path }), el('figcaption', {}, f.path)))),
     );
-  }, () => { demoBody.textContent = 'no runs/demo here.'; });
+    demo = await loadDemoRun(files.map((f) => f.path), async (p) => new Uint8Array(await (await fetch(`/runs/demo/${p}`)).arrayBuffer()));
+    if (!demo) return;
+    const run = demo;
+    const which = select('demo-model', run.models.map((m, i) => [String(i), `${m.name} (mode ${m.mode}, step ${m.step})`] as [string, string]), '0');
+    const demoClass = select('demo-class', run.models[0]!.classNames.map((c, i) => [String(i), c] as [string, string]), '0');
+    const go = el('button', { 'data-testid': 'demo-sample' }, 'sample from the demo model');
+    const tokens = el('div', { 'data-testid': 'demo-tokens', class: 'token-grid small' });
+    const out = el('div', { class: 'sample-out' });
+    go.onclick = () => {
+      const m = run.models[Number(which.value)]!;
+      const r = sampleDemo(run, m, { classIndex: Number(demoClass.value), cfgScale: Number(cfg.value), temperature: Number(temperature.value), topK: Number(topK.value), seed: Date.now() % 100000 });
+      const grid = run.vq.gridSize;
+      tokens.style.gridTemplateColumns = `repeat(${grid}, 2.4em)`;
+      tokens.replaceChildren(...r.codes.map((c) => el('div', {}, String(c))));
+      out.replaceChildren(greyImage(r.image.values, r.image.shape[2]!, 6, 'demo-image'), el('div', {}, `decoded by the run's VQ (${run.vq.config.imageSize} px)`));
+    };
+    demoBody.append(el('h3', {}, `sample from the run's checkpoints (${run.vq.gridSize}×${run.vq.gridSize} tokens; CFG, temperature and top-k from the sampling panel)`),
+      el('div', { class: 'row' }, which, demoClass, go), el('div', { class: 'row' }, tokens, out));
+  };
+  const demoReady = showDemo().catch((e: unknown) => { demoBody.textContent = `runs/demo could not be read: ${e instanceof Error ? e.message : String(e)}`; });
 
   setBackend('fast');
   drawCurves();
@@ -320,11 +343,14 @@ async function start(): Promise<void> {
     trainTokenizer: (n: number): number[] => { const l = trainTokenizer(n); runStep(); return l; },
     sample: (o: { classIndex: number; cfgScale: number; temperature: number; topK: number; seed: number }) => sample(o, 20),
     gpuCheck: (): GpuCheck | null => gpu,
+    /** The demo run's models, or null when runs/demo has none. */
+    demoModels: (): string[] | null => demo?.models.map((m) => m.name) ?? null,
     /** Best-of-reps ms of one size³ matmul on backend `name` (bench/lab-step.ts). */
     timeMatmul: (name: string, size: number, reps: number): number => { setBackend(name); const b = backend(); return timeMatmul((args) => b.matmul(args), size, reps); },
     /** Load a TrainRun.checkpoint() (bytes as numbers) into the ARRA run, then re-run the step. */
     loadCheckpoint: (bytes: number[]): StepReport => { runs.arra.load(Uint8Array.from(bytes)); return runStep(); },
   };
+  await demoReady;
   document.body.dataset.ready = 'true';
 }
 
