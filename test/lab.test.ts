@@ -170,6 +170,14 @@ if (!fs.existsSync(chromiumPath())) {
       t.equal(await page.locator('[data-testid=sample-image]').count(), 1, 'and the decoded image is drawn');
     });
 
+    await t.test('a previous demo run: the page read its checkpoints and samples from them', async (t) => {
+      t.same(await page.evaluate(() => (globalThis as any).arraLab.demoModels()), ['arra-s0'], 'the demo model was loaded from the server');
+      t.match(await page.locator('[data-testid=demo-run] p').first().textContent(), /checkpoints: .*arra-s0\/model\.safetensors.*vq\/vq\.safetensors/);
+      await page.locator('[data-testid=demo-sample]').click();
+      t.equal(await page.locator('[data-testid=demo-tokens] div').count(), 4, 'four sampled codes on the grid');
+      t.equal(await page.locator('[data-testid=demo-image]').count(), 1, 'and the decoded image');
+    });
+
     await t.test('a screenshot of each panel', async (t) => {
       await pageStep(DEFAULT_SETTINGS, 'fast');
       const dir = process.env.ARRA_LAB_SCREENSHOTS === '1' ? path.resolve(__dirname, '../docs/img') : fs.mkdtempSync(path.join(os.tmpdir(), 'arra-lab-shots-'));
@@ -179,14 +187,6 @@ if (!fs.existsSync(chromiumPath())) {
         const bytes = fs.readFileSync(file);
         t.ok(bytes.length > 2000 && bytes.subarray(1, 4).toString() === 'PNG', `${path.basename(file)}: ${bytes.length} bytes of PNG`);
       }
-    });
-
-    await t.test('a previous demo run: the page read its checkpoints and samples from them', async (t) => {
-      t.same(await page.evaluate(() => (globalThis as any).arraLab.demoModels()), ['arra-s0'], 'the demo model was loaded from the server');
-      t.match(await page.locator('[data-testid=demo-run] p').first().textContent(), /checkpoints: .*arra-s0\/model\.safetensors.*vq\/vq\.safetensors/);
-      await page.locator('[data-testid=demo-sample]').click();
-      t.equal(await page.locator('[data-testid=demo-tokens] div').count(), 4, 'four sampled codes on the grid');
-      t.equal(await page.locator('[data-testid=demo-image]').count(), 1, 'and the decoded image');
     });
 
     t.same(problems, [], 'no console errors, no page errors');

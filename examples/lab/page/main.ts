@@ -116,6 +116,7 @@ async function start(): Promise<void> {
     backendLabel.textContent = describeBackend();
     kernelTable.replaceChildren(el('tr', {}, el('th', {}, 'kernel'), el('th', {}, 'calls'), el('th', {}, 'ms')),
       ...lastTimes.map((t) => el('tr', {}, el('td', {}, t.kernel), el('td', {}, String(t.calls)), el('td', {}, t.ms.toFixed(2)))),
+      el('tr', {}, el('td', {}, 'outside the backend (ops in TypeScript)'), el('td', {}, ''), el('td', {}, lastReport ? (lastReport.stepMs - lastTimes.reduce((s, t) => s + t.ms, 0)).toFixed(1) : '')),
       el('tr', {}, el('td', {}, 'whole step'), el('td', {}, ''), el('td', { 'data-testid': 'step-ms' }, lastReport ? lastReport.stepMs.toFixed(1) : '')));
   };
 
