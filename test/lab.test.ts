@@ -142,6 +142,10 @@ if (!fs.existsSync(chromiumPath())) {
       const times = await page.evaluate(() => (globalThis as any).arraLab.kernelTimes()) as { kernel: string; calls: number }[];
       t.ok(times.find((k) => k.kernel === 'matmul')!.calls > 0, 'the kernel table counted matmul calls');
       t.ok(times.find((k) => k.kernel === 'softmax')!.calls > 0, 'and softmax calls');
+      const rows = await page.evaluate(() => (globalThis as any).arraLab.compareBackends()) as { backend: string; lossAR: number; gradDiff: number }[];
+      t.same(rows.map((r) => r.backend), ['ref', 'fast', 'gpujs'], 'the compare button runs all three');
+      t.ok(rows[1]!.gradDiff <= 1e-5 && rows[2]!.gradDiff <= 1e-4, `and shows their gradient differences from ref: fast ${rows[1]!.gradDiff}, gpujs ${rows[2]!.gradDiff}`);
+      t.equal(await page.locator('[data-testid=backend-compare] tr').count(), 4, 'one table row per backend');
       await pageStep(DEFAULT_SETTINGS, 'fast');
     });
 

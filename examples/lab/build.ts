@@ -26,7 +26,6 @@ const NODE_ONLY_PACKAGES = ['pngjs', 'cli-progress'];
 
 /** The stub module for a Node built-in or Node-only package: the real export names, each unavailable. */
 function stubSource(name: string): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const real = require(name) as Record<string, unknown>;
   const names = Object.keys(real).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default');
   const mod = JSON.stringify(name);

@@ -11,7 +11,7 @@
  * in the page in a few seconds.
  */
 import {
-  AdamW, backend, clipGradNorm, cosineSimilarity, describeBackend, indexSelect, noGrad, parseSafetensors, reshape, Rng,
+  AdamW, clipGradNorm, cosineSimilarity, describeBackend, indexSelect, noGrad, parseSafetensors, reshape, Rng,
   serializeSafetensors, type Tensor,
 } from '../../lib';
 import {
@@ -327,9 +327,4 @@ function shaped(t: Tensor): Shaped {
 
 function now(): number {
   return globalThis.performance?.now() ?? Date.now();
-}
-
-/** The backend that ran (for reports), e.g. `fast`. */
-export function backendName(): string {
-  return backend().name;
 }

@@ -60,6 +60,8 @@ async function start(): Promise<void> {
   const backendLabel = el('span', { 'data-testid': 'backend' }, '');
   const kernelTable = el('table', { 'data-testid': 'kernel-times' });
   const gpuLine = el('div', { 'data-testid': 'gpu-check' }, '');
+  const compareButton = el('button', { 'data-testid': 'compare-backends' }, 'run the step on every backend');
+  const compareBody = el('div', { 'data-testid': 'backend-compare' });
 
   const readSettings = (): void => {
     settings.mode = mode.value as StepSettings['mode'];
@@ -95,6 +97,7 @@ async function start(): Promise<void> {
   root.append(
     panel('panel-backend', 'Which kernels ran where', links(['lib/backend/index.ts', 'lib/backend/index.ts'], ['gpujs', 'lib/backend/gpujs/index.ts'], ['fast', 'lib/backend/fast/index.ts'], ['docs/speed.md', 'docs/speed.md']),
       el('div', { class: 'row' }, 'backend: ', backendSelect, ' running: ', backendLabel), gpuLine,
+      el('div', { class: 'row' }, compareButton), compareBody,
       el('div', {}, 'per-kernel time of the last step (a step = attribution forward + two backwards + the gradient pass + the picture forward):'), kernelTable),
     panel('panel-controls', 'Controls', links(['ArraConfig', 'models/arra.ts'], ['docs/arra.md', 'docs/arra.md']),
       el('div', { class: 'row' }, 'mode ', mode, ' λ ', lambda, ' aligned block ', alignLayer, ' objective ', objective, ' ', rerun),
@@ -277,6 +280,27 @@ async function start(): Promise<void> {
   };
   backendSelect.onchange = () => useBackend(backendSelect.value);
 
+  /** The same step on ref, fast and gpujs: the numbers and their largest difference from ref. */
+  const compareBackends = (): { backend: string; lossAR: number; lossGVA: number; gradDiff: number; ms: number }[] => {
+    const chosen = backend().name;
+    const rows = ['ref', 'fast', 'gpujs'].map((name) => {
+      setBackend(name);
+      return { name, report: runStep() };
+    });
+    const ref = rows[0]!.report;
+    const out = rows.map(({ name, report }) => ({
+      backend: name, lossAR: report.lossAR, lossGVA: report.lossGVA, ms: report.stepMs,
+      gradDiff: Math.max(...report.gradients.flatMap((g, k) => g.values.map((v, i) => Math.abs(v - ref.gradients[k]!.values[i]!)))),
+    }));
+    compareBody.replaceChildren(el('table', {}, el('tr', {}, el('th', {}, 'backend'), el('th', {}, 'L_AR'), el('th', {}, 'L_GVA'), el('th', {}, '|L_AR − ref|'), el('th', {}, '|L_GVA − ref|'), el('th', {}, 'max |∂θ − ref| (2 tensors)'), el('th', {}, 'step ms')),
+      ...out.map((r) => el('tr', {}, el('td', {}, r.backend), el('td', {}, fmt(r.lossAR)), el('td', {}, fmt(r.lossGVA)), el('td', {}, Math.abs(r.lossAR - ref.lossAR).toExponential(1)),
+        el('td', {}, Math.abs(r.lossGVA - ref.lossGVA).toExponential(1)), el('td', {}, r.gradDiff.toExponential(1)), el('td', {}, r.ms.toFixed(1))))),
+      el('p', {}, 'Stated tolerance: 1e-5 for WASM SIMD, 1e-4 for gpu.js (float32 on the GPU, other summation order); the first gpu.js step includes shader compilation.'));
+    useBackend(chosen);
+    return out;
+  };
+  compareButton.onclick = () => void compareBackends();
+
   let gpu: GpuCheck | null = null;
   try {
     gpu = checkGpujs();
@@ -344,6 +368,7 @@ async function start(): Promise<void> {
     trainTokenizer: (n: number): number[] => { const l = trainTokenizer(n); runStep(); return l; },
     sample: (o: { classIndex: number; cfgScale: number; temperature: number; topK: number; seed: number }) => sample(o, 20),
     gpuCheck: (): GpuCheck | null => gpu,
+    compareBackends,
     /** The demo run's models, or null when runs/demo has none. */
     demoModels: (): string[] | null => demo?.models.map((m) => m.name) ?? null,
     /** Best-of-reps ms of one size³ matmul on backend `name` (bench/lab-step.ts). */
