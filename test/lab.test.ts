@@ -174,6 +174,29 @@ if (!fs.existsSync(chromiumPath())) {
       t.equal(await page.locator('[data-testid=sample-image]').count(), 1, 'and the decoded image is drawn');
     });
 
+    await t.test('the controls re-run the step; start/pause drive the training loop', async (t) => {
+      await page.selectOption('[data-testid=mode]', 'rep');
+      t.equal(await page.locator('td.hyb').count(), STEP_BATCH, 'mode rep: one aligned position per sequence');
+      await page.selectOption('[data-testid=mode]', 'off');
+      t.equal(await page.locator('td.hyb').count(), 0, 'mode off: none');
+      t.equal(Number(await page.locator('[data-testid=loss-total]').textContent()), Number(await page.locator('[data-testid=loss-ar]').textContent()), 'mode off: L_ARRA = L_AR');
+      await page.selectOption('[data-testid=mode]', 'hybnext');
+      t.equal(await page.locator('td.hyb').count(), STEP_BATCH * 4, 'mode hybnext: every image-predicting position');
+      await page.fill('[data-testid=lambda]', '0.5');
+      await page.locator('[data-testid=lambda]').dispatchEvent('change');
+      const shown = await page.evaluate(() => ['loss-ar', 'loss-gva', 'loss-total'].map((id) => Number((globalThis as any).document.querySelector(`[data-testid=${id}]`).textContent)));
+      t.ok(Math.abs(shown[2]! - (shown[0]! + 0.5 * shown[1]!)) <= 2e-5, `λ = 0.5: L_ARRA ${shown[2]} = L_AR + 0.5·L_GVA`);
+      await page.fill('[data-testid=lambda]', '1');
+      await page.locator('[data-testid=lambda]').dispatchEvent('change');
+      const before = Number(await page.locator('[data-testid=train-steps]').textContent());
+      await page.locator('[data-testid=train-start]').click();
+      await page.waitForFunction((n) => Number((globalThis as any).document.querySelector('[data-testid=train-steps]').textContent) >= n + 3, before, { timeout: 20_000 });
+      await page.locator('[data-testid=train-pause]').click();
+      const paused = Number(await page.locator('[data-testid=train-steps]').textContent());
+      await page.waitForTimeout(300);
+      t.equal(Number(await page.locator('[data-testid=train-steps]').textContent()), paused, `the loop ran (${before} → ${paused} steps) and pause stops it`);
+    });
+
     await t.test('a previous demo run: the page read its checkpoints and samples from them', async (t) => {
       t.same(await page.evaluate(() => (globalThis as any).arraLab.demoModels()), ['arra-s0'], 'the demo model was loaded from the server');
       t.match(await page.locator('[data-testid=demo-run] p').first().textContent(), /checkpoints: .*arra-s0\/model\.safetensors.*vq\/vq\.safetensors/);
