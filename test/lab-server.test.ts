@@ -34,3 +34,14 @@ t.test('no runs/demo: the index says so with a 200 (not an error in the page con
   t.equal(r.status, 200);
   t.same(await r.json(), { present: false, files: [] });
 });
+
+t.test('npm run lab: a bad argument is a usage error (exit 2) before anything is built', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const tsx = path.join(__dirname, '../node_modules/.bin/tsx');
+  for (const [args, message] of [[['--bogus'], /unknown argument '--bogus'/], [['--port', 'x'], /--port expects an integer in 0\.\.65535, got 'x'/]] as const) {
+    const r = spawnSync(tsx, [path.join(__dirname, '../examples/lab/server.ts'), ...args], { encoding: 'utf8' });
+    t.equal(r.status, 2, `${args.join(' ')}: exit 2`);
+    t.match(r.stderr, message);
+    t.match(r.stderr, /usage: npm run lab -- \[--port N\] \[--no-build\]/);
+  }
+});

@@ -99,22 +99,29 @@ export function serveLab(opts: { port?: number; demoDir?: string } = {}): Promis
   });
 }
 
-function parsePort(argv: string[]): number {
-  const i = argv.indexOf('--port');
-  if (i < 0) return 8731;
-  const port = Number(argv[i + 1]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`lab: --port expects an integer in 0..65535, got '${argv[i + 1] ?? ''}'`);
+/** `--port N` (default 8731, 0 = any free port) and `--no-build`; anything else is a usage error (exit 2). */
+function parseArgs(argv: string[]): { port: number; build: boolean } {
+  const usage = (problem: string): never => {
+    console.error(`lab: ${problem}\nusage: npm run lab -- [--port N] [--no-build]`);
     process.exit(2);
+  };
+  let port = 8731;
+  let build = true;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--no-build') build = false;
+    else if (a === '--port') {
+      port = Number(argv[++i]);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`--port expects an integer in 0..65535, got '${argv[i] ?? ''}'`);
+    } else usage(`unknown argument '${a}'`);
   }
-  return port;
+  return { port, build };
 }
 
 if (require.main === module) {
-  const argv = process.argv.slice(2);
-  const port = parsePort(argv);
+  const { port, build } = parseArgs(process.argv.slice(2));
   (async () => {
-    if (!argv.includes('--no-build')) await buildLab();
+    if (build) await buildLab();
     const lab = await serveLab({ port });
     console.log(`ARRA lab: ${lab.url}  (Ctrl-C to stop)`);
   })().catch((e: unknown) => {
