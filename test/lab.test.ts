@@ -74,6 +74,7 @@ if (!fs.existsSync(chromiumPath())) {
     await page.waitForFunction(() => (globalThis as any).document.body.dataset.ready !== undefined, null, { timeout: 60_000 });
     t.equal(await page.evaluate(() => (globalThis as any).document.body.dataset.ready), 'true', 'the page started');
     t.equal(await page.evaluate(() => (globalThis as any).crossOriginIsolated), true, 'COOP/COEP headers make the page cross-origin isolated');
+    t.match(await page.locator('[data-testid=isolation]').textContent(), /^cross-origin isolated: SharedArrayBuffer is available/, 'and the backend panel says so');
 
     // The Node run: same data bytes, same code, reference backend.
     const runs = new SideBySide(lab, DEFAULT_SETTINGS);

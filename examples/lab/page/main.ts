@@ -96,6 +96,9 @@ async function start(): Promise<void> {
   root.append(
     panel('panel-backend', 'Which kernels ran where', links(['lib/backend/index.ts', 'lib/backend/index.ts'], ['gpujs', 'lib/backend/gpujs/index.ts'], ['fast', 'lib/backend/fast/index.ts'], ['docs/speed.md', 'docs/speed.md']),
       el('div', { class: 'row' }, 'backend: ', backendSelect, ' running: ', backendLabel), gpuLine,
+      el('div', { 'data-testid': 'isolation' }, crossOriginIsolated
+        ? 'cross-origin isolated: SharedArrayBuffer is available; the WASM backend still runs one thread, because this page thread may not block on Atomics.wait (lib/platform/browser.ts)'
+        : 'not cross-origin isolated (serve with npm run lab for the COOP/COEP headers): no SharedArrayBuffer; the WASM backend runs one thread'),
       el('div', { class: 'row' }, compareButton), compareBody,
       el('div', {}, 'per-kernel time of the last step (a step = attribution forward + two backwards + the gradient pass + the picture forward):'), kernelTable),
     panel('panel-controls', 'Controls', links(['ArraConfig', 'models/arra.ts'], ['docs/arra.md', 'docs/arra.md']),
