@@ -9,7 +9,7 @@
 import { backendNames, createFastBackend, createGpujsBackend, describeBackend, referenceBackend, registerBackend, Rng, setBackend, backend } from '../../../lib';
 import { loadDemoRun, sampleDemo, type DemoRun } from '../demo-run';
 import { checkGpujs, timeMatmul, type GpuCheck } from '../gpu-check';
-import { DEFAULT_SETTINGS, Lab, SideBySide, STEP_BATCH, type StepReport, type StepSettings } from '../lab-core';
+import { DEFAULT_SETTINGS, ENCODER_DIM, Lab, SideBySide, STEP_BATCH, type StepReport, type StepSettings } from '../lab-core';
 import { LAB_CLASSES, parseLabData } from '../lab-data';
 import { timedBackend, type KernelTime, type TimedBackend } from '../timed-backend';
 import { el, greyImage } from './charts';
@@ -103,7 +103,8 @@ async function start(): Promise<void> {
       el('div', {}, 'per-kernel time of the last step (a step = attribution forward + two backwards + the gradient pass + the picture forward):'), kernelTable),
     panel('panel-controls', 'Controls', links(['ArraConfig', 'models/arra.ts'], ['docs/arra.md', 'docs/arra.md']),
       el('div', { class: 'row' }, 'mode ', mode, ' λ ', lambda, ' aligned block ', alignLayer, ' objective ', objective, ' ', rerun),
-      el('div', { class: 'row' }, 'tokenizer: ', tokenizerLine, ' ', trainVq)),
+      el('div', { class: 'row' }, 'tokenizer: ', tokenizerLine, ' ', trainVq),
+      el('div', { class: 'row', 'data-testid': 'encoder' }, `alignment target f_GF: a frozen ConvNet with seeded random weights (random features, ${ENCODER_DIM}-d) of each 28 px image — a fixed target per image, not a pretrained encoder (the demo trains one)`)),
     panel('panel-batch', 'The batch as the model sees it', links(['buildClassSequences', 'models/sequence.ts'], ['docs/models.md', 'docs/models.md']), batchBody),
     panel('panel-forward', 'Forward, block by block', links(['Transformer.forward', 'models/transformer.ts'], ['Projector', 'models/projector.ts'], ['globalVisualAlignment', 'models/arra.ts']), forwardBody),
     panel('panel-losses', 'L_AR, L_GVA, L_ARRA', links(['arraLoss', 'models/arra.ts'], ['docs/arra.md', 'docs/arra.md']), lossBody),
