@@ -10,6 +10,7 @@
  * - `gpujs`: gpu.js kernels for matmul and softmax (gpujs/); on a GPU-less host gpu.js runs
  *   them as WebAssembly (`webasm`), which is slower than `fast`.
  */
+import { env } from '../platform';
 import type { Backend } from './backend';
 import { createFastBackend, type FastBackend } from './fast';
 import { createGpujsBackend, type GpujsBackend } from './gpujs';
@@ -57,7 +58,7 @@ export function setBackend(name: string): Backend {
  * (bench/RESULTS.md, docs/speed.md "Measured").
  */
 export function defaultBackendName(): string {
-  return process.env.ARRA_BACKEND || 'fast';
+  return env('ARRA_BACKEND') || 'fast';
 }
 
 /** The backend ops run on (chosen on first use). */

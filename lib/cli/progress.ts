@@ -14,6 +14,7 @@
  * (test/setup/quiet.mjs) so that tap's report is not interleaved with progress lines.
  */
 import { Presets, SingleBar } from 'cli-progress';
+import { env } from '../platform';
 
 /** Where progress goes: any object with `write` (process.stderr by default); `isTTY` selects the live bar. */
 export interface ProgressStream {
@@ -52,7 +53,7 @@ export interface Progress {
 
 /** Whether `ARRA_PROGRESS=off` asks for no progress on the default stream. */
 export function progressSilenced(): boolean {
-  return process.env.ARRA_PROGRESS === 'off';
+  return env('ARRA_PROGRESS') === 'off';
 }
 
 /** `45s`, `2m03s`, `1h05m` (seconds rounded). */

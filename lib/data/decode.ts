@@ -41,7 +41,7 @@ export const MAX_IMAGE_PIXELS = 40_000_000;
 /** File extensions {@link decodeImageFile} understands. */
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'] as const;
 
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a); // not a Buffer: this module also loads in a browser
 
 /** Read and decode `file` (chosen by extension). Throws `<file>: <what is wrong>`. */
 export function decodeImageFile(file: string, opts: DecodeOptions = {}): DecodedImage {

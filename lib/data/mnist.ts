@@ -14,6 +14,7 @@ import * as path from 'path';
 import { Tensor } from '../tensor';
 import type { ImageDataset } from './dataset';
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, readIdx } from './idx';
+import { env } from '../platform';
 
 /** Digit class names as words, used in prompts ("a photo of a seven"). */
 export const MNIST_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
@@ -61,7 +62,7 @@ export function loadMnist(opts: MnistOptions = {}): ImageDataset {
 
 /** Load Fashion-MNIST: images `[N, 1, 28, 28]` in [0, 1], labels 0–9 naming {@link FASHION_MNIST_CLASSES}. */
 export function loadFashionMnist(opts: MnistOptions = {}): ImageDataset {
-  const dir = opts.dir ?? process.env['ARRA_FASHION_MNIST_DIR'] ?? findFashionDir();
+  const dir = opts.dir ?? env('ARRA_FASHION_MNIST_DIR') ?? findFashionDir();
   const split = opts.split ?? 'train';
   return loadIdxPair(dir, split, opts.limit, FASHION_MNIST_CLASSES, `fashion-mnist:${split}`);
 }

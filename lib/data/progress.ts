@@ -6,6 +6,7 @@
  * every tenth of the way instead. Both go to stderr so stdout stays clean for results.
  */
 import { SingleBar, Presets } from 'cli-progress';
+import { env } from '../platform';
 
 /** What {@link progress} hands back: call `tick` as work completes and `done` at the end. */
 export interface Progress {
@@ -32,7 +33,7 @@ export function progress(total: number, label: string, opts: ProgressOptions = {
   let count = 0;
   let finished = false;
   // ARRA_PROGRESS=off (set by the test suite) silences the default stream, as in lib/cli/progress.ts
-  if (opts.silent || total <= 0 || (opts.stream === undefined && process.env.ARRA_PROGRESS === 'off')) {
+  if (opts.silent || total <= 0 || (opts.stream === undefined && env('ARRA_PROGRESS') === 'off')) {
     return { tick: () => undefined, done: () => undefined };
   }
   if (stream.isTTY) {

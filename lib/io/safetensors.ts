@@ -36,7 +36,6 @@
  * with {@link jsonMetadata}, and read it back with {@link readJsonMetadata}.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { Tensor } from '../tensor';
 import { atomicWriteFile, type AtomicWriteOptions } from './atomic';
 
@@ -132,7 +131,8 @@ const DTYPES: Record<SafetensorsDType, { bytes: number; array: TypedArrayCtor }>
 const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
 // Typed arrays use the machine's byte order; the format is little-endian.
-const bigEndianHost = os.endianness() === 'BE';
+// the byte order of a typed array on this host, read from memory (no Node API: this module also loads in a browser)
+const bigEndianHost = new Uint8Array(Uint16Array.of(1).buffer)[0] === 0;
 
 function isKnownDType(d: unknown): d is SafetensorsDType {
   return typeof d === 'string' && Object.prototype.hasOwnProperty.call(DTYPES, d);

@@ -15,7 +15,7 @@
  * Large products split the row panels between threads (pool.ts); each thread owns whole
  * rows of C, so no two threads ever write the same tile.
  */
-import { availableParallelism } from 'os';
+import { defaultThreads } from '../../platform';
 import type { MatmulArgs } from '../backend';
 import { gemmModuleBytes } from './gemm-kernel';
 import { ThreadPool } from './pool';
@@ -48,7 +48,7 @@ export class GemmEngine {
   private f32: Float32Array;
   private i32: Int32Array;
 
-  constructor(threads = availableParallelism()) {
+  constructor(threads = defaultThreads()) {
     const shared = threads > 1;
     this.memory = new wasm.Memory({ initial: 16, maximum: MAX_PAGES, shared });
     const module = new wasm.Module(gemmModuleBytes({ mr: MR, nr: NR }, { initialPages: 16, maxPages: MAX_PAGES, shared }));

@@ -6,6 +6,7 @@
  * source of truth anyway. Everything here is checked against them by
  * test/backend-parity.test.ts.
  */
+import { env } from '../../platform';
 import type { Backend, MatmulArgs } from '../backend';
 import { referenceBackend } from '../reference';
 import { fastBinary, fastSoftmax, fastSoftmaxBackward, fastSumMiddle, fastUnary } from './elementwise';
@@ -31,7 +32,7 @@ export interface FastBackend extends Backend {
  */
 export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
   let engine: GemmEngine | null = null;
-  const threads = opts.threads ?? (Number(process.env.ARRA_THREADS) || 0);
+  const threads = opts.threads ?? (Number(env('ARRA_THREADS')) || 0);
   const gemm = (): GemmEngine => (engine ??= new GemmEngine(threads > 0 ? threads : undefined));
   return {
     name: 'fast',

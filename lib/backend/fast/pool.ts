@@ -6,40 +6,37 @@
  * round trip costs tens of microseconds, a futex wake a few. Workers are `unref`ed so they
  * never keep the process alive, and `dispose()` terminates them.
  *
- * The worker's source is a short plain-JS string (run with `eval: true`), because a worker
- * started from a `.ts` file would need the TypeScript loader, which worker threads do not
- * inherit. All real work happens inside the wasm module's `run`.
+ * The worker's source is a short plain-JS function (started by lib/platform, `eval: true` in
+ * Node), because a worker started from a `.ts` file would need the TypeScript loader, which
+ * worker threads do not inherit. All real work happens inside the wasm module's `run`.
  */
-import { Worker } from 'worker_threads';
+import { startHelperThread, type HelperThread } from '../../platform';
 import type { WasmMemory, WasmModule } from './wasm-api';
 
 /** Control block words (Int32). */
 const SEQ = 0, TASKS = 1, COUNT = 2, LDC = 3, QUIT = 4, DONE = 5, ARS = 6, APS = 7;
 
-const WORKER_SOURCE = `
-const { workerData } = require('worker_threads');
-const { module, memory, ctrl } = workerData;
-const { run } = new WebAssembly.Instance(module, { env: { memory } }).exports;
-let seen = 0;
-for (;;) {
-  Atomics.wait(ctrl, ${SEQ}, seen);
-  seen = Atomics.load(ctrl, ${SEQ});
-  if (Atomics.load(ctrl, ${QUIT}) === 1) break;
-  run(ctrl[${TASKS}], ctrl[${COUNT}], ctrl[${LDC}], ctrl[${ARS}], ctrl[${APS}]);
-  Atomics.store(ctrl, ${DONE}, seen);
-  Atomics.notify(ctrl, ${DONE});
-}
-`;
+const WORKER_MAIN = `function ({ module, memory, ctrl }) {
+  const { run } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(ctrl, ${SEQ}, seen);
+    seen = Atomics.load(ctrl, ${SEQ});
+    if (Atomics.load(ctrl, ${QUIT}) === 1) break;
+    run(ctrl[${TASKS}], ctrl[${COUNT}], ctrl[${LDC}], ctrl[${ARS}], ctrl[${APS}]);
+    Atomics.store(ctrl, ${DONE}, seen);
+    Atomics.notify(ctrl, ${DONE});
+  }
+}`;
 
 /** One helper thread and its control block. */
 class Helper {
-  private readonly worker: Worker;
+  private readonly worker: HelperThread;
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(8 * 4));
   private seq = 0;
 
   constructor(module: WasmModule, memory: WasmMemory) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctrl: this.ctrl } });
-    this.worker.unref();
+    this.worker = startHelperThread(WORKER_MAIN, { module, memory, ctrl: this.ctrl });
   }
 
   /** Start `run(tasks, count, ldc, ars, aps)` on the helper; returns at once. */
@@ -63,7 +60,7 @@ class Helper {
     Atomics.store(this.ctrl, QUIT, 1);
     Atomics.store(this.ctrl, SEQ, ++this.seq);
     Atomics.notify(this.ctrl, SEQ);
-    void this.worker.terminate();
+    this.worker.terminate();
   }
 }
 

@@ -50,7 +50,7 @@ function section(id: number, bytes: number[]): number[] {
 
 /** A name as UTF-8 bytes with its length. */
 function name(s: string): number[] {
-  const bytes = [...Buffer.from(s, 'utf8')];
+  const bytes = [...new TextEncoder().encode(s)];
   return [...uleb(bytes.length), ...bytes];
 }
 

@@ -16,10 +16,12 @@
  *   (its textures and program freed); {@link DEFAULT_MAX_KERNELS} (512) kernels by default.
  *   `dispose()` destroys them all and the GPU context (no leaked textures).
  *
- * Mode: `auto` picks `headlessgl` when a GL context exists, `webgpu` when the WebGPU API
- * exists, `webasm` otherwise; `ARRA_GPUJS_MODE` or the `mode` option overrides it.
+ * Mode: `auto` picks `headlessgl` when a GL context exists (Node with the `gl` package),
+ * `webgl2` / `webgl` in a browser page that can create such a context, `webgpu` when the
+ * WebGPU API exists, `webasm` otherwise; `ARRA_GPUJS_MODE` or the `mode` option overrides it.
  */
 import { GPU, type IGPUKernelSettings, type IKernelRunShortcut } from 'gpu.js';
+import { env } from '../../platform';
 import type { FloatArray } from '../../tensor';
 import type { Backend, MatmulArgs } from '../backend';
 import { referenceBackend } from '../reference';
@@ -69,6 +71,9 @@ export interface GpujsBackend extends Backend {
 export function resolveGpujsMode(mode: GpujsMode): Exclude<GpujsMode, 'auto'> {
   if (mode !== 'auto') return mode;
   if (GPU.isHeadlessGLSupported) return 'headlessgl';
+  // In a page (never in Node: these need a DOM canvas); WebGL2 first, as gpu.js itself prefers.
+  if (GPU.isWebGL2Supported) return 'webgl2';
+  if (GPU.isWebGLSupported) return 'webgl';
   // Only the API's presence can be checked synchronously; an adapter may still be missing.
   if (GPU.isWebGPUSupported) return 'webgpu';
   return 'webasm';
@@ -108,7 +113,7 @@ const softmaxNormalizeSource = `function (x, mx, sum) {
 
 /** Create the gpu.js backend (the GPU context is created at once; kernels on first use). */
 export function createGpujsBackend(opts: GpujsBackendOptions = {}): GpujsBackend {
-  const requested = opts.mode ?? (process.env.ARRA_GPUJS_MODE as GpujsMode | undefined) ?? 'auto';
+  const requested = opts.mode ?? (env('ARRA_GPUJS_MODE') as GpujsMode | undefined) ?? 'auto';
   const maxKernels = opts.maxKernels ?? DEFAULT_MAX_KERNELS;
   if (!Number.isInteger(maxKernels) || maxKernels < 3) throw new Error(`createGpujsBackend: maxKernels must be an integer ≥ 3 (softmax uses three kernels), got ${maxKernels}`);
   const gpu = new GPU({ mode: resolveGpujsMode(requested) });
@@ -164,7 +169,8 @@ export function createGpujsBackend(opts: GpujsBackendOptions = {}): GpujsBackend
       for (let batch = 0; batch < aOffsets.length; batch++) {
         const ao = aOffsets[batch]!;
         const bo = bOffsets[batch]!;
-        const result = mm(a.subarray(ao, ao + m * k), b.subarray(bo, bo + k * n));
+        // float32 out ⇒ float32 operands (ops keep one dtype); the cast is for gpu.js's DOM-aware typings
+        const result = mm(a.subarray(ao, ao + m * k) as Float32Array, b.subarray(bo, bo + k * n) as Float32Array);
         copyOut(result, out, batch * m * n, n);
       }
     },
@@ -174,9 +180,10 @@ export function createGpujsBackend(opts: GpujsBackendOptions = {}): GpujsBackend
       const maxKernel = kernel(`rowMax ${rows}x${cols}`, rowMaxSource, [rows], { cols }, cols);
       const sumKernel = kernel(`rowSumExp ${rows}x${cols}`, rowSumExpSource, [rows], { cols }, cols);
       const normKernel = kernel(`softmax ${rows}x${cols}`, softmaxNormalizeSource, [cols, rows], { cols }, 1);
-      const mx = maxKernel(x) as Float32Array;
-      const sum = sumKernel(x, mx) as Float32Array;
-      copyOut(normKernel(x, mx, sum), out, 0, cols);
+      const x32 = x as Float32Array; // float32 out ⇒ float32 x
+      const mx = maxKernel(x32) as Float32Array;
+      const sum = sumKernel(x32, mx) as Float32Array;
+      copyOut(normKernel(x32, mx, sum), out, 0, cols);
     },
 
     softmaxBackward: referenceBackend.softmaxBackward,

@@ -1,0 +1,330 @@
+/**
+ * Everything the lab page computes, without the page: the tiny models, one ARRA step taken
+ * apart, the side-by-side training runs and sampling. No DOM and no Node API, so the page
+ * (main.ts) and the Node test (test/lab.test.ts) run exactly this code and can compare numbers.
+ *
+ * The setting (all from models/presets.ts `tiny`): 8 px digits 0/1/2 → a VQ with 16 codes on a
+ * 2×2 grid → sequences `[class] [begin-image] z_1 … z_4` → a 2-block transformer (D = 16).
+ * f_GF comes from a frozen ConvNet whose weights are seeded random (random features: the lab
+ * has no time to train an encoder, and L_GVA only needs *a* fixed target per image). The
+ * tokenizer starts as a seeded, untrained VQ (labelled so on the page) and can be trained
+ * in the page in a few seconds.
+ */
+import {
+  AdamW, clipGradNorm, cosineSimilarity, describeBackend, indexSelect, noGrad, parseSafetensors, reshape, Rng,
+  serializeSafetensors, type Tensor,
+} from '../../lib';
+import {
+  alignedPositions, arraConfig, arraLoss, buildClassSequences, classConditionalLayout, ConvNet, gradientAttribution,
+  Projector, sampleImages, trainingStateDict, Transformer, transformerPresets, VQTokenizer, vqPresets,
+  type ArraBatch, type ArraConfig, type GroupAttribution,
+} from '../../models';
+import { LAB_CLASSES, type LabData } from './lab-data';
+
+/** The switches the step view and the ARRA run use (models/arra.ts ArraConfig). */
+export interface StepSettings {
+  mode: ArraConfig['mode'];
+  lambda: number;
+  alignLayer: number;
+  objective: ArraConfig['objective'];
+}
+
+export const DEFAULT_SETTINGS: StepSettings = { mode: 'hybnext', lambda: 1, alignLayer: 0, objective: 'cosine' };
+
+/** Width of the frozen encoder's feature f_GF. */
+export const ENCODER_DIM = 32;
+/** Sequences in the step view's batch. */
+export const STEP_BATCH = 4;
+/** Sequences per training step. */
+export const TRAIN_BATCH = 16;
+
+/** A tensor's values and shape, as plain JSON (what crosses from the page to a test). */
+export interface Shaped {
+  shape: number[];
+  values: number[];
+}
+
+/** One row of the "block by block" table. */
+export interface ShapeRow {
+  name: string;
+  shape: number[];
+  note: string;
+}
+
+/** Everything the step panels show. */
+export interface StepReport {
+  settings: StepSettings;
+  backend: string;
+  tokenizer: string;
+  batch: {
+    indices: number[];
+    classes: number[];
+    shape: [number, number];
+    tokens: number[];
+    targets: number[];
+    imageMask: number[];
+    /** which flat positions the mode aligns (trains with L_GVA) */
+    aligned: number[];
+    grid: number;
+    /** [B, 1, S, S] the images the tokens came from */
+    images: Shaped;
+  };
+  shapes: ShapeRow[];
+  /** block `alignLayer`'s output at every image-predicting position, [B·N, D] */
+  hidden: Shaped;
+  /** A_phi of those rows, [B·N, D_enc] */
+  projected: Shaped;
+  /** cos(f_A,t, f_GF) at every image-predicting position, [B, N] (grid h×w = N) */
+  cos: Shaped;
+  lossAR: number;
+  lossGVA: number;
+  lossTotal: number;
+  /** per group: ‖∂L_AR/∂θ‖, ‖λ·∂L_GVA/∂θ‖, cos (models/attribution.ts) */
+  groups: GroupAttribution[];
+  /** ∂L_ARRA/∂θ of two named parameters (the whole tensor) */
+  gradients: { name: string; shape: number[]; values: number[] }[];
+  stepMs: number;
+}
+
+/** The models and data every panel shares. */
+export class Lab {
+  readonly layout = classConditionalLayout(vqPresets.tiny.codebookSize, LAB_CLASSES.length);
+  readonly vq: VQTokenizer;
+  readonly encoder: ConvNet;
+  /** f_GF for every image, [n, ENCODER_DIM] (constant) */
+  readonly features: Tensor;
+  /** VQ codes of every image, [n, N] */
+  codes: Int32Array;
+  tokenizer = 'seeded random VQ (untrained): codes are a fixed random partition of the images, not a learned one';
+  readonly numTokens: number;
+
+  constructor(readonly data: LabData, readonly seed = 0) {
+    this.vq = new VQTokenizer({ ...vqPresets.tiny, seed });
+    this.numTokens = this.vq.gridSize ** 2;
+    this.encoder = new ConvNet({ inChannels: 1, imageSize: 28, widths: [8, 16], featureDim: ENCODER_DIM, numClasses: LAB_CLASSES.length }, new Rng(seed + 7));
+    this.encoder.eval().freeze();
+    this.features = noGrad(() => this.encoder.features(data.images28)); // [n, D_enc]
+    this.codes = this.vq.encode(data.imagesSmall); // [n·N]
+  }
+
+  get size(): number {
+    return this.data.classes.length;
+  }
+
+  /** A fresh tiny transformer and projector; the same seed gives the same weights. */
+  freshModel(seed = this.seed): { model: Transformer; projector: Projector } {
+    const model = new Transformer({ ...transformerPresets.tiny, seed });
+    const projector = new Projector(model.config.dModel, ENCODER_DIM, { hidden: 32, rng: new Rng(seed + 0x5eed) });
+    return { model, projector };
+  }
+
+  /** The ARRA batch of images `indices` (no condition dropping: the step view is deterministic). */
+  batch(indices: number[], dropCondProb = 0, rng = new Rng(0)): ArraBatch {
+    const N = this.numTokens;
+    const codes = new Int32Array(indices.length * N);
+    indices.forEach((i, b) => codes.set(this.codes.subarray(i * N, (i + 1) * N), b * N));
+    const seq = buildClassSequences(this.layout, codes, Int32Array.from(indices, (i) => this.data.classes[i]!), { dropCondProb, rng });
+    return { ...seq, globalFeatures: indexSelect(this.features, 0, indices) };
+  }
+
+  /** `count` distinct image indices drawn with `rng`. */
+  pick(count: number, rng: Rng): number[] {
+    const all = Array.from({ length: this.size }, (_, i) => i);
+    return rng.shuffle(all).slice(0, count);
+  }
+
+  /** Train the tokenizer in place for `steps` AdamW steps on the 8 px images; returns the recon losses. */
+  trainTokenizer(steps: number, onStep?: (step: number, recon: number) => void): number[] {
+    const opt = new AdamW(this.vq.parameters(), { lr: 3e-3, weightDecay: 0 });
+    const rng = new Rng(this.seed + 3);
+    const S = this.vq.config.imageSize;
+    const losses: number[] = [];
+    this.vq.train();
+    for (let s = 0; s < steps; s++) {
+      const idx = this.pick(32, rng);
+      const images = reshape(indexSelect(this.data.imagesSmall, 0, idx), [idx.length, 1, S, S]);
+      opt.zeroGrad();
+      const l = this.vq.loss(images);
+      l.loss.backward();
+      opt.step();
+      losses.push(l.recon.item());
+      onStep?.(s, losses[s]!);
+    }
+    this.vq.eval();
+    this.codes = this.vq.encode(this.data.imagesSmall);
+    this.tokenizer = `VQ trained in the page for ${steps} steps (last recon MSE ${losses[steps - 1]?.toFixed(4)})`;
+    return losses;
+  }
+
+  /** Decode codes [B·N] to images [B, 1, S, S] as plain values. */
+  decode(codes: Int32Array): Shaped {
+    const img = noGrad(() => this.vq.decode(codes));
+    return { shape: [...img.shape], values: Array.from(img.values()) };
+  }
+
+  /**
+   * One ARRA step taken apart (models/arra.ts arraLoss, models/attribution.ts
+   * gradientAttribution): the batch, every block's output shape, the aligned block's hidden
+   * state, the projector's output, cos per position, both losses and the backward.
+   * Leaves the model's gradients cleared; changes no weight.
+   */
+  step(model: Transformer, projector: Projector, settings: StepSettings, indices: number[]): StepReport {
+    const t0 = now();
+    const cfg = arraConfig({ ...settings, encoderName: 'lab-convnet-random', projectorHidden: 32 });
+    const batch = this.batch(indices);
+    const [B, T] = batch.shape;
+    const N = this.numTokens;
+    const attribution = gradientAttribution(model, settings.mode === 'off' ? null : projector, batch, cfg);
+
+    // ∂L_ARRA/∂θ (the gradient the optimiser would apply), for two tensors the test compares
+    const named = new Map(model.namedParameters());
+    model.zeroGrad();
+    const losses = arraLoss(model, settings.mode === 'off' ? null : projector, batch, cfg);
+    losses.loss.backward();
+    const gradients = ['head.weight', 'blocks.0.attn.wq.weight'].map((name) => {
+      const p = named.get(name)!;
+      return { name, shape: [...p.shape], values: Array.from(p.grad?.values() ?? new Float32Array(p.size)) };
+    });
+    model.zeroGrad();
+    projector.zeroGrad();
+
+    // the forward again, for the pictures (no graph): shapes, h^(i), A_phi(h^(i)), cos
+    const view = noGrad(() => {
+      const { logits, hiddens } = model.forward(batch.tokens, batch.shape);
+      const positions = alignedPositions(batch.imageMask, batch.shape, 'hybnext'); // every image-predicting position
+      const D = model.config.dModel;
+      const h = indexSelect(reshape(hiddens[settings.alignLayer]!, [B * T, D]), 0, positions); // [B·N, D]
+      const fA = projector.forward(h); // [B·N, D_enc]
+      const fGF = indexSelect(batch.globalFeatures, 0, positions.map((p) => Math.floor(p / T))); // [B·N, D_enc]
+      const cos = cosineSimilarity(fA, fGF, -1); // [B·N]
+      const shapes: ShapeRow[] = [
+        { name: 'tokens', shape: [B, T], note: '[class] [begin-image] z_1 … z_N' },
+        { name: 'embed', shape: [B, T, D], note: 'token embedding h⁰' },
+        ...hiddens.map((x, i) => ({ name: `blocks.${i}`, shape: [...x.shape], note: i === settings.alignLayer ? `h^(${i}): aligned block` : 'attention + SwiGLU, residual' })),
+        { name: 'head', shape: [...logits.shape], note: 'RMSNorm · W_head: next-token logits over V' },
+        { name: 'h at <HYBNEXT>', shape: [...h.shape], note: `rows of blocks.${settings.alignLayer} at the B·N image-predicting positions` },
+        { name: 'projector.fc1', shape: [h.shape[0]!, projector.fc1.weight.shape[0]!], note: 'Linear + GELU' },
+        { name: 'projector.fc2', shape: [...fA.shape], note: 'f_A,t = A_phi(h_t)' },
+        { name: 'f_GF', shape: [...fGF.shape], note: 'frozen encoder feature of each position\'s image' },
+      ];
+      return { shapes, h: shaped(h), fA: shaped(fA), cos: { shape: [B, N], values: Array.from(cos.values()) } };
+    });
+    const S = this.vq.config.imageSize;
+    const images = indexSelect(this.data.imagesSmall, 0, indices);
+    return {
+      settings: { ...settings },
+      backend: describeBackend(),
+      tokenizer: this.tokenizer,
+      batch: {
+        indices: [...indices],
+        classes: indices.map((i) => this.data.classes[i]!),
+        shape: [B, T],
+        tokens: Array.from(batch.tokens),
+        targets: Array.from(batch.targets),
+        imageMask: Array.from(batch.imageMask),
+        aligned: settings.mode === 'off' ? [] : Array.from(alignedPositions(batch.imageMask, batch.shape, settings.mode)),
+        grid: this.vq.gridSize,
+        images: { shape: [B, 1, S, S], values: Array.from(images.values()) },
+      },
+      shapes: view.shapes,
+      hidden: view.h,
+      projected: view.fA,
+      cos: view.cos,
+      lossAR: attribution.lossAR,
+      lossGVA: attribution.lossGVA,
+      lossTotal: losses.loss.item(),
+      groups: attribution.groups,
+      gradients,
+      stepMs: now() - t0,
+    };
+  }
+
+  /** Class-conditional sampling (models/sampling.ts); `onToken` sees each code as it is drawn. */
+  sample(model: Transformer, opts: { classIndex: number; cfgScale: number; temperature: number; topK: number; seed: number }): { codes: number[]; image: Shaped } {
+    const codes = sampleImages(model, this.layout, {
+      classes: [opts.classIndex], numTokens: this.numTokens, temperature: opts.temperature,
+      topK: opts.topK > 0 ? opts.topK : undefined, cfgScale: opts.cfgScale, seed: opts.seed,
+    });
+    return { codes: Array.from(codes), image: this.decode(codes) };
+  }
+}
+
+/** One training run: a model, its projector and AdamW, and its loss history. */
+export class TrainRun {
+  readonly model: Transformer;
+  readonly projector: Projector;
+  private readonly opt: AdamW;
+  readonly history: { lossAR: number; lossGVA: number }[] = [];
+
+  constructor(readonly lab: Lab, readonly settings: StepSettings, seed: number, lr = 1e-2) {
+    ({ model: this.model, projector: this.projector } = lab.freshModel(seed));
+    const params = settings.mode === 'off' ? this.model.parameters() : [...this.model.parameters(), ...this.projector.parameters()];
+    this.opt = new AdamW(params, { lr, weightDecay: 0 });
+  }
+
+  /**
+   * One optimiser step on `indices`. The baseline (mode `off`) does not train L_GVA, but its
+   * L_GVA is still *measured* (same projector init, no gradient), so the two curves compare.
+   */
+  step(indices: number[], rng: Rng): { lossAR: number; lossGVA: number } {
+    const cfg = arraConfig({ ...this.settings, encoderName: 'lab-convnet-random', projectorHidden: 32 });
+    const batch = this.lab.batch(indices, 0.1, rng);
+    this.opt.zeroGrad();
+    const l = arraLoss(this.model, this.settings.mode === 'off' ? null : this.projector, batch, cfg);
+    l.loss.backward();
+    clipGradNorm(this.model.parameters(), 1);
+    this.opt.step();
+    const lossGVA = this.settings.mode === 'off'
+      ? noGrad(() => arraLoss(this.model, this.projector, batch, { ...cfg, mode: 'hybnext' }).lossGVA.item())
+      : l.lossGVA.item();
+    const entry = { lossAR: l.lossAR.item(), lossGVA };
+    this.history.push(entry);
+    return entry;
+  }
+
+  /** Model and projector as safetensors bytes (models/arra.ts trainingStateDict: `projector.` prefix). */
+  checkpoint(): Uint8Array {
+    return serializeSafetensors(trainingStateDict(this.model, this.projector));
+  }
+
+  /** Load {@link checkpoint} bytes (lib/io parseSafetensors: no file system, so it works in a page). */
+  load(bytes: Uint8Array): void {
+    const { tensors } = parseSafetensors(bytes, 'lab checkpoint');
+    const own = (prefix: boolean): Map<string, Tensor> => new Map([...tensors].filter(([n]) => n.startsWith('projector.') === prefix).map(([n, t]) => [prefix ? n.slice('projector.'.length) : n, t]));
+    this.model.loadStateDict(own(false));
+    this.projector.loadStateDict(own(true));
+  }
+}
+
+/** Baseline and ARRA from the same seed, fed the same batches. */
+export class SideBySide {
+  readonly baseline: TrainRun;
+  readonly arra: TrainRun;
+  private readonly rng: Rng;
+
+  constructor(readonly lab: Lab, settings: StepSettings, seed = lab.seed) {
+    const arraSettings = settings.mode === 'off' ? { ...settings, mode: 'hybnext' as const } : settings;
+    this.baseline = new TrainRun(lab, { ...settings, mode: 'off' }, seed);
+    this.arra = new TrainRun(lab, arraSettings, seed);
+    this.rng = new Rng(seed + 11);
+  }
+
+  get steps(): number {
+    return this.arra.history.length;
+  }
+
+  /** One step of each run on the same images (and the same condition drops). */
+  step(): { baseline: { lossAR: number; lossGVA: number }; arra: { lossAR: number; lossGVA: number } } {
+    const indices = this.lab.pick(TRAIN_BATCH, this.rng);
+    const dropSeed = this.rng.int(1 << 30);
+    return { baseline: this.baseline.step(indices, new Rng(dropSeed)), arra: this.arra.step(indices, new Rng(dropSeed)) };
+  }
+}
+
+function shaped(t: Tensor): Shaped {
+  return { shape: [...t.shape], values: Array.from(t.values()) };
+}
+
+function now(): number {
+  return globalThis.performance?.now() ?? Date.now();
+}

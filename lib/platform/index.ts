@@ -1,0 +1,42 @@
+/**
+ * What the framework needs from its host that differs between Node and a browser: environment
+ * variables, the number of cores, and helper threads for the fast backend.
+ *
+ * This file is the Node implementation. browser.ts has the same exports and is what a browser
+ * bundle gets instead (examples/lab/build.ts aliases this path to it); the two are kept in step
+ * by test/platform.test.ts. Everything else in lib/ and models/ reaches the host only through
+ * here, or through Node built-ins (files, zlib, crypto) that a browser bundle replaces with
+ * stubs that throw "not available in the browser" when called (browser-builtins.ts).
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+/** Which implementation this is: `node` here, `browser` in browser.ts. */
+export const platformName: 'node' | 'browser' = 'node';
+
+/** An environment variable, or undefined when unset (a browser has none). */
+export function env(name: string): string | undefined {
+  return process.env[name];
+}
+
+/** Cores the fast backend may use by default (os.availableParallelism()). */
+export function defaultThreads(): number {
+  return availableParallelism();
+}
+
+/** A helper thread started by {@link startHelperThread}. */
+export interface HelperThread {
+  terminate(): void;
+}
+
+/**
+ * Start a thread running `main(data)`, where `main` is the source text of a plain-JS function
+ * (no imports, no TypeScript) and `data` is structured-cloned into it (shared memories stay
+ * shared). The thread never keeps the process alive.
+ */
+export function startHelperThread(main: string, data: Record<string, unknown>): HelperThread {
+  const source = `(${main})(require('worker_threads').workerData);`;
+  const worker = new Worker(source, { eval: true, workerData: data });
+  worker.unref();
+  return { terminate: () => void worker.terminate() };
+}
