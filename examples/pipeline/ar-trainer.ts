@@ -62,6 +62,12 @@ export interface ArTrainOptions {
   /** called every `evalEvery` steps with the model (e.g. FID against step) */
   evalEvery?: number;
   onEval?: (step: number, model: Transformer) => void;
+  /**
+   * Called with each batch before its forward pass (the model still holds the weights the
+   * batch will see): `rows` are the drawn image indices, `tokens` the [B, T] input sequences.
+   * `arra experiment`'s pairing test reads the first batch and the initial weights here.
+   */
+  onBatch?: (step: number, batch: { rows: Int32Array; tokens: Int32Array }, model: Transformer) => void;
 }
 
 /** One line of metrics.jsonl. */
@@ -134,6 +140,7 @@ export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<
     const classes = Int32Array.from(rows, (r) => data.labels[r]!);
     const seq = buildClassSequences(data.layout, codes, classes, { dropCondProb: opts.dropCondProb ?? 0.1, rng });
     const globalFeatures = data.globalFeatures ? noGrad(() => indexSelect(data.globalFeatures!, 0, rows)) : null;
+    opts.onBatch?.(step + 1, { rows, tokens: seq.tokens }, model);
 
     const out = arraLoss(model, projector, { ...seq, globalFeatures: globalFeatures as Tensor }, opts.arra);
     const loss = out.loss.item();

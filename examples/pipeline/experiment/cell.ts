@@ -1,0 +1,204 @@
+/**
+ * One cell of the grid: one arm trained and scored with one seed, in its own folder
+ * `<out>/cells/<arm>-s<seed>/`. The folder is the cell's state:
+ *
+ *   result.json          written last (atomically): the cell is finished, a rerun skips it
+ *   train-state.*        the trainer's checkpoint: a rerun resumes it (`--resume`)
+ *   metrics.jsonl        one line per step (duplicates after a resume: the last one counts)
+ *   curve.jsonl          FID/KID at every `curve.every` steps (same rule)
+ *   time.json            training seconds so far, summed over interrupted runs
+ *   samples.png          the final samples, one row per class
+ *
+ * Pairing: for seed s the transformer is initialised from seed s, batches are drawn from
+ * seed s's stream and sampled with seed s's sampling seed whatever the arm; the projector has
+ * its own generator (examples/pipeline/ar-trainer.ts), so building it shifts nothing else.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fidFromFeatures, indexSelect, noGrad, type ImageDataset, type Tensor } from '../../../lib';
+import { atomicWriteFile } from '../../../lib/io';
+import { arraConfig, type ArraConfig } from '../../../models/arra';
+import { accuracy } from '../../../models/encoder';
+import type { Transformer } from '../../../models/transformer';
+import { TRAIN_STATE_FILE, type ArTrainOptions } from '../ar-trainer';
+import { catImages, DEFAULT_SAMPLING, generate, saveSampleGrid } from '../evaluate';
+import { modelConfigFor } from '../model-config';
+import { runTraining } from '../run-training';
+import { EXPERIMENT_PRESETS, type Arm, type Condition, type ExperimentGrid } from './grid';
+import { kidOf } from './kid';
+import type { SeedStages } from './shared-stages';
+
+/** One evaluation: FID and KID from the FID network, accuracy from the classifier. */
+export interface Scores {
+  fid: number;
+  kid: number;
+  kidStd: number;
+  promptAccuracy: number;
+  numGenerated: number;
+}
+
+/** What result.json holds. */
+export interface CellResult extends Scores {
+  arm: string;
+  seed: number;
+  steps: number;
+  numReal: number;
+  kidSubsets: number;
+  kidSubsetSize: number;
+  finalLossAR: number;
+  /** null for an arm without alignment */
+  finalLossGVA: number | null;
+  /** training wall time (without the curve's evaluations), summed over resumed runs */
+  trainSeconds: number;
+  /** wall time of the final evaluation */
+  evalSeconds: number;
+  /** FID/KID against step (empty without a `curve`) */
+  curve: ({ step: number } & Scores)[];
+  fidNetwork: string;
+  alignEncoder: string | null;
+  /** path of the sample grid, relative to the experiment folder */
+  samples: string;
+}
+
+/** Hooks for tests: observe batches, stop like Ctrl-C does. */
+export interface CellHooks {
+  onBatch?: (arm: string, seed: number, step: number, batch: { rows: Int32Array; tokens: Int32Array }, model: Transformer) => void;
+}
+
+export const cellName = (arm: string, seed: number): string => `${arm}-s${seed}`;
+export const cellDir = (outDir: string, arm: string, seed: number): string => join(outDir, 'cells', cellName(arm, seed));
+export const RESULT_FILE = 'result.json';
+
+/** The sampling seeds of experiment seed s, shared by every arm: the final evaluation's and the curve's. */
+export const samplingSeeds = (s: number): { final: number; curve: number } => ({ final: 1_000_000 + s, curve: 2_000_000 + s });
+
+/** Class prompts for n samples over C classes: as even as possible, in class order. */
+export function balancedClasses(n: number, numClasses: number): number[] {
+  return Array.from({ length: n }, (_, i) => Math.floor((i * numClasses) / n));
+}
+
+/**
+ * The condition the trainer is given. Today every model is class-conditional, so this adds
+ * nothing; when `--condition` lands (issue 14) return `{ condition }` here, and the grid's
+ * SUPPORTED_CONDITIONS lists the new modes.
+ */
+function conditionOptions(condition: Condition): Partial<ArTrainOptions> {
+  if (condition !== 'class') throw new Error(`experiment: condition '${condition}' reached the trainer, which supports only 'class' today`);
+  return {};
+}
+
+/** The ArraConfig of an arm with the encoder it aligns to. */
+export function armConfig(arm: Arm, encoderName: string | null): ArraConfig {
+  return arraConfig({
+    encoderName: encoderName ?? 'none', mode: arm.align, alignLayer: arm.alignLayer, lambda: arm.lambda, objective: arm.objective, projectorHidden: arm.projectorHidden,
+  });
+}
+
+/** Read a JSONL file keeping, for every step, the last line written (a resume rewrites steps after the checkpoint). */
+export function readByStep<T extends { step: number }>(file: string): T[] {
+  if (!existsSync(file)) return [];
+  const byStep = new Map<number, T>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const rec = JSON.parse(line) as T;
+      byStep.set(rec.step, rec);
+    } catch {
+      // a line cut short by a hard kill: the step is rerun after the resume and logged again
+    }
+  }
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
+/** Generate `n` images for balanced class prompts and score them. */
+export function scoreModel(model: Transformer, layout: ReturnType<typeof modelConfigFor>['layout'], stages: SeedStages, numClasses: number, n: number, seed: number): { images: Tensor; classes: number[]; scores: Scores; kidSubsets: number; kidSubsetSize: number } {
+  const classes = balancedClasses(n, numClasses);
+  const images = catImages(generate(model, layout, stages.vq, classes, { ...DEFAULT_SAMPLING, seed }));
+  const fake = stages.fidNet.extract(images);
+  const fid = fidFromFeatures(stages.realFeatures, fake);
+  const kid = kidOf(stages.realFeatures, fake);
+  return {
+    images, classes, kidSubsets: kid.subsets, kidSubsetSize: kid.subsetSize,
+    scores: { fid: fid.fid, kid: kid.kid, kidStd: kid.std, promptAccuracy: accuracy(stages.fidNet.net, images, Int32Array.from(classes)), numGenerated: fid.n2 },
+  };
+}
+
+/** Up to `show` samples of every class, one row per class (for the side-by-side grids). */
+function perClassGrid(classes: number[], numClasses: number, show: number): number[] {
+  const counts = Array.from({ length: numClasses }, (_, c) => classes.filter((k) => k === c).length);
+  const k = Math.max(1, Math.min(show, ...counts));
+  const rows: number[] = [];
+  for (let c = 0; c < numClasses; c++) {
+    const first = classes.indexOf(c);
+    for (let i = 0; i < k; i++) rows.push(first + i);
+  }
+  return rows;
+}
+
+function appendLine(file: string, line: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  appendFileSync(file, `${line}\n`);
+}
+
+export type CellOutcome = { status: 'done' | 'skipped'; result: CellResult } | { status: 'interrupted'; step: number };
+
+/** Run (or resume, or skip) one cell. */
+export async function runCell(
+  grid: ExperimentGrid, arm: Arm, stages: SeedStages, train: ImageDataset, outDir: string, hooks: CellHooks = {},
+): Promise<CellOutcome> {
+  const dir = cellDir(outDir, arm.name, stages.seed);
+  const resultFile = join(dir, RESULT_FILE);
+  if (existsSync(resultFile)) return { status: 'skipped', result: JSON.parse(readFileSync(resultFile, 'utf8')) as CellResult };
+
+  const p = EXPERIMENT_PRESETS[grid.preset];
+  const numClasses = train.classNames.length;
+  const { config, layout } = modelConfigFor(p.model, stages.vq, numClasses);
+  const aligned = arm.encoder ? stages.features.get(arm.encoder)! : null;
+  const arra = armConfig(arm, aligned?.name ?? null);
+  const seeds = samplingSeeds(stages.seed);
+  const curveFile = join(dir, 'curve.jsonl');
+  const timeFile = join(dir, 'time.json');
+  const before = existsSync(timeFile) ? (JSON.parse(readFileSync(timeFile, 'utf8')) as { trainSeconds: number }).trainSeconds : 0;
+  let curveSeconds = 0;
+  const resume = existsSync(join(dir, TRAIN_STATE_FILE));
+
+  const t0 = performance.now();
+  const run = await runTraining(
+    { codes: stages.codes, labels: train.labels, globalFeatures: aligned?.features ?? null, layout, numTokens: stages.vq.gridSize ** 2, classNames: train.classNames },
+    {
+      ...conditionOptions(grid.condition),
+      label: cellName(arm.name, stages.seed), model: config, arra, steps: grid.steps, batchSize: grid.batchSize, lr: grid.lr, seed: stages.seed,
+      outDir: dir, checkpointEvery: grid.checkpointEvery, resume,
+      evalEvery: grid.curve.every > 0 ? grid.curve.every : undefined,
+      onEval: (step, model) => {
+        const e0 = performance.now();
+        const { scores } = scoreModel(model, layout, stages, numClasses, grid.curve.samples, seeds.curve);
+        appendLine(curveFile, JSON.stringify({ step, ...scores }));
+        curveSeconds += (performance.now() - e0) / 1000;
+      },
+      onBatch: hooks.onBatch ? (step, batch, model) => hooks.onBatch!(arm.name, stages.seed, step, batch, model) : undefined,
+    },
+  );
+  const trainSeconds = before + (performance.now() - t0) / 1000 - curveSeconds;
+  atomicWriteFile(timeFile, JSON.stringify({ trainSeconds }));
+  if (run.interrupted) return { status: 'interrupted', step: run.step };
+
+  const e0 = performance.now();
+  const final = scoreModel(run.model, layout, stages, numClasses, grid.evalSamples, seeds.final);
+  const shown = perClassGrid(final.classes, numClasses, 8);
+  saveSampleGrid(noGrad(() => indexSelect(final.images, 0, shown)), numClasses, join(dir, 'samples.png'));
+  const evalSeconds = (performance.now() - e0) / 1000;
+
+  const metrics = readByStep<{ step: number; lossAR: number; lossGVA: number }>(join(dir, 'metrics.jsonl'));
+  const last = metrics[metrics.length - 1];
+  if (!last || last.step !== grid.steps) throw new Error(`experiment: ${join(dir, 'metrics.jsonl')} ends at step ${last?.step ?? 'none'}, expected ${grid.steps}`);
+  const result: CellResult = {
+    arm: arm.name, seed: stages.seed, steps: grid.steps, ...final.scores, numReal: stages.realFeatures.shape[0]!,
+    kidSubsets: final.kidSubsets, kidSubsetSize: final.kidSubsetSize,
+    finalLossAR: last.lossAR, finalLossGVA: arm.align === 'off' ? null : last.lossGVA, trainSeconds, evalSeconds,
+    curve: readByStep<{ step: number } & Scores>(curveFile), fidNetwork: stages.fidNet.name, alignEncoder: aligned?.name ?? null,
+    samples: `cells/${cellName(arm.name, stages.seed)}/samples.png`,
+  };
+  atomicWriteFile(resultFile, `${JSON.stringify(result, null, 2)}\n`);
+  return { status: 'done', result };
+}
