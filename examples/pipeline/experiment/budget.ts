@@ -59,7 +59,7 @@ export async function estimateGrid(grid: ExperimentGrid, train: ImageDataset, ou
 
     const { config, layout } = modelConfigFor(p.model, vq, train.classNames.length);
     const numTokens = vq.gridSize ** 2;
-    const rng = new Rng(0);
+    const rng = new Rng(0); // private: timing must not advance the global generator
     const codes = Int32Array.from({ length: N * numTokens }, () => rng.int(p.codebook));
     const encoderDim = new Map(encodersOf(grid).map((e) => [e, e === 'convnet' ? 128 : 1280]));
     const ar: Record<string, number> = {};
@@ -67,7 +67,7 @@ export async function estimateGrid(grid: ExperimentGrid, train: ImageDataset, ou
     for (const arm of grid.arms) {
       const t0 = performance.now();
       const r = await trainAr(
-        { codes, labels: train.labels, globalFeatures: arm.encoder ? randn([N, encoderDim.get(arm.encoder)!]) : null, layout, numTokens },
+        { codes, labels: train.labels, globalFeatures: arm.encoder ? randn([N, encoderDim.get(arm.encoder)!], { rng }) : null, layout, numTokens },
         { model: config, arra: armConfig(arm, arm.encoder), steps: TIMED_STEPS, batchSize: grid.batchSize, lr: grid.lr, seed: 0, outDir: join(tmp, arm.name), checkpointEvery: 0 },
       );
       ar[arm.name] = (performance.now() - t0) / 1000 / TIMED_STEPS;
@@ -75,7 +75,7 @@ export async function estimateGrid(grid: ExperimentGrid, train: ImageDataset, ou
     }
     const sampleN = Math.min(10, grid.evalSamples);
     const sample = seconds(() => catImages(generate(model, layout, vq, Array.from({ length: sampleN }, (_, i) => i % train.classNames.length), DEFAULT_SAMPLING))) / sampleN;
-    const kidAt = (n: number): number => seconds(() => kidOf(randn([Math.min(n, 2000), 64]), randn([n, 64])));
+    const kidAt = (n: number): number => seconds(() => kidOf(randn([Math.min(n, 2000), 64], { rng }), randn([n, 64], { rng })));
     const kidFinal = kidAt(grid.evalSamples);
     const kidCurve = grid.curve.every > 0 ? kidAt(grid.curve.samples) : 0;
     let mobilenetPerImage = 0;

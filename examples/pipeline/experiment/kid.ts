@@ -48,12 +48,13 @@ function kernelSum(a: Float64Array, ra: Int32Array, b: Float64Array, rb: Int32Ar
 }
 
 /** KID of generated features `fake` [N₂, D] against real features `real` [N₁, D]: mean ± std over subsets. */
-export function kidOf(real: Tensor, fake: Tensor, opts: { subsets?: number; seed?: number } = {}): Kid {
+export function kidOf(real: Tensor, fake: Tensor, opts: { subsets?: number; subsetSize?: number; seed?: number } = {}): Kid {
   const [n1, d] = real.shape as [number, number];
   const [n2, d2] = fake.shape as [number, number];
   if (d !== d2) throw new Error(`kid: feature dimensions differ, [${real.shape.join(',')}] vs [${fake.shape.join(',')}]`);
   if (Math.min(n1, n2) < 4) throw new Error(`kid: need at least 4 vectors in each set, got ${n1} and ${n2}`);
-  const m = Math.max(2, Math.min(1000, Math.floor(Math.min(n1, n2) / 2)));
+  const m = opts.subsetSize ?? Math.max(2, Math.min(1000, Math.floor(Math.min(n1, n2) / 2)));
+  if (!(Number.isInteger(m) && m >= 2 && m <= Math.min(n1, n2))) throw new Error(`kid: subsetSize must be an integer in 2..${Math.min(n1, n2)}, got ${m}`);
   const subsets = opts.subsets ?? 50;
   const x = Float64Array.from(real.values());
   const y = Float64Array.from(fake.values());
