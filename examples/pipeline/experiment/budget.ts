@@ -64,8 +64,9 @@ export async function estimateGrid(grid: ExperimentGrid, train: ImageDataset, ou
       });
     });
     const cnnBatch = Math.min(64, N);
-    const convnetStep = await perStep((steps, onStep) => trainConvNet(few(cnnBatch * steps), few(cnnBatch), join(tmp, 'net.safetensors'), {
-      epochs: 1, batchSize: cnnBatch, lr: 2e-3, seed: 0, widths: [24, 48], featureDim: 128, datasetName: grid.dataset, onStep,
+    // a one-batch dataset: each epoch is one step
+    const convnetStep = await perStep((steps, onStep) => trainConvNet(few(cnnBatch), few(cnnBatch), join(tmp, 'net.safetensors'), {
+      epochs: steps, batchSize: cnnBatch, lr: 2e-3, seed: 0, widths: [24, 48], featureDim: 128, datasetName: grid.dataset, onStep,
     }));
 
     const { config, layout } = modelConfigFor(p.model, vq, train.classNames.length);
