@@ -1,16 +1,2 @@
-/**
- * The reference tiny transformer, defined once: the benchmark's training step measures it,
- * and models/ offers it as the `bench` preset so the numbers describe a model people train.
- * Sizes: d = 128, 4 layers, 4 heads (head dim 32), sequence 64, batch 32 → 2048 tokens/step.
- */
-export const REFERENCE_TINY = {
-  /** vocabulary: 512 image codes + 10 classes + a few specials, rounded up */
-  vocabSize: 528,
-  dModel: 128,
-  nLayers: 4,
-  nHeads: 4,
-  /** SwiGLU hidden size (LlamaGen uses ≈ 8/3·d rounded; 4·d here for simple shapes) */
-  mlpHidden: 512,
-  seqLen: 64,
-  batch: 32,
-} as const;
+/** The benchmark's reference model is defined in models/ (the library never imports bench/); re-exported for bench/. */
+export { REFERENCE_TINY } from '../models/reference-config';

@@ -15,7 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { type Backend, createFastBackend, createGpujsBackend, referenceBackend } from '../lib';
 import { tfjsMatmul, tfjsReset, tfjsSoftmax, useTfjs } from './peers/tfjs';
-import { REFERENCE_TINY } from './reference-config';
+import { REFERENCE_TINY } from '../models/reference-config';
 import { repsFor, time, type Timing } from './timing';
 import { runTrainSection, type TrainRow } from './train-step';
 

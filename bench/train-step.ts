@@ -1,6 +1,6 @@
 /**
  * Training-step section of the benchmark: one step = forward, cross-entropy, backward and
- * AdamW on the reference tiny transformer (bench/reference-config.ts), in tokens per second.
+ * AdamW on the reference tiny transformer (models/reference-config.ts), in tokens per second.
  *
  * Ours runs models/transformer.ts (the `bench` preset) on each backend; the peers run the
  * same architecture written with tfjs (bench/peers/tfjs-transformer.ts) on tfjs-wasm and
@@ -11,7 +11,7 @@ import { transformerPresets } from '../models/presets';
 import { Transformer } from '../models/transformer';
 import { tfjsTrainStep } from './peers/tfjs-transformer';
 import { useTfjs, tfjsReset } from './peers/tfjs';
-import { REFERENCE_TINY } from './reference-config';
+import { REFERENCE_TINY } from '../models/reference-config';
 import { time, timeAsync, type Timing } from './timing';
 
 /** One row of the `trainStep` table. */

@@ -46,7 +46,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(formatHelp(name, command.flags, { summary: command.summary }));
       return 0;
     }
-    command.check?.(parsed.flags);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`arra: ${err.message}\n`);

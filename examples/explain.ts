@@ -14,13 +14,13 @@
  *
  * `--demo` needs no files: it trains a small model for a few hundred steps on a synthetic
  * class-conditional task (below), saves both files into --out, and explains a held-out batch.
- * Writes: report.md, alignment.png (mean over the batch, then one row per sequence), blocks.svg.
+ * Writes: report.md, alignment.svg (labelled heat map with colour bar; mean over the batch, then
+ * one grid per sequence), alignment.png (the same, unlabelled), blocks.svg.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
-import { AdamW, barChartSvg, clipGradNorm, Rng, saveSvg, Tensor } from '../lib';
-import { jsonMetadata, loadSafetensors, readJsonMetadata, saveSafetensors } from '../lib/io';
+import { AdamW, barChartSvg, clipGradNorm, colorAt, heatmapSvg, noDecayParameters, Rng, saveSvg, Tensor } from '../lib';
+import { atomicWriteFile, ensureDir, jsonMetadata, loadSafetensors, readJsonMetadata, saveSafetensors } from '../lib/io';
 import { arraConfig, arraLoss, trainingStateDict, type ArraBatch, type ArraConfig } from '../models/arra';
 import { gradientAttribution, type AttributionReport } from '../models/attribution';
 import { Projector } from '../models/projector';
@@ -94,10 +94,29 @@ export function toArraBatch(layout: VocabLayout, b: StoredBatch, dtype: Tensor['
 /** Attribution report for the batch, written as report.md, alignment.png and blocks.svg in `outDir`. */
 export function explainToFiles(ck: ArraCheckpoint, batch: ArraBatch, outDir: string): AttributionReport {
   const report = gradientAttribution(ck.model, ck.projector, batch, ck.cfg);
-  fs.mkdirSync(outDir, { recursive: true });
-  const md = [report.toMarkdown(), '', '![alignment per position](alignment.png)', '', '![gradient norms per block](blocks.svg)', ''].join('\n');
-  fs.writeFileSync(path.join(outDir, 'report.md'), md);
-  if (report.alignment) fs.writeFileSync(path.join(outDir, 'alignment.png'), alignmentPng(report.alignment));
+  ensureDir(outDir);
+  const md = [report.toMarkdown(), ''];
+  if (report.alignment) {
+    const a = report.alignment;
+    const shown = a.perSequence.slice(0, 8);
+    const { svg, min, max } = heatmapSvg(
+      [{ caption: 'batch mean', values: a.mean }, ...shown.map((values, i) => ({ caption: `sequence ${i}`, values }))],
+      {
+        height: a.height, width: a.width, valueLabel: 'cos(f_A,t, f_GF)', xLabel: 'token column (image grid)', yLabel: 'token row',
+        title: `Alignment cos(f_A,t, f_GF) per image-token position, block ${report.alignLayer} (${a.perSequence.length} sequences)`,
+      },
+    );
+    saveSvg(path.join(outDir, 'alignment.svg'), svg);
+    atomicWriteFile(path.join(outDir, 'alignment.png'), alignmentPng(a, min, max));
+    md.push(
+      '![alignment per position](alignment.svg)', '',
+      `Colour scale (viridis) from ${min.toFixed(4)} (dark) to ${max.toFixed(4)} (yellow): the range of the values shown, not [−1, 1], ` +
+      'so that small differences between positions are visible; read the numbers, not the colours, for the size of the effect. ' +
+      'alignment.png is the same map without labels (batch mean on top, then one grid per sequence).', '',
+    );
+  }
+  md.push('![gradient norms per block](blocks.svg)', '');
+  atomicWriteFile(path.join(outDir, 'report.md'), md.join('\n'));
   saveSvg(path.join(outDir, 'blocks.svg'), barChartSvg(
     report.groups.map((g) => ({ label: g.group, values: [g.normAR, g.normGVA] })),
     { seriesNames: ['‖∂L_AR/∂θ‖', '‖λ·∂L_GVA/∂θ‖'], title: `gradient norm per block (aligned block ${report.alignLayer})`, yLabel: 'gradient norm' },
@@ -105,18 +124,11 @@ export function explainToFiles(ck: ArraCheckpoint, batch: ArraBatch, outDir: str
   return report;
 }
 
-// ---- the alignment heat map: a diverging map (−1 blue, 0 white, +1 red) for cosines ----
-
-/** Diverging colour for a cosine: −1 blue, 0 white, +1 red. */
-function cosColour(c: number): [number, number, number] {
-  if (!Number.isFinite(c)) return [128, 128, 128];
-  const x = Math.max(-1, Math.min(1, c));
-  const fade = Math.round(255 * (1 - Math.abs(x)));
-  return x >= 0 ? [255, fade, fade] : [fade, fade, 255];
-}
+// ---- the alignment heat map as a bare PNG: viridis over the range [lo, hi] of alignment.svg ----
 
 /** Row 0: the batch mean grid; then one grid per sequence (up to 8), side by side, 24 px cells. */
-function alignmentPng(a: NonNullable<AttributionReport['alignment']>): Buffer {
+function alignmentPng(a: NonNullable<AttributionReport['alignment']>, lo: number, hi: number): Buffer {
+  const cosColour = (c: number): [number, number, number] => (Number.isFinite(c) ? colorAt((c - lo) / (hi - lo)) : [255, 0, 255]);
   const cell = 24;
   const gap = 6;
   const grids = [a.mean, ...a.perSequence.slice(0, 8)];
@@ -188,7 +200,7 @@ export function trainDemo(cfg: ArraConfig, steps: number, seed = 0): ArraCheckpo
   const model = new Transformer(config);
   const projector = new Projector(config.dModel, task.encoderDim, { hidden: cfg.projectorHidden, rng: new Rng(seed + 1) });
   const params = [...model.parameters(), ...projector.parameters()];
-  const opt = new AdamW(params, { lr: 3e-3, betas: [0.9, 0.95], weightDecay: 0.05 });
+  const opt = new AdamW(params, { lr: 3e-3, betas: [0.9, 0.95], weightDecay: 0.05, noDecay: noDecayParameters(params) });
   const rng = new Rng(seed + 2);
   for (let step = 1; step <= steps; step++) {
     const stored = task.draw(32, rng);
@@ -230,7 +242,7 @@ function main(): void {
     console.log(`trained in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     ck = trained;
     stored = trained.task.draw(16, new Rng(12345)); // held out: a generator seed training never used
-    fs.mkdirSync(out, { recursive: true });
+    ensureDir(out);
     saveArraCheckpoint(path.join(out, 'checkpoint.safetensors'), ck);
     saveBatch(path.join(out, 'batch.safetensors'), stored);
   } else {

@@ -45,26 +45,113 @@ export function noGrad<T>(fn: () => T): T {
 }
 
 /**
- * Anomaly mode (off by default, it costs a scan of every value): when on, the first op whose
- * forward output or backward gradient holds NaN or ±Infinity throws, naming the op.
+ * Anomaly mode (off by default, it costs a scan of every value): when on, the first op that
+ * *creates* a non-finite value throws an {@link AnomalyError} naming the op. "Creates" means
+ * (see {@link createdNonFinite}):
+ *
+ * - its output holds NaN although none of its inputs does, or
+ * - its output holds ±Infinity although every input was finite.
+ *
+ * So values that are non-finite on purpose flow through quietly: the causal mask's −∞ added
+ * to the attention scores (an input already holds −∞), the softmax over those rows (its
+ * output is finite). A backward is judged the same way, with the upstream gradient and the
+ * op's forward values as its inputs. One more source is reported: a NaN in a tensor that no
+ * recorded op made (data or a parameter) when an op first reads it — NaN is never intended
+ * there, while ±∞ in such a tensor (a mask) can be.
  */
 export function setAnomalyMode(on: boolean): void {
   anomalyMode = on;
+  producedInAnomalyMode = new WeakSet();
 }
 
 export function isAnomalyMode(): boolean {
   return anomalyMode;
 }
 
-function firstNonFinite(t: Tensor): number {
-  const v = t.values();
-  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) return i;
-  return -1;
+/** Tensors that a recorded op produced while anomaly mode was on (their values were checked). */
+let producedInAnomalyMode = new WeakSet<Tensor>();
+
+/** The first op that created a NaN or ±Infinity (see {@link setAnomalyMode}). */
+export class AnomalyError extends Error {
+  constructor(
+    /** the op's name, `'forward of log'` or `'backward of sqrt (input 0)'` */
+    readonly where: string,
+    /** what was found, e.g. `produced NaN at flat index 1 (shape [2]) from inputs without NaN` */
+    readonly detail: string,
+  ) {
+    super(`anomaly: ${where} ${detail}`);
+    this.name = 'AnomalyError';
+  }
 }
 
-function checkFinite(t: Tensor, where: string): void {
-  const i = firstNonFinite(t);
-  if (i >= 0) throw new Error(`anomaly: ${where} produced ${t.values()[i]} at flat index ${i} (shape [${t.shape.join(',')}])`);
+/** What a scan of one tensor found: the first NaN and the first ±Infinity (-1 when none). */
+interface NonFiniteScan {
+  nan: number;
+  inf: number;
+}
+
+function scan(t: Tensor): NonFiniteScan {
+  const v = t.values();
+  let nan = -1;
+  let inf = -1;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (x - x === 0) continue; // finite (NaN − NaN and ∞ − ∞ are NaN)
+    if (x !== x) { if (nan < 0) nan = i; } else if (inf < 0) inf = i;
+    if (nan >= 0 && inf >= 0) break;
+  }
+  return { nan, inf };
+}
+
+/**
+ * The rule of anomaly mode: does `out` hold a non-finite value that its `inputs` could not
+ * have handed down? Returns a description of the first such value, or null.
+ * NaN is created when no input holds NaN; ±Infinity is created when every input is finite.
+ */
+export function createdNonFinite(out: Tensor, inputs: readonly Tensor[]): string | null {
+  const o = scan(out);
+  if (o.nan < 0 && o.inf < 0) return null;
+  const ins = inputs.map(scan);
+  const inputNaN = ins.some((s) => s.nan >= 0);
+  const inputNonFinite = inputNaN || ins.some((s) => s.inf >= 0);
+  const shape = `(shape [${out.shape.join(',')}])`;
+  if (o.nan >= 0 && !inputNaN) return `produced NaN at flat index ${o.nan} ${shape} from inputs without NaN`;
+  if (o.inf >= 0 && !inputNonFinite) return `produced ${out.values()[o.inf]} at flat index ${o.inf} ${shape} from finite inputs`;
+  return null;
+}
+
+/** Forward check: the output must not create a non-finite value; external inputs must not hold NaN. */
+function checkForward(op: string, out: Tensor, inputs: readonly Tensor[]): void {
+  inputs.forEach((input, k) => {
+    if (producedInAnomalyMode.has(input)) return;
+    const { nan } = scan(input);
+    if (nan >= 0) {
+      throw new AnomalyError(`forward of ${op}`, `reads NaN at flat index ${nan} of input ${k} (shape [${input.shape.join(',')}]), a tensor no recorded op produced (data or a parameter)`);
+    }
+  });
+  const created = createdNonFinite(out, inputs);
+  if (created !== null) throw new AnomalyError(`forward of ${op}`, created);
+  producedInAnomalyMode.add(out);
+}
+
+/** Collects op names while {@link opsRecordedBy} runs; null otherwise. */
+let recordedNames: Set<string> | null = null;
+
+/**
+ * The names of the ops `record`ed while `fn` runs (with or without gradients). The
+ * gradient-check suite uses it to make sure each case exercises the op it is named after.
+ */
+export function opsRecordedBy(fn: () => unknown): Set<string> {
+  const outer = recordedNames;
+  const names = new Set<string>();
+  recordedNames = names;
+  try {
+    fn();
+  } finally {
+    recordedNames = outer;
+    if (outer) for (const n of names) outer.add(n);
+  }
+  return names;
 }
 
 /**
@@ -72,7 +159,8 @@ function checkFinite(t: Tensor, where: string): void {
  * gradient. Every op ends with `return record(...)`.
  */
 export function record(op: string, out: Tensor, inputs: readonly Tensor[], backward: GradFn['backward']): Tensor {
-  if (anomalyMode) checkFinite(out, `forward of ${op}`);
+  if (anomalyMode) checkForward(op, out, inputs);
+  recordedNames?.add(op);
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     out.gradFn = { op, inputs, backward };
@@ -133,7 +221,11 @@ export function runBackward(root: Tensor, seed: Tensor): void {
       inputs.forEach((input, k) => {
         const gi = inputGrads[k];
         if (!input.requiresGrad || gi === null || gi === undefined) return;
-        if (anomalyMode) checkFinite(gi, `backward of ${op} (input ${k})`);
+        if (anomalyMode) {
+          // a backward sees the upstream gradient and the forward values: only what none of them holds is new
+          const created = createdNonFinite(gi, [g, node, ...inputs]);
+          if (created !== null) throw new AnomalyError(`backward of ${op} (input ${k})`, created);
+        }
         const prev = grads.get(input);
         gi.checkedGradFor(input, op);
         if (prev === undefined) grads.set(input, gi);

@@ -20,6 +20,11 @@ export interface GradcheckOptions {
   rtol?: number;
   /** seed for the random upstream gradient */
   seed?: number;
+  /**
+   * Accept float32 inputs (default false). Only sound when `fn` is exact in float32 at the
+   * chosen `eps` — e.g. a cast of dyadic values with ε = 2⁻⁸, where x ± ε is representable.
+   */
+  allowFloat32?: boolean;
 }
 
 /** Where analytic and numeric gradients disagree most. */
@@ -38,9 +43,9 @@ export interface GradcheckReport {
  * An element passes when |a − n| ≤ atol + rtol·|n|.
  */
 export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], opts: GradcheckOptions = {}): GradcheckReport {
-  const { eps = 1e-6, atol = 1e-7, rtol = 1e-6, seed = 1234 } = opts;
+  const { eps = 1e-6, atol = 1e-7, rtol = 1e-6, seed = 1234, allowFloat32 = false } = opts;
   for (const [i, t] of inputs.entries()) {
-    if (t.dtype !== 'float64') throw new Error(`gradcheck: input ${i} is ${t.dtype}; gradient checks need float64 inputs`);
+    if (t.dtype !== 'float64' && !allowFloat32) throw new Error(`gradcheck: input ${i} is ${t.dtype}; gradient checks need float64 inputs`);
   }
   const out0 = fn(...inputs);
   const rng = new Rng(seed);

@@ -15,7 +15,15 @@ import type { Projector } from './projector';
 import { imageTokenLoss } from './sequence';
 import type { Transformer } from './transformer';
 
-/** The switches the paper ablates (§4.3 and the ablation tables; see /work/shared/ARRA.md). */
+/** The alignment objectives {@link globalVisualAlignment} implements. */
+export const ARRA_OBJECTIVES = ['cosine', 'mse', 'mse-normalized'] as const;
+export type ArraObjective = (typeof ARRA_OBJECTIVES)[number];
+
+/** The encoder pooling choices (which encoders offer which: examples/pipeline/encoders.ts). */
+export const ENCODER_POOLINGS = ['penultimate', 'avg', 'max', 'both'] as const;
+export type EncoderPooling = (typeof ENCODER_POOLINGS)[number];
+
+/** The switches the paper ablates (its ablation study, §4: alignment token, λ, objective, projector, pooling, layer, encoder). */
 export interface ArraConfig {
   /** `off` = plain LlamaGen baseline; `hybnext` = every image-predicting position aligns; `rep` = only the first one (the paper's `<REP>`). */
   mode: 'off' | 'hybnext' | 'rep';
@@ -29,19 +37,34 @@ export interface ArraConfig {
   alignLayer: number;
   /** Weight of L_GVA (default 1, the paper's best of 0.5 … 2). */
   lambda: number;
-  /** `cosine`: 1 − mean cos. `mse`: mean over positions of ‖â − b̂‖² on L2-normalised vectors (= 2·(1 − mean cos)). */
-  objective: 'cosine' | 'mse';
+  /**
+   * `cosine` (the paper's Eq. 3): 1 − mean_t cos(f_A,t, f_GF).
+   * `mse`: the mean squared error between the projector output and the *raw* target feature,
+   * averaged over every element, (1 / (P·D_enc)) Σ_t ‖f_A,t − f_GF‖² (torch's
+   * `F.mse_loss(f_A, f_GF)`); its scale is that of the encoder's features (their mean squared
+   * entry), so λ means something different than with `cosine`: see docs/arra.md.
+   * `mse-normalized`: mean_t ‖â_t − b̂_t‖² on unit vectors, which is exactly 2·(1 − mean cos),
+   * i.e. the cosine objective at twice the weight (kept, and named as such, for comparison).
+   */
+  objective: ArraObjective;
   /** Width p of the projector's hidden layer. */
   projectorHidden: number;
-  /** Pooling of the encoder's output, for encoders that offer both (CLS token or average). Used when precomputing f_GF. */
-  pooling?: 'cls' | 'avg';
+  /**
+   * How the encoder's output was pooled into f_GF when it was precomputed (recorded; the
+   * feature cache key holds it through the encoder's name). ConvNet: `penultimate` (default)
+   * or `avg` (global average of the last conv map) or `both` (concatenated). MobileNetV2:
+   * `avg` (its global average pool).
+   */
+  pooling?: EncoderPooling;
   /** Which frozen encoder produced f_GF (recorded with checkpoints; FID must use a different one). */
   encoderName: string;
+  /** `parametersDigest` (models/encoder) of that encoder's weights: evaluation refuses an FID network or classifier with the same weights. */
+  encoderDigest?: string;
 }
 
 /** The defaults argued for in {@link ArraConfig}; pass the encoder and any overrides. */
 export function arraConfig(overrides: Partial<ArraConfig> & { encoderName: string }): ArraConfig {
-  return { mode: 'hybnext', alignLayer: 0, lambda: 1, objective: 'cosine', projectorHidden: 64, ...overrides };
+  return { mode: 'hybnext', alignLayer: 0, lambda: 1, objective: 'cosine', projectorHidden: 128, ...overrides };
 }
 
 /** One training batch: the sequences of models/sequence.ts plus the precomputed global features. */
@@ -106,10 +129,10 @@ export function globalVisualAlignment(
   const fA = projector.forward(h); // [P, D_enc]  f_A,t = A_phi(h_t^(i))
   const fGF = indexSelect(constant(globalFeatures, hidden.dtype), 0, sequenceOf); // [P, D_enc]  sg(f_GF)
   const cos = cosineSimilarity(fA, fGF, -1); // [P]
-  const loss =
-    objective === 'cosine'
-      ? sub(1, cos.mean()) // 1 − mean_t cos
-      : mse(normalize(fA, -1), normalize(fGF, -1), 'sum').div(positions.length); // mean_t ‖â_t − b̂_t‖²
+  let loss: Tensor;
+  if (objective === 'cosine') loss = sub(1, cos.mean()); // 1 − mean_t cos
+  else if (objective === 'mse') loss = mse(fA, fGF, 'mean'); // (1/(P·D_enc)) Σ_t ‖f_A,t − f_GF‖², raw features
+  else loss = mse(normalize(fA, -1), normalize(fGF, -1), 'sum').div(positions.length); // mean_t ‖â_t − b̂_t‖² = 2(1 − mean cos)
   return { loss, perPositionCos: Float32Array.from(cos.values()) };
 }
 
@@ -155,7 +178,9 @@ export function trainingStateDict(model: Transformer, projector: Projector | nul
 /** Throw naming the setting when a config cannot be used with a model of `nLayers` blocks. */
 export function checkArraConfig(cfg: ArraConfig, nLayers: number): void {
   if (!['off', 'hybnext', 'rep'].includes(cfg.mode)) throw new Error(`ArraConfig.mode: expected 'off', 'hybnext' or 'rep', got '${String(cfg.mode)}'`);
-  if (!['cosine', 'mse'].includes(cfg.objective)) throw new Error(`ArraConfig.objective: expected 'cosine' or 'mse', got '${String(cfg.objective)}'`);
+  if (!(ARRA_OBJECTIVES as readonly string[]).includes(cfg.objective)) {
+    throw new Error(`ArraConfig.objective: expected one of ${ARRA_OBJECTIVES.join(', ')}, got '${String(cfg.objective)}'`);
+  }
   if (!Number.isInteger(cfg.alignLayer) || cfg.alignLayer < 0 || cfg.alignLayer >= nLayers) {
     throw new Error(`ArraConfig.alignLayer: expected a block index in 0..${nLayers - 1}, got ${cfg.alignLayer}`);
   }

@@ -25,6 +25,8 @@ export interface LayerCache {
 export interface AttentionOptions {
   rng?: Rng;
   dtype?: DType;
+  /** Linear weights from N(0, std²) (LlamaGen: 0.02); default PyTorch's uniform init. */
+  linearStd?: number;
 }
 
 /**
@@ -52,7 +54,7 @@ export class CausalSelfAttention extends Module {
     if (dModel % nHeads !== 0) throw new Error(`CausalSelfAttention: dModel ${dModel} is not divisible by nHeads ${nHeads}`);
     this.headDim = dModel / nHeads;
     // No biases, as in Llama / LlamaGen.
-    const lin = { bias: false, rng: opts.rng, dtype: opts.dtype };
+    const lin = { bias: false, rng: opts.rng, dtype: opts.dtype, std: opts.linearStd };
     this.wq = new Linear(dModel, dModel, lin);
     this.wk = new Linear(dModel, dModel, lin);
     this.wv = new Linear(dModel, dModel, lin);

@@ -12,6 +12,8 @@ import { type DType, Linear, Module, type Rng, silu, type Tensor } from '../lib'
 export interface SwiGLUOptions {
   rng?: Rng;
   dtype?: DType;
+  /** Linear weights from N(0, std²) (LlamaGen: 0.02); default PyTorch's uniform init. */
+  linearStd?: number;
 }
 
 export class SwiGLU extends Module {
@@ -21,7 +23,7 @@ export class SwiGLU extends Module {
 
   constructor(readonly dModel: number, readonly hidden: number, opts: SwiGLUOptions = {}) {
     super();
-    const lin = { bias: false, rng: opts.rng, dtype: opts.dtype };
+    const lin = { bias: false, rng: opts.rng, dtype: opts.dtype, std: opts.linearStd };
     this.w1 = new Linear(dModel, hidden, lin);
     this.w3 = new Linear(dModel, hidden, lin);
     this.w2 = new Linear(hidden, dModel, lin);

@@ -1,9 +1,10 @@
 /**
  * Named configurations. `tiny` keeps tests fast, `mnist` is the demo default (7×7 tokens
  * from the 28 px tokenizer, 10 classes), `bench` is the reference config the benchmark
- * measures (bench/reference-config.ts), so its numbers describe a model people train.
+ * measures (models/reference-config.ts, imported by bench/), so its numbers describe a model
+ * people train.
  */
-import { REFERENCE_TINY } from '../bench/reference-config';
+import { REFERENCE_TINY } from './reference-config';
 import { classConditionalLayout } from './sequence';
 import type { TransformerConfig } from './transformer';
 import type { VQConfig } from './vq';
@@ -15,7 +16,7 @@ export const transformerPresets = {
     vocabSize: classConditionalLayout(16, 3).vocabSize, dModel: 16, nLayers: 2, nHeads: 2, mlpHidden: 32,
     maxSeqLen: 2 + 4, rope: '2d', gridSize: 2, seed: 0,
   },
-  /** MNIST demo: 256 codes on a 7×7 grid, 10 classes, D = 96, 3 blocks (≈ 0.3 M parameters). */
+  /** MNIST demo: 256 codes on a 7×7 grid, 10 classes, D = 96, 3 blocks (384,096 parameters; test/presets.test.ts counts them). */
   mnist: {
     vocabSize: classConditionalLayout(256, 10).vocabSize, dModel: 96, nLayers: 3, nHeads: 4, mlpHidden: 256,
     maxSeqLen: 2 + 49, rope: '2d', gridSize: 7, seed: 0,

@@ -12,9 +12,12 @@
  *   Image token k (0-based, raster order) sits at (row, col) = (⌊k/g⌋, k mod g).
  *   The `prefixLen` condition positions before the grid (class id or text, then begin-image)
  *   are put on the diagonal just before the grid, at (j − prefixLen, j − prefixLen): they stay
- *   ordered among themselves, which a text prompt needs. (LlamaGen gives its one class token
- *   no rotation at all; with a single class token both choices are equivalent up to a
- *   fixed rotation the model learns around.)
+ *   ordered among themselves, which a text prompt needs. LlamaGen does something else: its
+ *   `precompute_freqs_cis_2d` prepends `cls_token_num` rows of *zeros* to the table, so the
+ *   prefix's q and k are multiplied by cos = sin = 0 — they become zero vectors (every score
+ *   against a prefix key is 0, and a prefix query scores 0 against everything), not left
+ *   unrotated (cos = 1, sin = 0). Its values still carry the condition. We keep the prefix's
+ *   q/k alive and rotated instead (docs/models.md, "Deviations from LlamaGen").
  *
  * The rotation is one op with its own backward: a rotation's transpose is the rotation by
  * −θ, so ∂L/∂x = R(−θ) · ∂L/∂y pair by pair.

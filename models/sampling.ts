@@ -1,7 +1,7 @@
 /**
  * Sampling image tokens from the transformer: next-token sampling with a KV cache,
  * temperature, top-k, top-p and classifier-free guidance (LlamaGen `generate.py`).
- * ARRA leaves this untouched: the projector is training-only (ARRA.md, "Training objective").
+ * ARRA leaves this untouched: the projector is training-only (the paper's method, §3: the projector is dropped at inference).
  *
  *   prefix [class|null] [begin-image]  ──forward (fills the cache)──▶ logits of z_1
  *   for n = 1..N:  guided = uncond + s·(cond − uncond)      (only with cfgScale ≠ 1)

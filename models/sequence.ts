@@ -1,6 +1,6 @@
 /**
  * Building the token sequences the transformer trains on, and the vocabulary layout
- * they use (LlamaGen c2i / ARRA.md, "Training objective", step 2):
+ * they use (LlamaGen c2i, as the paper's §3 uses them):
  *
  *   position   0            1              2     3         …  N+1
  *   token      [class|null] [begin-image]  z_1   z_2       …  z_N
@@ -153,7 +153,7 @@ export function buildTextSequences(
 
 /**
  * L_AR: cross-entropy of logits [B, T, V] against `targets` [B·T], averaged over the
- * positions whose target is not −1 — the image-token positions (ARRA.md step 2; the prompt
+ * positions whose target is not −1 — the image-token positions (the paper, §3; the prompt
  * and the position after the last image token are not scored).
  */
 export function imageTokenLoss(logits: Tensor, targets: Int32Array): Tensor {

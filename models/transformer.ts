@@ -10,7 +10,7 @@
  * One vocabulary holds image codes, class ids / text tokens and specials (see sequence.ts);
  * the model itself does not know which is which. `forward` returns the logits *and* the
  * residual stream after every block, because ARRA's alignment loss reads block i's output at
- * every next-image-token position (ARRA.md, "Training objective", step 4).
+ * every next-image-token position (the paper, §3.2).
  *
  * Reference implementations: LlamaGen `autoregressive/models/gpt.py`, nanoGPT `model.py`.
  */
@@ -47,6 +47,14 @@ export interface TransformerConfig {
   dtype?: DType;
   /** seed of the parameter initialisation (default 0) */
   seed?: number;
+  /**
+   * Initialisation of the Linear weights: `llamagen` (default) draws them from N(0, 0.02²) as
+   * LlamaGen's `_init_weights` does (`initializer_range = 0.02`); `pytorch` uses PyTorch's
+   * U(−1/√in, 1/√in). Embeddings are N(0, 0.02²) and the output head starts at 0 either way.
+   * Checkpoints written before this option existed were trained with `pytorch`; their weights
+   * load the same either way (init only matters for a fresh model).
+   */
+  init?: 'llamagen' | 'pytorch';
 }
 
 /** Per-layer keys and values, for incremental decoding (see sampling.ts). */
@@ -57,6 +65,13 @@ export interface KVCache {
 /** An empty cache for a model with `nLayers` blocks. */
 export function emptyCache(nLayers: number): KVCache {
   return { layers: Array.from({ length: nLayers }, () => ({ k: null, v: null })) };
+}
+
+/** The std of the Linear weights' N(0, std²) init, or undefined for PyTorch's uniform init. */
+export function linearInitStd(config: TransformerConfig): number | undefined {
+  const init = config.init ?? 'llamagen';
+  if (init !== 'llamagen' && init !== 'pytorch') throw new Error(`Transformer: init should be 'llamagen' or 'pytorch', got '${String(init)}'`);
+  return init === 'llamagen' ? 0.02 : undefined;
 }
 
 /** One pre-norm block: h + Attn(norm(h)), then + SwiGLU(norm(·)). */
@@ -71,9 +86,10 @@ export class Block extends Module {
     const dtype = config.dtype;
     const eps = config.normEps ?? 1e-5;
     this.attnNorm = new RMSNorm(config.dModel, eps, { dtype });
-    this.attn = new CausalSelfAttention(config.dModel, config.nHeads, { rng, dtype });
+    const linearStd = linearInitStd(config);
+    this.attn = new CausalSelfAttention(config.dModel, config.nHeads, { rng, dtype, linearStd });
     this.mlpNorm = new RMSNorm(config.dModel, eps, { dtype });
-    this.mlp = new SwiGLU(config.dModel, config.mlpHidden, { rng, dtype });
+    this.mlp = new SwiGLU(config.dModel, config.mlpHidden, { rng, dtype, linearStd });
   }
 
   /** h [B, T, D] → [B, T, D]. */

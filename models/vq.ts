@@ -1,7 +1,7 @@
 /**
  * The VQ image tokenizer: images ↔ grids of discrete codes (van den Oord et al. 2017,
  * "Neural Discrete Representation Learning"; LlamaGen's VQGAN without the perceptual and
- * GAN terms, ARRA.md "The baseline it builds on").
+ * GAN terms: the tokenizer of the LlamaGen baseline the paper builds on).
  *
  *   image x [B, C, S, S]
  *     ──Encoder (convs, L stride-2 steps)──▶ z [B, d, h, w]        h = w = S / 2^L

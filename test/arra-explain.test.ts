@@ -30,7 +30,15 @@ t.test('checkpoint + batch on disk → report.md, alignment.png, blocks.svg', as
 
   const md = fs.readFileSync(path.join(dir, 'report.md'), 'utf8');
   t.match(md, /\| blocks\.1 \|/);
-  t.match(md, /!\[alignment per position\]\(alignment\.png\)/);
+  t.match(md, /!\[alignment per position\]\(alignment\.svg\)/);
+  t.match(md, /Colour scale \(viridis\) from -?\d\.\d{4} \(dark\) to -?\d\.\d{4} \(yellow\)/, 'the range used is written');
+  const heat = fs.readFileSync(path.join(dir, 'alignment.svg'), 'utf8');
+  t.match(heat, /<title>Alignment cos\(f_A,t, f_GF\) per image-token position, block 1/, 'a title');
+  t.match(heat, /token column \(image grid\)/, 'an x-axis label');
+  t.match(heat, /token row/, 'a y-axis label');
+  t.equal((heat.match(/<g class="colorbar">/g) ?? []).length, 1, 'a colour bar');
+  const cells = (heat.match(/<rect [^>]*><title>row \d+, column \d+/g) ?? []).length;
+  t.equal(cells, (1 + TINY.B) * TINY.grid * TINY.grid, 'one cell per position, mean + each sequence');
   const png = PNG.sync.read(fs.readFileSync(path.join(dir, 'alignment.png')));
   t.same([png.width, png.height], [TINY.B * (TINY.grid * 24 + 6) + 6, 2 * (TINY.grid * 24 + 6) + 6], 'heat map: mean grid above one grid per sequence');
   const svg = fs.readFileSync(path.join(dir, 'blocks.svg'), 'utf8');

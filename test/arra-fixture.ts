@@ -77,11 +77,11 @@ export function gradcheckFullLoss(cfg: ArraConfig, seed = 1): { report: Gradchec
 }
 
 /**
- * The full-loss gradient checks of one alignment mode (cosine and mse × first and last
- * block). One test file per mode, so tap runs the two modes in parallel.
+ * The full-loss gradient checks of one alignment mode (cosine, raw-feature mse and normalised mse × first and last
+ * block, and the normalised mse). One test file per mode, so tap runs the two modes in parallel.
  */
 export function fullLossGradcheckSuite(tap: typeof import('tap'), mode: 'hybnext' | 'rep'): void {
-  for (const objective of ['cosine', 'mse'] as const) {
+  for (const objective of ['cosine', 'mse', 'mse-normalized'] as const) {
     for (const alignLayer of [0, TINY.nLayers - 1]) {
       tap.test(`${mode}, ${objective}, aligned block ${alignLayer}`, async (t) => {
         const { report, names, silent } = gradcheckFullLoss(tinyConfig({ mode, objective, alignLayer, lambda: 0.7 }));

@@ -78,5 +78,14 @@ t.test('baseline and ARRA models sample through the same function, and the proje
   } finally {
     Projector.prototype.forward = original;
   }
-  t.equal(sampler, sampling.sampleImages, 'one sampler function for both');
+});
+
+t.test('the shared sampler depends on the model and the seed, nothing else', async (t) => {
+  const { model, s } = arraTrained();
+  const baseline = tinySetup({ seed: 2, randomiseZeros: false }).model;
+  const opts = { classes: [0, 1, 1, 0], numTokens: TINY.grid * TINY.grid, temperature: 1, cfgScale: 1.5, seed: 7 };
+  const once = Array.from(sampling.sampleImages(model, s.layout, opts));
+  t.same(Array.from(sampling.sampleImages(model, s.layout, opts)), once, 'same model, same seed: the same codes');
+  t.notSame(Array.from(sampling.sampleImages(model, s.layout, { ...opts, seed: 8 })), once, 'another seed: other codes');
+  t.notSame(Array.from(sampling.sampleImages(baseline, s.layout, opts)), once, 'another model, same seed: other codes (the weights are used)');
 });

@@ -184,8 +184,24 @@ t.test('L_GVA values: 1 − mean cos, checked by hand; mse on unit vectors = 2·
   t.ok(byHand.every((c, k) => Math.abs(c - r.perPositionCos[k]!) < 1e-6), 'perPositionCos matches a hand-written cosine');
   const expected = 1 - byHand.reduce((a, b) => a + b, 0) / byHand.length;
   t.ok(Math.abs(r.lossGVA.item() - expected) < 1e-12, `L_GVA ${r.lossGVA.item()} = 1 − mean cos ${expected}`);
-  const mse = arraLoss(s.model, s.projector, s.batch, { ...cfg, objective: 'mse' });
-  t.ok(Math.abs(mse.lossGVA.item() - 2 * r.lossGVA.item()) < 1e-12, 'mse objective = 2·cosine objective');
+  const normalized = arraLoss(s.model, s.projector, s.batch, { ...cfg, objective: 'mse-normalized' });
+  t.ok(Math.abs(normalized.lossGVA.item() - 2 * r.lossGVA.item()) < 1e-12, 'mse-normalized objective = 2·cosine objective (unit vectors)');
+  // mse on raw features: (1/(P·D_enc)) Σ_t Σ_k (f_A,t,k − f_GF,k)², written out by hand
+  let sq = 0;
+  r.positions.forEach((p) => {
+    const h = new Tensor(Float64Array.from(hidden.subarray(p * TINY.dModel, (p + 1) * TINY.dModel)), [1, TINY.dModel]);
+    const a = noGrad(() => s.projector.forward(h)).values();
+    const row = Math.floor(p / T) * TINY.encoderDim;
+    for (let k = 0; k < TINY.encoderDim; k++) sq += (a[k]! - f[row + k]!) ** 2;
+  });
+  const raw = arraLoss(s.model, s.projector, s.batch, { ...cfg, objective: 'mse' });
+  const expectedRaw = sq / (r.positions.length * TINY.encoderDim);
+  t.ok(Math.abs(raw.lossGVA.item() - expectedRaw) < 1e-12, `mse objective ${raw.lossGVA.item()} = mean squared error on raw features ${expectedRaw}`);
+  t.ok(Math.abs(raw.lossGVA.item() - 2 * r.lossGVA.item()) > 1e-3, 'mse is no longer a multiple of the cosine objective');
+  // scaling the target scales the raw mse but leaves the normalised one unchanged
+  const scaled = { ...s.batch, globalFeatures: s.batch.globalFeatures.mul(3) };
+  t.ok(Math.abs(arraLoss(s.model, s.projector, scaled, { ...cfg, objective: 'mse-normalized' }).lossGVA.item() - normalized.lossGVA.item()) < 1e-12, 'mse-normalized ignores the target scale');
+  t.ok(Math.abs(arraLoss(s.model, s.projector, scaled, { ...cfg, objective: 'mse' }).lossGVA.item() - raw.lossGVA.item()) > 1e-3, 'mse sees the target scale');
   t.ok(Math.abs(r.loss.item() - (r.lossAR.item() + cfg.lambda * r.lossGVA.item())) < 1e-12, 'L_ARRA = L_AR + λ·L_GVA');
 });
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
-import { type FlagSpec, formatHelp, parseArgs, selectCommand, UsageError } from '../lib/cli/args';
+import { type FlagSpec, formatHelp, givenFlags, parseArgs, rejectUnusedFlags, selectCommand, UsageError } from '../lib/cli/args';
 import { MetricsLogger, readMetrics } from '../lib/cli/metrics';
 import { createProgress, formatDuration, formatMetric } from '../lib/cli/progress';
 
@@ -33,6 +33,13 @@ t.test('parses every kind of flag, fills defaults, types the result', async (t) 
 
   const d = parse(['--out-dir=x']).flags;
   t.same([d.steps, d.lambda, d.dataset, d.resume, d.batchSize], [500, 0.5, 'mnist', false, 32], 'defaults');
+  // Which flags were typed, as opposed to defaulted (a default equal to the typed value still counts as typed).
+  const g = parse(['--out-dir=x', '--steps', '500', '--no-resume']);
+  t.same([...g.given].sort(), ['outDir', 'resume', 'steps']);
+  t.same([...givenFlags(g.flags)].sort(), ['outDir', 'resume', 'steps'], 'also reachable from the flags object');
+  t.same([...givenFlags({ steps: 1 })], [], 'a hand-built object reports none');
+  t.throws(() => rejectUnusedFlags(g.flags, ['lambda', 'steps', 'resume'], 'in this mode'), /^--steps, --resume: have no effect in this mode; drop them$/);
+  t.doesNotThrow(() => rejectUnusedFlags(g.flags, ['lambda', 'dataset'], 'in this mode'), 'defaults never trigger it');
   t.equal(parse(['--out-dir', 'x', '--no-resume']).flags.resume, false);
   t.equal(parse(['--out-dir', 'x', '--resume=false']).flags.resume, false);
   t.equal(parse(['--outDir', 'x', '--lambda', '3e-4']).flags.lambda, 3e-4, 'camelCase spelling and exponent form accepted');

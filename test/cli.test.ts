@@ -41,7 +41,7 @@ const usageCases: [string, string[], RegExp][] = [
   ['bad alignment mode', ['train', '--vq', 'x', '--align', 'sometimes', '--out', out], /--align: expected one of off, hybnext, rep/],
   ['unknown command', ['trian'], /unknown command 'trian'; did you mean 'train'\?/],
   ['bad encoder spec', ['features', '--encoder', 'clip'], /--encoder: expected 'convnet:<file>' or 'mobilenet\[@<px>\]', got 'clip'/],
-  ['eval without classifier', ['eval', '--model', 'm', '--vq', 'v', '--fid-encoder', 'mobilenet'], /--classifier: required when --fid-encoder is not a convnet/],
+  ['eval without classifier', ['eval', '--model', 'm', '--vq', 'v', '--fid-encoder', 'mobilenet'], /--classifier: required: a ConvNet checkpoint \(arra train-encoder\) other than the --fid-encoder network/],
 ];
 
 for (const [what, argv, message] of usageCases) {
@@ -59,22 +59,25 @@ t.test('an image folder: 10% held out; too few images for a batch is a usage err
   const { mkdirSync, writeFileSync } = await import('node:fs');
   for (const cls of ['cat', 'dog']) {
     mkdirSync(join(root, cls), { recursive: true });
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 15; i++) {
       const png = new PNG({ width: 12, height: 10 });
-      png.data.fill(40 * i + (cls === 'cat' ? 0 : 20));
+      png.data.fill(15 * i + (cls === 'cat' ? 0 : 7));
       writeFileSync(join(root, cls, `${i}.png`), PNG.sync.write(png));
     }
   }
   const { loadData } = await import('../examples/pipeline/datasets');
   const { train, test } = loadData({ dataset: 'folder', dataDir: root, imageSize: 8, trainLimit: 100, testLimit: 100 }, 0, join(dir, 'cache'));
-  t.same([train.labels.length, test.labels.length], [9, 1], '10 images: 9 train, 1 held out');
+  t.same([train.labels.length, test.labels.length], [26, 4], '30 images: 26 train, 4 held out (by path hash: cat/8, cat/10, dog/5, dog/7)');
+  const again = loadData({ dataset: 'folder', dataDir: root, imageSize: 8, trainLimit: 100, testLimit: 100 }, 7, join(dir, 'cache'));
+  t.same(Array.from(again.test.images.values()), Array.from(test.images.values()), 'the held-out split does not depend on the seed of the loading command');
+  t.equal(again.split.heldOutDigest, loadData({ dataset: 'folder', dataDir: root, imageSize: 8, trainLimit: 100, testLimit: 100 }, 0, join(dir, 'cache')).split.heldOutDigest, 'nor does its digest');
   t.same(train.classNames, ['cat', 'dog']);
   const cwd = process.cwd();
   process.chdir(dir); // the command caches decoded folders under ./runs/cache
   const r = await run(['train-vq', '--dataset', 'folder', '--data-dir', root, '--image-size', '8', '--batch-size', '64', '--out', out]);
   process.chdir(cwd);
   t.equal(r.code, 2);
-  t.match(r.err, /--batch-size: 9 training images cannot fill one batch of 64/);
+  t.match(r.err, /--batch-size: 26 training images cannot fill one batch of 64/);
   const noDir = await run(['train-vq', '--dataset', 'folder', '--out', out]);
   t.equal(noDir.code, 2);
   t.match(noDir.err, /--data-dir: required with --dataset folder/);
@@ -90,10 +93,10 @@ t.test('--help lists every flag of a command', async (t) => {
   for (const c of ['train-vq', 'train-encoder', 'features', 'train', 'sample', 'eval', 'explain', 'demo']) t.match(top.out, c);
 });
 
-t.test('a missing checkpoint is reported, naming the file (exit 1)', async (t) => {
+t.test('a missing checkpoint is a usage error naming the flag and the file (exit 2)', async (t) => {
   const r = await run(['sample', '--model', join(dir, 'nope.safetensors'), '--vq', join(dir, 'nope-vq.safetensors')]);
-  t.equal(r.code, 1);
-  t.match(r.err, /nope\.safetensors/);
+  t.equal(r.code, 2);
+  t.match(r.err, /--model: no file at .*nope\.safetensors/);
 });
 
 t.test('the installed bin exits 2 on a usage error', async (t) => {

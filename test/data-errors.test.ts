@@ -160,3 +160,46 @@ t.test('a malformed class list file', async (t) => {
   fs.writeFileSync(j, '{"n01": ');
   t.same(problems(() => readClassList(j), [/classes-bad\.json/, /not valid JSON/]), []);
 });
+
+t.test('an image declaring more pixels than the limit is refused before decoding, naming file and size', async (t) => {
+  // A PNG whose IHDR says 16000 × 16000 (a blank image that size compresses to a few hundred KB).
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(16000, 0);
+  ihdr.writeUInt32BE(16000, 4);
+  ihdr.set([8, 6, 0, 0, 0], 8); // 8-bit RGBA
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const signature = goodPng().subarray(0, 8);
+  const huge = Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.alloc(1000))), chunk('IEND', Buffer.alloc(0))]);
+  const root = folderWith('huge-png', { file: 'huge.png', bytes: huge });
+  const t0 = performance.now();
+  t.same(problems(() => loadImageFolder(root, { size: 8 }), [/huge\.png/, /16000 × 16000 pixels/, /limit of 40000000 pixels/, /before decoding/]), []);
+  t.ok(performance.now() - t0 < 2000, 'refused at once, without decoding');
+  // The bound is an option: an 8 × 8 image is over a 50-pixel limit.
+  t.same(problems(() => decodeImageFile(path.join(dir, 'good.png'), { maxPixels: 50 }), [/good\.png/, /8 × 8 pixels/, /limit of 50 pixels/]), []);
+  t.equal(decodeImageFile(path.join(dir, 'good.png'), { maxPixels: 64 }).width, 8, 'at the limit it decodes');
+  // JPEG: the same bound, read from the start-of-frame marker.
+  const jpg = Buffer.from(goodJpeg());
+  const sof = jpg.indexOf(Buffer.from([0xff, 0xc0]));
+  t.ok(sof > 0, 'baseline JPEG has an SOF0 marker');
+  jpg.writeUInt16BE(12000, sof + 5);
+  jpg.writeUInt16BE(9000, sof + 7);
+  const f = path.join(dir, 'huge.jpg');
+  fs.writeFileSync(f, jpg);
+  t.same(problems(() => decodeImageFile(f), [/huge\.jpg/, /9000 × 12000 pixels/, /before decoding/]), []);
+});
+
+t.test('IDX images that are not 28 × 28 are refused at load, naming the file and the size', async (t) => {
+  const d = path.join(dir, 'idx-size');
+  fs.mkdirSync(d, { recursive: true });
+  fs.writeFileSync(path.join(d, 'train-images-idx3-ubyte'), idxBytes(IDX_IMAGES_MAGIC, [2, 32, 30], new Uint8Array(2 * 960)));
+  fs.writeFileSync(path.join(d, 'train-labels-idx1-ubyte'), idxBytes(IDX_LABELS_MAGIC, [2], Uint8Array.of(1, 2)));
+  t.same(problems(() => loadMnist({ dir: d }), [/train-images-idx3-ubyte holds 32 × 30 images, expected 28 × 28 for mnist/]), []);
+  t.same(problems(() => loadFashionMnist({ dir: d }), [/expected 28 × 28 for fashion-mnist/]), []);
+});

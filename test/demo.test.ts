@@ -27,9 +27,14 @@ t.test('arra demo --preset tiny', async (t) => {
   t.equal(code, 0, 'exit status 0');
 
   const report = readFileSync(join(dir, 'report.md'), 'utf8');
-  t.match(report, /\| baseline \(LlamaGen\) \| 0 \| \d+\.\d\d \| \d+\.\d% \| \d+\.\d{3} \| — \|/, 'baseline row with FID, accuracy, loss');
-  t.match(report, /\| ARRA \(<HYBNEXT>, block 0, λ=1\) \| 0 \| \d+\.\d\d \| \d+\.\d% \| \d+\.\d{3} \| \d+\.\d{3} \|/, 'ARRA row with L_GVA');
-  t.match(report, /FID and prompt accuracy are measured with a \*different\* network/);
+  const row = '\\| 0 \\| \\d+\\.\\d\\d \\| -?\\d\\.\\d{4} ± \\d\\.\\d{4} \\| \\d+\\.\\d ± \\d+\\.\\d% \\| \\d+\\.\\d{3} \\|';
+  t.match(report, new RegExp(`\\| baseline \\(LlamaGen\\) ${row} — \\|`), 'baseline row with FID, KID ± std, accuracy ± se, loss');
+  t.match(report, new RegExp(`\\| ARRA \\(&lt;HYBNEXT&gt;, block 0, λ=1\\) ${row} \\d+\\.\\d{3} \\|`), 'ARRA row with L_GVA; <HYBNEXT> escaped for Markdown');
+  t.notMatch(report, /<HYBNEXT>/, 'no raw <HYBNEXT> anywhere in the report');
+  t.match(report, /training seed \(one training seed: a data point, not a result\)/, 'a single-seed table says so');
+  t.match(report, /FID, KID and prompt accuracy are measured with \*different\* networks/);
+  t.match(report, /\| FID\/KID features \| in-project ConvNet classifier, max-pooling/, 'the FID network is named and described');
+  t.match(report, /Reproduce with `npx arra demo --preset tiny --out \S+`/, 'the reproduce line carries the flags given');
 
   for (const run of ['baseline-s0', 'arra-s0']) {
     const { model, arra, step, classNames } = loadArModel(join(dir, run, 'model.safetensors'));
@@ -65,12 +70,34 @@ t.test('arra demo --preset tiny', async (t) => {
   };
   const model = join(dir, 'arra-s0', 'model.safetensors');
   const vq = join(dir, 'vq', 'vq.safetensors');
-  const refused = await quiet(['eval', '--model', model, '--vq', vq, '--fid-encoder', `convnet:${join(dir, 'encoders', 'align-convnet.safetensors')}`, '--test-limit', '20', '--out', join(dir, 'eval-bad')]);
-  t.equal(refused.code, 1, 'eval refuses to grade with the alignment encoder');
-  t.match(refused.err, /is the encoder this model was aligned to; choose a different --fid-encoder/);
-  const evaluated = await quiet(['eval', '--model', model, '--vq', vq, '--fid-encoder', `convnet:${join(dir, 'encoders', 'fid-convnet.safetensors')}`, '--per-class', '2', '--test-limit', '20', '--out', join(dir, 'eval')]);
+  const enc = (name: string): string => join(dir, 'encoders', `${name}-convnet.safetensors`);
+  const refused = await quiet(['eval', '--model', model, '--vq', vq, '--fid-encoder', `convnet:${enc('align')}`, '--classifier', enc('classifier'), '--test-limit', '20', '--out', join(dir, 'eval-bad')]);
+  t.equal(refused.code, 2, 'eval refuses to grade with the alignment encoder (a usage error)');
+  t.match(refused.err, /is the encoder this model was aligned to \(same weights, digest [0-9a-f]{16}\); choose a different --fid-encoder/);
+  // The same weights under another name are still the alignment encoder: a copy saved as another dataset.
+  const { loadConvNet, saveConvNet } = await import('../models/encoder');
+  const copy = loadConvNet(enc('align'));
+  saveConvNet(join(dir, 'renamed.safetensors'), copy.net, { ...copy.meta, dataset: 'renamed' });
+  const renamed = await quiet(['eval', '--model', model, '--vq', vq, '--fid-encoder', `convnet:${join(dir, 'renamed.safetensors')}`, '--classifier', enc('classifier'), '--test-limit', '20', '--out', join(dir, 'eval-bad')]);
+  t.equal(renamed.code, 2, 'a renamed copy of the alignment encoder is refused by its weights');
+  t.match(renamed.err, /convnet-renamed-[0-9a-f]+' is the encoder this model was aligned to/);
+  const sameNet = await quiet(['eval', '--model', model, '--vq', vq, '--fid-encoder', `convnet:${enc('classifier')}`, '--classifier', enc('classifier'), '--test-limit', '20', '--out', join(dir, 'eval-bad')]);
+  t.equal(sameNet.code, 2, 'the classifier may not be the FID network');
+  t.match(sameNet.err, /--classifier: the FID\/KID network '[^']+' and the accuracy classifier '[^']+' are one network/);
+  const evaluated = await quiet(['eval', '--model', model, '--vq', vq, '--fid-encoder', `convnet:${enc('fid')}`, '--classifier', enc('classifier'), '--per-class', '2', '--test-limit', '20', '--out', join(dir, 'eval')]);
   t.equal(evaluated.code, 0, `eval runs (${evaluated.err.slice(-200)})`);
-  const ev = JSON.parse(readFileSync(join(dir, 'eval', 'eval.json'), 'utf8')) as { fid: number; numGenerated: number; numReal: number; promptAccuracy: number; align: string };
+  const ev = JSON.parse(readFileSync(join(dir, 'eval', 'eval.json'), 'utf8')) as {
+    fid: number; kid: number; kidStd: number; numGenerated: number; numReal: number; promptAccuracy: number; align: string; warnings: string[]; featureDim: number;
+  };
+  t.ok(Number.isFinite(ev.kid) && ev.kidStd >= 0, `KID ${ev.kid} ± ${ev.kidStd}`);
+  // 20 samples, 20 held-out images, 64-d features: the guards must say so, loudly
+  t.ok(ev.warnings.some((w) => /20 generated images for 64-d features: the covariance is singular/.test(w)), 'N ≤ D warning');
+  t.ok(ev.warnings.some((w) => /held-out set is too small: 20 images/.test(w)), 'small held-out set warning');
+  t.match(evaluated.err, /!! WARNING: /, 'printed on stderr');
+  const evalMd = readFileSync(join(dir, 'eval', 'eval.md'), 'utf8');
+  t.match(evalMd, /> \*\*WARNING\*\*/, 'eval.md leads with the warnings');
+  t.match(evalMd, /\| KID ↓ \| -?\d\.\d{5} \| ± \d\.\d{5} \(std over \d+ subsets of \d+\)/, 'KID with its uncertainty');
+  t.match(evalMd, /Reproduce with `npx arra eval --test-limit 20 --model \S+ --vq \S+ --fid-encoder convnet:\S+ --classifier \S+ --per-class 2 --out \S+`/, 'the reproduce line carries every non-default flag');
   t.equal(ev.numGenerated, 20, '2 samples × 10 classes');
   t.equal(ev.numReal, 20);
   t.ok(Number.isFinite(ev.fid) && ev.fid >= 0, `FID ${ev.fid}`);

@@ -115,3 +115,24 @@ t.test('a missing model file and a malformed manifest', async (t) => {
   fs.writeFileSync(m.modelFile, JSON.stringify(root));
   loadFails(t, m.modelFile, [/shard name '\.\.\/\.\.\/etc\/passwd' leaves the model folder/]);
 });
+
+t.test('a quantisation scale or min that is not finite (1e999 reads as Infinity)', async (t) => {
+  for (const key of ['scale', 'min']) {
+    const m = writeTinyModel({ quantize: 'uint8' });
+    const json = JSON.parse(fs.readFileSync(m.modelFile, 'utf8')) as { weightsManifest: { weights: { name: string; quantization: Record<string, number> }[] }[] };
+    const w = json.weightsManifest[0]!.weights[1]!;
+    // JSON.stringify cannot write Infinity: splice the literal in, as a hand-edited or hostile file would
+    fs.writeFileSync(m.modelFile, JSON.stringify(json).replace(`"${key}":${w.quantization[key]}`, `"${key}":1e999`));
+    loadFails(t, m.modelFile, [new RegExp(esc(m.modelFile)), new RegExp(`weightsManifest\\[0\\]\\.weights\\[1\\] \\('${esc(w.name)}'\\): quantization ${key} must be a finite number, got Infinity`)]);
+  }
+});
+
+t.test('a float32 weight holding NaN names the file and the weight', async (t) => {
+  const m = writeTinyModel({ shards: 1 });
+  const bytes = fs.readFileSync(m.shardFiles[0]!);
+  new DataView(bytes.buffer, bytes.byteOffset).setFloat32(8, NaN, true); // the first weight's third value
+  fs.writeFileSync(m.shardFiles[0]!, bytes);
+  const json = JSON.parse(fs.readFileSync(m.modelFile, 'utf8')) as { weightsManifest: { weights: { name: string }[] }[] };
+  const first = json.weightsManifest[0]!.weights[0]!.name;
+  loadFails(t, m.modelFile, [new RegExp(esc(m.modelFile)), new RegExp(`weight '${esc(first)}' .* holds NaN at flat index 2; weights must be finite`)]);
+});

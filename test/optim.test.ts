@@ -3,7 +3,7 @@
  * the learning-rate schedule, and exact resume from a saved optimizer state.
  */
 import t from 'tap';
-import { AdamW, clipGradNorm, cosineWithWarmup, Linear, Module, Rng, SGD, Tensor, tensor } from '../lib';
+import { AdamW, clipGradNorm, cosineWithWarmup, Linear, Module, noDecayParameters, Rng, SGD, Tensor, tensor } from '../lib';
 
 const f64 = (v: number[], shape?: number[]): Tensor => tensor(v, shape ?? [v.length], { dtype: 'float64', requiresGrad: true });
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-14): boolean =>
@@ -50,6 +50,22 @@ t.test('AdamW: weight decay is decoupled (zero gradient shrinks w by lr·wd·w)'
   const q = f64([1]);
   new AdamW([q], { lr: 0.1, weightDecay: 0.5 }).step();
   t.same(Array.from(q.values()), [1]);
+});
+
+t.test('AdamW parameter groups: decay on ≥ 2-D weights only (LlamaGen / nanoGPT)', async (t) => {
+  const model = new Linear(3, 2, { rng: new Rng(4) }); // weight [2, 3] decays, bias [2] does not
+  const params = model.parameters();
+  const noDecay = noDecayParameters(params);
+  t.same(noDecay, [model.bias], 'the 1-D bias is the only no-decay parameter');
+  const w0 = Array.from(model.weight.values());
+  const b0 = Array.from(model.bias!.values());
+  const opt = new AdamW(params, { lr: 0.1, weightDecay: 0.5, noDecay });
+  for (const p of params) p.grad = new Tensor(new Float32Array(p.size), p.shape); // decay alone: zero gradient
+  opt.step();
+  t.same(Array.from(model.bias!.values()), b0, 'a 1-D parameter is unchanged by decay alone');
+  t.ok(close(model.weight.values(), w0.map((x) => Math.fround(x * (1 - 0.1 * 0.5))), 1e-6), 'the matrix shrinks by 1 − lr·λ');
+  t.ok(Array.from(model.weight.values()).every((x, i) => Math.abs(x) < Math.abs(w0[i]!)), 'every weight moved towards 0');
+  t.throws(() => new AdamW([model.weight], { lr: 0.1, noDecay: [model.bias!] }), /noDecay parameter 'bias' is not among the optimised parameters/);
 });
 
 t.test('SGD: momentum and weight decay against the formula', async (t) => {

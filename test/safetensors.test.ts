@@ -218,3 +218,19 @@ print(json.dumps(out))
   t.same(parsed.b!.values.map(Number), Array.from(b.values()), 'F64 values identical');
   t.same(parsed.i!.values, ['-5', String(1n << 40n)]);
 });
+
+t.test('a deeply nested header is refused with the bound, not a stack overflow; the header reader checks the same', async (t) => {
+  const { parseSafetensors, readSafetensorsHeader } = await import('../lib/io/safetensors');
+  for (const depth of [17, 100_000]) {
+    const json = `{"__metadata__":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    const bytes = handWritten(json, new Uint8Array(0));
+    t.throws(() => parseSafetensors(bytes, 'deep.safetensors'), /deep\.safetensors: header JSON is nested more than 16 levels deep/, `depth ${depth}`);
+    const file = tmpFile('deep.safetensors');
+    fs.writeFileSync(file, bytes);
+    t.throws(() => readSafetensorsHeader(file), /nested more than 16 levels/);
+  }
+  // Brackets inside strings do not count; a real checkpoint's header reads back.
+  const file = tmpFile('ok.safetensors');
+  saveSafetensors(file, { w: new Tensor(new Float32Array([1, 2]), [1, 2]) }, { note: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["\\' });
+  t.same(readSafetensorsHeader(file), { metadata: { note: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["\\' }, tensors: [{ name: 'w', dtype: 'F32', shape: [1, 2] }] });
+});

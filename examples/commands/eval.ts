@@ -1,52 +1,125 @@
-/** `arra eval`: FID against held-out real images, prompt accuracy, and a sample grid, for one checkpoint. */
-import { writeFileSync, mkdirSync } from 'node:fs';
+/** `arra eval`: FID and KID against held-out real images, prompt accuracy, and a sample grid, for one checkpoint. */
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
+import { atomicWriteFile } from '../../lib/io';
 import { UsageError } from '../../lib/cli';
-import { ConvNetFeatures } from '../../models/encoder';
+import { accuracy, ConvNetFeatures, type FeatureExtractor } from '../../models/encoder';
 import { loadArModel } from '../pipeline/ar-trainer';
-import { dataFlags, loadData } from '../pipeline/datasets';
+import { checkDataFlags, checkSplit, dataFiles, dataFlags, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
-import { catImages, checkFidNetwork, firstPerClass, generate, saveSampleGrid, scoreSamples } from '../pipeline/evaluate';
+import {
+  catImages, checkIndependence, evaluationWarnings, firstPerClass, generate, printWarnings, saveSampleGrid, scoreSamples, scoringNetwork,
+} from '../pipeline/evaluate';
+import { describeNetwork, escapeMarkdown, reproduceCommand } from '../pipeline/report';
 import { loadVq } from '../pipeline/vq-trainer';
-import { samplingFlags } from './sample';
+import { checkSamplingFlags, samplingFlags } from './sample';
 import { command } from './command';
 
+/** Generated images an evaluation draws by default (spread evenly over the classes). */
+export const DEFAULT_EVAL_SAMPLES = 1000;
+
+export const evalFlags = [
+  ...dataFlags,
+  { name: 'model', type: 'string', required: true, help: 'model.safetensors from arra train' },
+  { name: 'vq', type: 'string', required: true, help: 'tokenizer checkpoint the model was trained with' },
+  { name: 'fidEncoder', type: 'string', required: true, help: 'FID/KID feature network: convnet:<file> or mobilenet[@<px>] (not the alignment encoder, not the classifier)' },
+  { name: 'classifier', type: 'string', help: 'ConvNet checkpoint judging prompt accuracy: a different network from --fid-encoder and the alignment encoder (required)' },
+  { name: 'perClass', type: 'int', min: 2, help: `generated images per class (default: ⌈${DEFAULT_EVAL_SAMPLES} / classes⌉, so N ≥ ${DEFAULT_EVAL_SAMPLES}; compare FID only at equal N)` },
+  { name: 'kidSubsets', type: 'int', default: 50, min: 1, help: 'KID: random subsets averaged over (Bińkowski et al.: 50)' },
+  { name: 'kidSubsetSize', type: 'int', min: 2, help: 'KID: vectors per subset (default min(1000, half the smaller set))' },
+  ...samplingFlags,
+  { name: 'seed', type: 'int', default: 1234, help: 'sampling seed' },
+  { name: 'out', type: 'string', default: join('runs', 'eval'), help: 'folder for eval.json, eval.md and samples.png' },
+] as const;
+
 export const evalCommand = command({
-  summary: 'FID, prompt accuracy and a sample grid for a trained model',
-  flags: [
-    ...dataFlags,
-    { name: 'model', type: 'string', required: true, help: 'model.safetensors from arra train' },
-    { name: 'vq', type: 'string', required: true, help: 'tokenizer checkpoint the model was trained with' },
-    { name: 'fidEncoder', type: 'string', required: true, help: 'FID feature network: convnet:<file> or mobilenet[@<px>] (not the alignment encoder)' },
-    { name: 'classifier', type: 'string', help: 'ConvNet checkpoint judging prompt accuracy (default: the --fid-encoder file when it is a convnet)' },
-    { name: 'perClass', type: 'int', default: 50, min: 2, help: 'generated images per class (FID is biased at small N: compare at equal N)' },
-    ...samplingFlags,
-    { name: 'seed', type: 'int', default: 1234, help: 'sampling seed' },
-    { name: 'out', type: 'string', default: join('runs', 'eval'), help: 'folder for eval.json and samples.png' },
-  ],
+  summary: 'FID, KID, prompt accuracy and a sample grid for a trained model',
+  flags: evalFlags,
   check: (f) => {
-    if (!f.classifier && !f.fidEncoder.startsWith('convnet:')) {
-      throw new UsageError('--classifier: required when --fid-encoder is not a convnet (prompt accuracy needs a classifier)', '--classifier');
+    checkDataFlags(f);
+    checkSamplingFlags(f);
+    if (!f.classifier) {
+      throw new UsageError('--classifier: required: a ConvNet checkpoint (arra train-encoder) other than the --fid-encoder network judges prompt accuracy', '--classifier');
     }
   },
+  files: (f) => [
+    dataFiles(f),
+    { flag: '--model', path: f.model, checkpoint: 'arra-transformer' },
+    { flag: '--vq', path: f.vq, checkpoint: 'arra-vq' },
+    { flag: '--fid-encoder', path: f.fidEncoder, encoder: true },
+    f.classifier === undefined ? undefined : { flag: '--classifier', path: f.classifier, checkpoint: 'arra-convnet' },
+    { flag: '--out', path: f.out, output: 'dir' },
+  ],
   run: (f) => {
-    console.log(describeBackend());
-    const { model, layout, arra, step } = loadArModel(f.model);
+    const backend = describeBackend();
+    console.log(backend);
+    const { model, layout, arra, step, split: trainedSplit, seed: trainSeed } = loadArModel(f.model);
+    const { test, split } = loadData(f);
+    const warnings: string[] = [];
+    const splitWarning = checkSplit(trainedSplit, split, `the model ${f.model}`, '--model');
+    if (splitWarning) warnings.push(splitWarning);
     const vq = loadVq(f.vq);
     const fidNet = openEncoder(f.fidEncoder, '--fid-encoder');
-    checkFidNetwork(fidNet, arra.mode === 'off' ? null : arra.encoderName);
-    const classifier = ConvNetFeatures.load(f.classifier ?? f.fidEncoder.slice('convnet:'.length)).net;
-    const { test } = loadData(f);
+    const classifierFile = f.classifier!;
+    const classifierNet = openEncoder(`convnet:${classifierFile}`, '--classifier') as ConvNetFeatures;
+    const networks = [scoringNetwork('FID/KID network', '--fid-encoder', fidNet), scoringNetwork('accuracy classifier', '--classifier', classifierNet)];
+    if (arra.mode !== 'off') {
+      networks.push({ role: 'alignment encoder', flag: '--align-encoder', name: arra.encoderName, digest: arra.encoderDigest ?? `name:${arra.encoderName}` });
+      if (!arra.encoderDigest) warnings.push(`the model records its alignment encoder by name only ('${arra.encoderName}'), not by weight digest: independence was checked by name`);
+    }
+    checkIndependence(networks);
+
     const numClasses = layout.numClasses;
-    const classes = Array.from({ length: numClasses * f.perClass }, (_, i) => Math.floor(i / f.perClass));
+    const perClass = f.perClass ?? Math.ceil(DEFAULT_EVAL_SAMPLES / numClasses);
+    const heldOutAccuracy = [{ role: 'accuracy classifier', accuracy: accuracy(classifierNet.net, test.images, test.labels) }];
+    if (fidNet instanceof ConvNetFeatures && fidNet.net.config.numClasses === numClasses) {
+      heldOutAccuracy.push({ role: 'FID/KID network', accuracy: accuracy(fidNet.net, test.images, test.labels) });
+    }
+    const classes = Array.from({ length: numClasses * perClass }, (_, i) => Math.floor(i / perClass));
     const images = catImages(generate(model, layout, vq, classes, { cfgScale: f.cfgScale, temperature: f.temperature, topK: f.topK, seed: f.seed }));
-    const result = scoreSamples(images, classes, fidNet.extract(test.images), fidNet, classifier);
-    mkdirSync(f.out, { recursive: true });
-    writeFileSync(join(f.out, 'eval.json'), `${JSON.stringify({ model: f.model, step, align: arra.mode, ...result }, null, 2)}\n`);
-    const grid = firstPerClass(images, numClasses, f.perClass, Math.min(f.perClass, 10));
+    const result = scoreSamples(images, classes, fidNet.extract(test.images), fidNet, classifierNet.net, { subsets: f.kidSubsets, subsetSize: f.kidSubsetSize, seed: f.seed });
+    warnings.push(...evaluationWarnings({ numGenerated: result.numGenerated, numReal: result.numReal, featureDim: result.featureDim, numClasses, heldOutAccuracy }));
+
+    const command = reproduceCommand('eval', evalFlags, f);
+    atomicWriteFile(join(f.out, 'eval.json'), `${JSON.stringify({
+      model: f.model, step, align: arra.mode, trainSeed: trainSeed ?? null, samplingSeed: f.seed, ...result,
+      heldOutAccuracy, networks, split, warnings, command,
+    }, null, 2)}\n`);
+    const grid = firstPerClass(images, numClasses, perClass, Math.min(perClass, 10));
     saveSampleGrid(grid, numClasses, join(f.out, 'samples.png'));
-    console.log(`FID ${result.fid.toFixed(3)} (${result.numGenerated} generated vs ${result.numReal} real, ${result.fidNetwork}); prompt accuracy ${(100 * result.promptAccuracy).toFixed(1)}%`);
-    console.log(`wrote ${join(f.out, 'eval.json')} and ${join(f.out, 'samples.png')}`);
+    writeEvalReport(join(f.out, 'eval.md'), { f, result, warnings, heldOutAccuracy, fidNet, classifierNet, arra, step, trainSeed, command, backend, split: split.rule });
+    printWarnings(warnings);
+    console.log(
+      `FID ${result.fid.toFixed(3)}, KID ${result.kid.toFixed(5)} ± ${result.kidStd.toFixed(5)} (${result.numGenerated} generated vs ${result.numReal} real, ${result.fidNetwork}, ${result.featureDim}-d); ` +
+      `prompt accuracy ${(100 * result.promptAccuracy).toFixed(1)}%`,
+    );
+    console.log(`wrote ${join(f.out, 'eval.json')}, eval.md and samples.png`);
   },
 });
+
+function writeEvalReport(path: string, r: {
+  f: { model: string; seed: number; kidSubsets: number }; result: ReturnType<typeof scoreSamples>; warnings: string[];
+  heldOutAccuracy: { role: string; accuracy: number }[]; fidNet: FeatureExtractor; classifierNet: ConvNetFeatures;
+  arra: { mode: string; encoderName: string }; step: number; trainSeed?: number; command: string; backend: string; split: string;
+}): void {
+  const m = r.result;
+  const lines = [`# arra eval: ${escapeMarkdown(r.f.model)}`, ''];
+  if (r.warnings.length > 0) lines.push('> **WARNING**', ...r.warnings.map((w) => `> - ${escapeMarkdown(w)}`), '');
+  lines.push(
+    `Step ${r.step}, alignment \`${r.arra.mode}\`, training seed ${r.trainSeed ?? 'not recorded'}, sampling seed ${r.f.seed}; ${r.backend}.`,
+    `Reproduce with \`${r.command}\`.`, '',
+    '| metric | value | uncertainty | N |', '|---|---|---|---|',
+    `| FID ↓ | ${m.fid.toFixed(3)} | none (one sampling seed; FID is biased at small N: compare only at equal N) | ${m.numGenerated} generated vs ${m.numReal} real |`,
+    `| KID ↓ | ${m.kid.toFixed(5)} | ± ${m.kidStd.toFixed(5)} (std over ${m.kidSubsets} subsets of ${m.kidSubsetSize}) | same |`,
+    `| prompt accuracy ↑ | ${(100 * m.promptAccuracy).toFixed(1)}% | ± ${(100 * Math.sqrt(m.promptAccuracy * (1 - m.promptAccuracy) / m.numGenerated)).toFixed(1)}% (binomial standard error) | ${m.numGenerated} |`,
+    '', 'One model, one sampling seed: a comparison between models needs several training seeds.', '',
+    '## Networks', '', '| role | network | held-out accuracy |', '|---|---|---|',
+    `| FID/KID features | ${describeNetwork(r.fidNet)} | ${fmtAcc(r.heldOutAccuracy.find((a) => a.role === 'FID/KID network'))} |`,
+    `| accuracy classifier | ${describeNetwork(r.classifierNet)} | ${fmtAcc(r.heldOutAccuracy.find((a) => a.role === 'accuracy classifier'))} |`,
+    `| alignment encoder | ${r.arra.mode === 'off' ? 'none (baseline)' : escapeMarkdown(r.arra.encoderName)} | — |`,
+    '', `Held-out split: ${escapeMarkdown(r.split)}.`, '',
+  );
+  atomicWriteFile(path, lines.join('\n'));
+}
+
+const fmtAcc = (a: { accuracy: number } | undefined): string => (a ? `${(100 * a.accuracy).toFixed(1)}%` : 'not a classifier of these classes');

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describeBackend, indexSelect, noGrad, Rng } from '../../lib';
 import { UsageError } from '../../lib/cli';
 import { loadTrainingRun, TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
-import { dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { checkDataFlags, checkSplit, dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { printWarnings } from '../pipeline/evaluate';
 import { openEncoder } from '../pipeline/encoders';
 import { modelConfigFor } from '../pipeline/model-config';
 import { codesOf, globalFeatures } from '../pipeline/prepare';
@@ -23,14 +24,26 @@ export const explainCommand = command({
     { name: 'cacheDir', type: 'string', default: join('runs', 'cache'), help: 'folder of feature caches' },
     { name: 'out', type: 'string', help: 'output folder (default: <run>/explain)' },
   ],
+  check: checkDataFlags,
+  files: (f) => [
+    dataFiles(f),
+    { flag: '--run', path: f.run, folder: `a run folder of arra train (holding ${TRAIN_STATE_FILE})` },
+    { flag: '--run', path: join(f.run, TRAIN_STATE_FILE), checkpoint: 'arra-train-state' },
+    { flag: '--vq', path: f.vq, checkpoint: 'arra-vq' },
+    { flag: '--align-encoder', path: f.alignEncoder, encoder: true },
+    { flag: '--cache-dir', path: f.cacheDir, output: 'dir' },
+    { flag: '--out', path: f.out ?? join(f.run, 'explain'), output: 'dir' },
+  ],
   run: (f) => {
     console.log(describeBackend());
-    const { model, projector, arra } = loadTrainingRun(join(f.run, TRAIN_STATE_FILE));
+    const { model, projector, arra, split: trainedSplit } = loadTrainingRun(join(f.run, TRAIN_STATE_FILE));
     if (!projector || arra.mode === 'off') throw new UsageError(`--run: ${f.run} is a baseline run (--align off): there is no alignment loss to explain`, '--run');
     const vq = loadVq(f.vq);
     const encoder = openEncoder(f.alignEncoder, '--align-encoder');
     if (encoder.name !== arra.encoderName) throw new UsageError(`--align-encoder: the run was aligned to '${arra.encoderName}', got '${encoder.name}'`, '--align-encoder');
-    const { test } = loadData(f);
+    const { test, split } = loadData(f);
+    const splitWarning = checkSplit(trainedSplit, split, `the run ${f.run}`, '--run');
+    if (splitWarning) printWarnings([splitWarning]);
     const rng = new Rng(f.seed);
     const rows = Array.from({ length: f.batchSize }, () => rng.int(test.labels.length));
     const sub = { ...test, images: noGrad(() => indexSelect(test.images, 0, rows)), labels: Int32Array.from(rows, (r) => test.labels[r]!) };
@@ -41,6 +54,6 @@ export const explainCommand = command({
     }, model.config.dtype ?? 'float32');
     const out = f.out ?? join(f.run, 'explain');
     const report = explainToFiles({ model, projector, cfg: arra, layout }, batch, out);
-    console.log(`${report.groups.length} parameter groups; wrote ${join(out, 'report.md')}, alignment.png, blocks.svg`);
+    console.log(`${report.groups.length} parameter groups; wrote ${join(out, 'report.md')}, alignment.svg (with colour scale), alignment.png, blocks.svg`);
   },
 });

@@ -1,6 +1,6 @@
 /** `arra sample`: class prompts → a PNG grid, one row per prompt. The projector is never involved. */
 import { describeBackend } from '../../lib';
-import { UsageError } from '../../lib/cli';
+import { rejectUnusedFlags, UsageError } from '../../lib/cli';
 import { loadArModel } from '../pipeline/ar-trainer';
 import { catImages, generate, saveSampleGrid } from '../pipeline/evaluate';
 import { loadVq } from '../pipeline/vq-trainer';
@@ -12,6 +12,11 @@ export const samplingFlags = [
   { name: 'topK', type: 'int', min: 1, help: 'sample among the k most likely codes only' },
 ] as const;
 
+/** `--top-k` restricts sampling; greedy decoding (`--temperature 0`) takes the arg-max anyway. */
+export function checkSamplingFlags(f: { temperature: number }): void {
+  if (f.temperature === 0) rejectUnusedFlags(f, ['topK'], 'with --temperature 0 (greedy decoding takes the most likely code)');
+}
+
 export const sampleCommand = command({
   summary: 'generate images for class prompts into a PNG grid (one row per prompt)',
   flags: [
@@ -22,6 +27,12 @@ export const sampleCommand = command({
     ...samplingFlags,
     { name: 'seed', type: 'int', default: 1234, help: 'sampling seed' },
     { name: 'out', type: 'string', default: 'samples.png', help: 'PNG file to write' },
+  ],
+  check: checkSamplingFlags,
+  files: (f) => [
+    { flag: '--model', path: f.model, checkpoint: 'arra-transformer' },
+    { flag: '--vq', path: f.vq, checkpoint: 'arra-vq' },
+    { flag: '--out', path: f.out, output: 'file' },
   ],
   run: (f) => {
     console.log(describeBackend());

@@ -2,8 +2,8 @@
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
 import { createProgress } from '../../lib/cli';
-import { ConvNetFeatures } from '../../models/encoder';
-import { dataFlags, loadData } from '../pipeline/datasets';
+import { CONVNET_ARCHS, ConvNetFeatures } from '../../models/encoder';
+import { checkDataFlags, dataFiles, dataFlags, loadData } from '../pipeline/datasets';
 import { trainConvNet } from '../pipeline/encoder-trainer';
 import { command } from './command';
 
@@ -16,16 +16,19 @@ export const trainEncoderCommand = command({
     { name: 'lr', type: 'float', default: 2e-3, min: 0, help: 'peak learning rate' },
     { name: 'width', type: 'int', default: 16, min: 1, help: 'channels of the first conv (the second has twice as many)' },
     { name: 'featureDim', type: 'int', default: 64, min: 1, help: 'length of the feature vector (penultimate layer)' },
+    { name: 'arch', type: 'enum', choices: CONVNET_ARCHS, default: 'strided', help: 'strided (stride-2 convs) or maxpool (stride-1 convs + 2×2 max-pool: use it for an FID network unlike a strided alignment encoder)' },
     { name: 'seed', type: 'int', default: 0, help: 'random seed' },
     { name: 'out', type: 'string', default: join('runs', 'encoder', 'convnet.safetensors'), help: 'checkpoint file to write' },
   ],
+  check: checkDataFlags,
+  files: (f) => [dataFiles(f), { flag: '--out', path: f.out, output: 'file' }],
   run: (f) => {
     console.log(describeBackend());
-    const { train, test } = loadData(f, f.seed);
+    const { train, test, split } = loadData(f);
     let bar: ReturnType<typeof createProgress> | null = null;
     const { testAccuracy, seconds } = trainConvNet(train, test, f.out, {
-      epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, seed: f.seed, widths: [f.width, 2 * f.width], featureDim: f.featureDim,
-      datasetName: f.dataset,
+      epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, seed: f.seed, widths: [f.width, 2 * f.width], featureDim: f.featureDim, arch: f.arch,
+      datasetName: f.dataset, split,
       onStep: (step, total, loss) => {
         bar ??= createProgress({ label: 'train-encoder', total });
         bar.update(step, { loss });

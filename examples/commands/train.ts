@@ -1,15 +1,17 @@
 /** `arra train`: train a class-conditional AR model — the baseline (--align off) or ARRA. */
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
-import { UsageError } from '../../lib/cli';
-import { arraConfig } from '../../models/arra';
+import { rejectUnusedFlags, UsageError } from '../../lib/cli';
+import { ARRA_OBJECTIVES, arraConfig, ENCODER_POOLINGS } from '../../models/arra';
+import { parametersDigest } from '../../models/encoder';
 import { transformerPresets, type TransformerPresetName } from '../../models/presets';
-import { dataFlags, describeData, loadData } from '../pipeline/datasets';
+import { checkDataFlags, dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import { MODEL_PRESETS, modelConfigFor } from '../pipeline/model-config';
 import { codesOf, globalFeatures } from '../pipeline/prepare';
 import { runTraining } from '../pipeline/run-training';
 import { loadVq } from '../pipeline/vq-trainer';
+import { TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
 import { command } from './command';
 
 export const alignFlags = [
@@ -17,8 +19,9 @@ export const alignFlags = [
   { name: 'alignEncoder', type: 'string', help: 'frozen encoder whose global feature is aligned to: convnet:<file> or mobilenet[@<px>] (required unless --align off)' },
   { name: 'alignLayer', type: 'int', default: 0, min: 0, help: 'block whose output is aligned (0 = first)' },
   { name: 'lambda', type: 'float', default: 1, min: 0, help: 'weight λ of L_GVA' },
-  { name: 'objective', type: 'enum', choices: ['cosine', 'mse'], default: 'cosine', help: 'alignment objective' },
+  { name: 'objective', type: 'enum', choices: ARRA_OBJECTIVES, default: 'cosine', help: 'alignment objective: cosine (1 − cos, the paper), mse (raw features, F.mse_loss), mse-normalized (unit vectors, = 2·cosine)' },
   { name: 'projectorHidden', type: 'int', default: 128, min: 1, help: 'hidden width p of the projector' },
+  { name: 'alignPooling', type: 'enum', choices: ENCODER_POOLINGS, help: "global feature of the encoder: convnet penultimate (default) | avg (pooled conv map) | both; mobilenet avg" },
 ] as const;
 
 export const trainFlags = [
@@ -39,6 +42,9 @@ export const trainFlags = [
 
 /** Flag combinations that single flags cannot express. */
 export function checkAlignFlags(f: { align: string; alignEncoder?: string; alignLayer: number; preset?: string }): void {
+  if (f.align === 'off') {
+    rejectUnusedFlags(f, ['alignEncoder', 'alignLayer', 'lambda', 'objective', 'projectorHidden', 'cacheDir'], 'with --align off (the baseline has no alignment loss)');
+  }
   if (f.align !== 'off' && !f.alignEncoder) throw new UsageError(`--align-encoder: required with --align ${f.align} (or use --align off for the baseline)`, '--align-encoder');
   const layers = transformerPresets[(f.preset ?? 'mnist') as TransformerPresetName].nLayers;
   if (f.alignLayer >= layers) throw new UsageError(`--align-layer: the '${f.preset ?? 'mnist'}' model has blocks 0..${layers - 1}, got ${f.alignLayer}`, '--align-layer');
@@ -47,22 +53,34 @@ export function checkAlignFlags(f: { align: string; alignEncoder?: string; align
 export const trainCommand = command({
   summary: 'train the AR model: baseline (--align off) or ARRA (--align hybnext|rep)',
   flags: trainFlags,
-  check: checkAlignFlags,
+  check: (f) => {
+    checkDataFlags(f);
+    checkAlignFlags(f);
+  },
+  files: (f) => [
+    dataFiles(f),
+    { flag: '--vq', path: f.vq, checkpoint: 'arra-vq' },
+    f.align === 'off' ? undefined : { flag: '--align-encoder', path: f.alignEncoder!, encoder: true },
+    f.resume ? { flag: '--resume', path: join(f.out, TRAIN_STATE_FILE), checkpoint: 'arra-train-state' } : undefined,
+    { flag: '--out', path: f.out, output: 'dir' },
+    f.align === 'off' ? undefined : { flag: '--cache-dir', path: f.cacheDir, output: 'dir' },
+  ],
   run: async (f) => {
     console.log(describeBackend());
     const vq = loadVq(f.vq);
-    const { train } = loadData(f, f.seed);
+    const { train, split } = loadData(f);
     const { config, layout } = modelConfigFor(f.preset, vq, train.classNames.length);
-    const encoder = f.align === 'off' ? null : openEncoder(f.alignEncoder!, '--align-encoder');
+    const encoder = f.align === 'off' ? null : openEncoder(f.alignEncoder!, '--align-encoder', f.alignPooling);
     console.log(`encoding ${train.labels.length} images with the tokenizer (${vq.gridSize}×${vq.gridSize} codes)…`);
     const codes = codesOf(vq, train);
-    const features = encoder ? globalFeatures(encoder, train, describeData(f), f.cacheDir) : null;
+    const features = encoder ? globalFeatures(encoder, train, describeData(f), f.cacheDir, console.log, split) : null;
     const arra = arraConfig({
-      encoderName: encoder?.name ?? 'none', mode: f.align, alignLayer: f.alignLayer, lambda: f.lambda,
+      encoderName: encoder?.name ?? 'none', encoderDigest: encoder ? parametersDigest(encoder.parameters()) : undefined,
+      pooling: encoder ? (f.alignPooling ?? (f.alignEncoder!.startsWith('convnet:') ? 'penultimate' : 'avg')) : undefined, mode: f.align, alignLayer: f.alignLayer, lambda: f.lambda,
       objective: f.objective, projectorHidden: f.projectorHidden,
     });
     const result = await runTraining(
-      { codes, labels: train.labels, globalFeatures: features, layout, numTokens: vq.gridSize * vq.gridSize, classNames: train.classNames },
+      { codes, labels: train.labels, globalFeatures: features, layout, numTokens: vq.gridSize * vq.gridSize, classNames: train.classNames, split },
       {
         label: `train ${f.align}`, model: config, arra, steps: f.steps, batchSize: f.batchSize, lr: f.lr, seed: f.seed,
         outDir: f.out, checkpointEvery: f.checkpointEvery, resume: f.resume, anomaly: f.anomaly,

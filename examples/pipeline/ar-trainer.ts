@@ -1,26 +1,28 @@
 /**
  * Training the autoregressive model, baseline or ARRA: the loop behind `arra train` and the
  * demo. One function, {@link trainAr}, so that the baseline and ARRA runs differ only in
- * `arra.mode` (ARRA.md: "ARRA keeps the architecture and the sampler unchanged").
+ * `arra.mode` (the paper's method, §3: ARRA changes the training loss only, not the architecture or the sampler).
  *
  * Per step: draw a batch (seeded) → build `[class] [begin-image] z_1..z_N` sequences →
  * L_ARRA = L_AR + λ·L_GVA (models/arra.ts) → backward → clip the gradient norm to 1 →
- * AdamW with betas (0.9, 0.95), weight decay 0.05 (LlamaGen's recipe) → log a JSONL line.
+ * AdamW with betas (0.9, 0.95), weight decay 0.05 on ≥ 2-D weights only (LlamaGen's recipe) → log a JSONL line.
  *
  * Checkpoints (`train-state.safetensors`) hold the model, the projector, the optimizer's
  * moments and the data generator's state, written atomically, so `--resume` continues with
  * exactly the losses an uninterrupted run would have produced.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  AdamW, clipGradNorm, cosineWithWarmup, indexSelect, noGrad, Rng, type Tensor,
+  AdamW, assertFiniteStep, atStep, clipGradNorm, cosineWithWarmup, indexSelect, noDecayParameters, noGrad, Rng, type SplitRecord, type Tensor,
 } from '../../lib';
-import { loadSafetensors, readJsonMetadata, saveSafetensors, jsonMetadata } from '../../lib/io';
+import { ensureDir, loadSafetensors, readJsonMetadata, saveSafetensors, jsonMetadata } from '../../lib/io';
+import { UsageError } from '../../lib/cli';
 import { arraLoss, checkArraConfig, inferenceStateDict, type ArraConfig } from '../../models/arra';
 import { Projector } from '../../models/projector';
 import { buildClassSequences, type VocabLayout } from '../../models/sequence';
 import { Transformer, type TransformerConfig } from '../../models/transformer';
+import { loadingFrom } from './checkpoints';
 
 /** What the model learns from: image codes, their classes and the frozen encoder's features. */
 export interface ArTrainData {
@@ -34,6 +36,8 @@ export interface ArTrainData {
   numTokens: number;
   /** readable class names (saved with the model, so `arra sample` can take prompts by name) */
   classNames?: string[];
+  /** how the data was split (lib/data/split.ts): saved so `arra eval` can refuse an overlapping held-out set */
+  split?: SplitRecord;
 }
 
 export interface ArTrainOptions {
@@ -116,16 +120,16 @@ export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<
     ? new Projector(opts.model.dModel, encoderDim, { hidden: opts.arra.projectorHidden, rng: new Rng(opts.seed + 1) })
     : null;
   const params = [...model.parameters(), ...(projector?.parameters() ?? [])];
-  const optimizer = new AdamW(params, { lr: opts.lr, betas: [0.9, 0.95], weightDecay: opts.weightDecay ?? 0.05 });
+  const optimizer = new AdamW(params, { lr: opts.lr, betas: [0.9, 0.95], weightDecay: opts.weightDecay ?? 0.05, noDecay: noDecayParameters(params) });
   const schedule = cosineWithWarmup({ warmup: opts.warmup ?? Math.min(50, Math.floor(opts.steps / 10)), total: opts.steps, base: opts.lr, min: opts.lr * 0.1 });
   const rng = new Rng(opts.seed + 2); // batches and condition dropping
   let step = 0;
 
-  mkdirSync(opts.outDir, { recursive: true });
+  ensureDir(opts.outDir);
   const statePath = join(opts.outDir, TRAIN_STATE_FILE);
   if (opts.resume) {
-    if (!existsSync(statePath)) throw new Error(`--resume: no ${TRAIN_STATE_FILE} in ${opts.outDir}`);
-    step = loadTrainState(statePath, model, projector, optimizer, rng);
+    if (!existsSync(statePath)) throw new UsageError(`--resume: no ${TRAIN_STATE_FILE} in ${opts.outDir} (nothing to resume; drop --resume to start a new run)`, '--resume');
+    step = loadTrainState(statePath, model, projector, optimizer, rng, opts);
   }
 
   const history: StepMetrics[] = [];
@@ -139,17 +143,19 @@ export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<
     rows.forEach((r, b) => codes.set(data.codes.subarray(r * data.numTokens, (r + 1) * data.numTokens), b * data.numTokens));
     const classes = Int32Array.from(rows, (r) => data.labels[r]!);
     const seq = buildClassSequences(data.layout, codes, classes, { dropCondProb: opts.dropCondProb ?? 0.1, rng });
-    const globalFeatures = data.globalFeatures ? noGrad(() => indexSelect(data.globalFeatures!, 0, rows)) : null;
     opts.onBatch?.(step + 1, { rows, tokens: seq.tokens }, model);
 
-    const out = arraLoss(model, projector, { ...seq, globalFeatures: globalFeatures as Tensor }, opts.arra);
+    const out = atStep('train', step + 1, () => {
+      const globalFeatures = data.globalFeatures ? noGrad(() => indexSelect(data.globalFeatures!, 0, rows)) : null;
+      const o = arraLoss(model, projector, { ...seq, globalFeatures: globalFeatures as Tensor }, opts.arra);
+      optimizer.zeroGrad();
+      o.loss.backward();
+      return o;
+    });
     const loss = out.loss.item();
-    if (!Number.isFinite(loss)) {
-      throw new Error(`train: the loss is ${loss} at step ${step + 1} (run with --anomaly to name the op that produced it)`);
-    }
-    optimizer.zeroGrad();
-    out.loss.backward();
-    const gradNorm = clipGradNorm(params, opts.gradClip ?? 1.0);
+    const gradNorm = clipGradNorm(params, opts.gradClip ?? 1.0); // the norm before clipping
+    // A finite loss can still have an infinite gradient (--lambda 1e38): check both before the update.
+    assertFiniteStep('train', step + 1, { loss, 'gradient norm': gradNorm }, 'run with --anomaly to name the op that produced it');
     optimizer.lr = schedule(step);
     optimizer.step();
     step++;
@@ -163,39 +169,63 @@ export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<
     opts.onStep?.(m);
     if (opts.evalEvery && opts.onEval && step % opts.evalEvery === 0) opts.onEval(step, model);
     const every = opts.checkpointEvery ?? 0;
-    if (every > 0 && step % every === 0 && step < opts.steps) saveTrainState(statePath, model, projector, optimizer, rng, step, opts);
+    if (every > 0 && step % every === 0 && step < opts.steps) saveTrainState(statePath, model, projector, optimizer, rng, step, opts, data);
     await new Promise<void>((resolve) => setImmediate(resolve)); // let a pending SIGINT handler run
     if (opts.shouldStop?.()) {
       interrupted = true;
       break;
     }
   }
-  saveTrainState(statePath, model, projector, optimizer, rng, step, opts);
+  saveTrainState(statePath, model, projector, optimizer, rng, step, opts, data);
   saveInferenceModel(join(opts.outDir, MODEL_FILE), model, data, opts, step);
   return { model, projector, step, history, interrupted };
 }
 
 /** Everything needed to resume, in one atomically written file. */
-function saveTrainState(path: string, model: Transformer, projector: Projector | null, optimizer: AdamW, rng: Rng, step: number, opts: ArTrainOptions): void {
+function saveTrainState(path: string, model: Transformer, projector: Projector | null, optimizer: AdamW, rng: Rng, step: number, opts: ArTrainOptions, data: ArTrainData): void {
   const tensors = new Map<string, Tensor>();
   for (const [k, t] of model.stateDict()) tensors.set(`model.${k}`, t);
   for (const [k, t] of projector?.stateDict() ?? []) tensors.set(`projector.${k}`, t);
   const optState = optimizer.stateDict();
   for (const [k, t] of optState.tensors) tensors.set(`optim.${k}`, t);
   saveSafetensors(path, tensors, jsonMetadata({
-    kind: 'arra-train-state', step, model: opts.model, arra: opts.arra, seed: opts.seed,
+    kind: 'arra-train-state', step, model: opts.model, arra: opts.arra, seed: opts.seed, split: data.split ?? null,
     optimizer: { kind: optState.kind, step: optState.step, hyper: optState.hyper }, rng: rng.getState(),
   }));
 }
 
-function loadTrainState(path: string, model: Transformer, projector: Projector | null, optimizer: AdamW, rng: Rng): number {
+/**
+ * The settings that decide the shapes of the saved tensors must match the run that resumes:
+ * another preset or alignment mode is a usage error naming the file, what it was made with and
+ * what differs.
+ */
+function checkResumable(path: string, saved: { model: TransformerConfig; arra: ArraConfig }, opts: ArTrainOptions): void {
+  const differs: string[] = [];
+  const keys = new Set([...Object.keys(saved.model), ...Object.keys(opts.model)]) as Set<keyof TransformerConfig>;
+  for (const k of keys) {
+    if (JSON.stringify(saved.model[k]) !== JSON.stringify(opts.model[k])) differs.push(`${k}: checkpoint ${JSON.stringify(saved.model[k])}, now ${JSON.stringify(opts.model[k])}`);
+  }
+  for (const k of ['mode', 'projectorHidden', 'alignLayer', 'encoderName'] as const) {
+    if (saved.arra[k] !== opts.arra[k]) differs.push(`arra.${k}: checkpoint ${JSON.stringify(saved.arra[k])}, now ${JSON.stringify(opts.arra[k])}`);
+  }
+  if (differs.length > 0) {
+    throw new UsageError(
+      `--resume: ${path} was made with model ${JSON.stringify(saved.model)} and alignment ${JSON.stringify(saved.arra)}; ` +
+      `this run differs in ${differs.join('; ')} (use the same --preset and alignment flags, or another --out)`, '--resume',
+    );
+  }
+}
+
+function loadTrainState(path: string, model: Transformer, projector: Projector | null, optimizer: AdamW, rng: Rng, opts: ArTrainOptions): number {
   const file = loadSafetensors(path);
   const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
   if (kind !== 'arra-train-state') throw new Error(`${path}: expected a training state, found '${kind}'`);
+  const saved = { model: readJsonMetadata<TransformerConfig>(file.metadata, 'model', path), arra: readJsonMetadata<ArraConfig>(file.metadata, 'arra', path) };
+  checkResumable(path, saved, opts);
   const part = (prefix: string): Map<string, Tensor> =>
     new Map([...file.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
-  model.loadStateDict(part('model.'));
-  if (projector) projector.loadStateDict(part('projector.'));
+  loadingFrom(path, saved.model, () => model.loadStateDict(part('model.')));
+  if (projector) loadingFrom(path, saved.arra, () => projector.loadStateDict(part('projector.')));
   const opt = readJsonMetadata<{ kind: string; step: number; hyper: Record<string, number> }>(file.metadata, 'optimizer', path);
   optimizer.loadStateDict({ ...opt, tensors: part('optim.') });
   rng.setState(readJsonMetadata(file.metadata, 'rng', path));
@@ -206,34 +236,55 @@ function loadTrainState(path: string, model: Transformer, projector: Projector |
 function saveInferenceModel(path: string, model: Transformer, data: ArTrainData, opts: ArTrainOptions, step: number): void {
   saveSafetensors(path, inferenceStateDict(model), jsonMetadata({
     kind: 'arra-transformer', config: model.config, layout: data.layout, classNames: data.classNames ?? [], arra: opts.arra, step,
+    seed: opts.seed, split: data.split ?? null,
   }));
 }
 
 /** Load an inference checkpoint written by {@link trainAr}. */
-export function loadArModel(path: string): { model: Transformer; layout: VocabLayout; arra: ArraConfig; step: number; classNames: string[] } {
+export function loadArModel(path: string): {
+  model: Transformer; layout: VocabLayout; arra: ArraConfig; step: number; classNames: string[];
+  /** the training split, when the checkpoint records one; the training seed, when recorded */
+  split?: SplitRecord; seed?: number;
+} {
   const file = loadSafetensors(path);
   const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
   if (kind !== 'arra-transformer') throw new Error(`${path}: expected a transformer checkpoint, found '${kind}'`);
-  const model = new Transformer(readJsonMetadata<TransformerConfig>(file.metadata, 'config', path));
-  model.loadStateDict(file.tensors);
+  const config = readJsonMetadata<TransformerConfig>(file.metadata, 'config', path);
+  const model = loadingFrom(path, config, () => {
+    const m = new Transformer(config);
+    m.loadStateDict(file.tensors);
+    return m;
+  });
   return {
     model, layout: readJsonMetadata<VocabLayout>(file.metadata, 'layout', path),
     arra: readJsonMetadata<ArraConfig>(file.metadata, 'arra', path), step: readJsonMetadata<number>(file.metadata, 'step', path),
     classNames: readJsonMetadata<string[]>(file.metadata, 'classNames', path),
+    split: optionalMetadata<SplitRecord>(file.metadata, 'split'), seed: optionalMetadata<number>(file.metadata, 'seed'),
   };
 }
 
+/** A JSON metadata entry that older checkpoints may lack (undefined when absent or null). */
+function optionalMetadata<T>(metadata: Record<string, string>, key: string): T | undefined {
+  const raw = metadata[key];
+  if (raw === undefined) return undefined;
+  const v = JSON.parse(raw) as T | null;
+  return v === null ? undefined : v;
+}
+
 /** Model + projector + settings from a run's train-state (what `arra explain` needs: the projector too). */
-export function loadTrainingRun(path: string): { model: Transformer; projector: Projector | null; arra: ArraConfig; step: number } {
+export function loadTrainingRun(path: string): { model: Transformer; projector: Projector | null; arra: ArraConfig; step: number; split?: SplitRecord } {
   const file = loadSafetensors(path);
   const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
   if (kind !== 'arra-train-state') throw new Error(`${path}: expected a training state, found '${kind}'`);
   const config = readJsonMetadata<TransformerConfig>(file.metadata, 'model', path);
   const arra = readJsonMetadata<ArraConfig>(file.metadata, 'arra', path);
-  const model = new Transformer(config);
   const part = (prefix: string): Map<string, Tensor> =>
     new Map([...file.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
-  model.loadStateDict(part('model.'));
+  const model = loadingFrom(path, config, () => {
+    const m = new Transformer(config);
+    m.loadStateDict(part('model.'));
+    return m;
+  });
   let projector: Projector | null = null;
   const proj = part('projector.');
   if (proj.size > 0) {
@@ -241,8 +292,11 @@ export function loadTrainingRun(path: string): { model: Transformer; projector: 
     const fc2 = proj.get('fc2.weight');
     if (!fc2) throw new Error(`${path}: projector tensors lack 'fc2.weight'`);
     const encoderDim = fc2.shape[0]!;
-    projector = new Projector(config.dModel, encoderDim, { hidden: arra.projectorHidden });
-    projector.loadStateDict(proj);
+    projector = loadingFrom(path, arra, () => {
+      const p = new Projector(config.dModel, encoderDim, { hidden: arra.projectorHidden });
+      p.loadStateDict(proj);
+      return p;
+    });
   }
-  return { model, projector, arra, step: readJsonMetadata<number>(file.metadata, 'step', path) };
+  return { model, projector, arra, step: readJsonMetadata<number>(file.metadata, 'step', path), split: optionalMetadata<SplitRecord>(file.metadata, 'split') };
 }

@@ -6,9 +6,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  captionedShapes, type ImageDataset, loadFashionMnist, loadImageFolder, loadMnist, splitDataset, subset,
+  captionedShapes, hashSplit, type ImageDataset, imageFolderFiles, keyListDigest, loadFashionMnist, loadImageFolder, loadMnist,
+  type SplitRecord, subset,
 } from '../../lib';
-import { UsageError, type FlagSpec } from '../../lib/cli';
+import { rejectUnusedFlags, UsageError, type FlagSpec } from '../../lib/cli';
 
 export const DATASETS = ['mnist', 'fashion', 'shapes', 'folder'] as const;
 export type DatasetName = (typeof DATASETS)[number];
@@ -37,35 +38,100 @@ export function imageSizeOf(f: DataFlags): number {
   return f.imageSize ?? (f.dataset === 'mnist' || f.dataset === 'fashion' ? 28 : 32);
 }
 
+/**
+ * Cross-flag checks of the data flags, before anything is loaded: `--data-dir` and `--classes`
+ * belong to `--dataset folder` (and it needs `--data-dir`); MNIST-like sets are 28 px.
+ */
+export function checkDataFlags(f: Pick<DataFlags, 'dataset' | 'dataDir' | 'imageSize' | 'classes'>): void {
+  if (f.dataset !== 'folder') rejectUnusedFlags(f, ['dataDir', 'classes'], `with --dataset ${f.dataset} (they choose an image folder: --dataset folder)`);
+  if (f.dataset === 'folder' && !f.dataDir) throw new UsageError('--data-dir: required with --dataset folder (a folder of class folders)', '--data-dir');
+  if ((f.dataset === 'mnist' || f.dataset === 'fashion') && f.imageSize !== undefined && f.imageSize !== 28) {
+    throw new UsageError(`--image-size: ${f.dataset} images are 28 px, got ${f.imageSize}`, '--image-size');
+  }
+}
+
+/** The input folder the data flags name (for a command's `files`): `--data-dir` with `--dataset folder`. */
+export function dataFiles(f: DataFlags): { flag: string; path: string; folder: string } | undefined {
+  return f.dataset === 'folder' && f.dataDir !== undefined ? { flag: '--data-dir', path: f.dataDir, folder: 'a folder of class folders of images' } : undefined;
+}
+
 /** A short string naming the data, recorded in checkpoints and caches. */
 export function describeData(f: DataFlags): string {
   const where = f.dataset === 'folder' ? `:${f.dataDir}` : '';
   return `${f.dataset}${where}@${imageSizeOf(f)}px train≤${f.trainLimit} test≤${f.testLimit}`;
 }
 
+/** Share of an image folder held out for evaluation (by path hash: lib/data/split.ts). */
+export const FOLDER_HELD_OUT_FRACTION = 0.1;
+/** Generator seeds of the shapes set: fixed, so the held-out scenes never depend on --seed. */
+export const SHAPES_SEEDS = { train: 0, test: 1_000_003 };
+
+/** A train/held-out pair with the record of how it was split (saved in checkpoints and caches). */
+export interface LoadedData {
+  train: ImageDataset;
+  test: ImageDataset;
+  split: SplitRecord;
+}
+
 /**
- * Load the train and held-out splits the flags describe. Decoded image folders are cached in
- * `cacheDir` (a stale cache is detected and rebuilt).
+ * Load the train and held-out splits the flags describe. The split is a fixed property of
+ * the dataset — the official files for MNIST and Fashion-MNIST, fixed generator seeds for
+ * shapes, a hash of each file's relative path for a folder — so every command (train, eval,
+ * explain, with any --seed) sees the same held-out images. `_seed` is accepted for old call
+ * sites and ignored. Decoded image folders are cached in `cacheDir` (a stale cache is
+ * detected and rebuilt).
  */
-export function loadData(f: DataFlags, seed = 0, cacheDir = join('runs', 'cache')): { train: ImageDataset; test: ImageDataset } {
+export function loadData(f: DataFlags, _seed = 0, cacheDir = join('runs', 'cache')): LoadedData {
   const size = imageSizeOf(f);
   switch (f.dataset) {
     case 'mnist':
     case 'fashion': {
       if (size !== 28) throw new UsageError(`--image-size: ${f.dataset} images are 28 px, got ${size}`, '--image-size');
       const load = f.dataset === 'mnist' ? loadMnist : loadFashionMnist;
-      return { train: load({ split: 'train', limit: f.trainLimit }), test: load({ split: 'test', limit: f.testLimit }) };
+      const split = { rule: `official ${f.dataset} files: train-images for training, t10k-images held out`, heldOutCount: 10000, heldOutDigest: keyListDigest([`${f.dataset}:t10k-images-idx3-ubyte`]) };
+      return { train: load({ split: 'train', limit: f.trainLimit }), test: load({ split: 'test', limit: f.testLimit }), split };
     }
-    case 'shapes':
-      // Two disjoint generator seeds: the held-out scenes are never trained on.
-      return { train: captionedShapes(f.trainLimit, { size, seed }), test: captionedShapes(f.testLimit, { size, seed: seed + 1_000_003 }) };
+    case 'shapes': {
+      // Two disjoint, fixed generator seeds: the held-out scenes are never trained on.
+      const rule = `captionedShapes generator: training seed ${SHAPES_SEEDS.train}, held-out seed ${SHAPES_SEEDS.test}`;
+      return {
+        train: captionedShapes(f.trainLimit, { size, seed: SHAPES_SEEDS.train }), test: captionedShapes(f.testLimit, { size, seed: SHAPES_SEEDS.test }),
+        split: { rule, heldOutCount: 0, heldOutDigest: keyListDigest([rule, `${size}px`]) }, // 0: generated on demand, unbounded
+      };
+    }
     case 'folder': {
       if (!f.dataDir) throw new UsageError('--data-dir: required with --dataset folder (a folder of class folders)', '--data-dir');
       if (!existsSync(f.dataDir)) throw new UsageError(`--data-dir: no such folder ${f.dataDir}`, '--data-dir');
+      const files = imageFolderFiles(f.dataDir, { classes: f.classes, cacheDir });
       const all = loadImageFolder(f.dataDir, { size, channels: 3, classes: f.classes, cacheDir });
-      const { train, test } = splitDataset(all, 0.1, seed); // 10% held out
-      const first = (ds: ImageDataset, n: number): ImageDataset => (ds.labels.length <= n ? ds : subset(ds, Array.from({ length: n }, (_, i) => i)));
-      return { train: first(train, f.trainLimit), test: first(test, f.testLimit) };
+      if (all.labels.length !== files.length) throw new Error(`${f.dataDir}: listed ${files.length} files but loaded ${all.labels.length} images`);
+      const { train: trainRows, test: testRows, record } = hashSplit(files, FOLDER_HELD_OUT_FRACTION);
+      if (testRows.length === 0 || trainRows.length === 0) {
+        throw new UsageError(
+          `--data-dir: ${files.length} images in ${f.dataDir} give ${trainRows.length} training and ${testRows.length} held-out images ` +
+          `(${100 * FOLDER_HELD_OUT_FRACTION}% held out by a hash of each file's path); a folder needs both, so at least a few dozen images`, '--data-dir');
+      }
+      return { train: subset(all, trainRows.slice(0, f.trainLimit)), test: subset(all, testRows.slice(0, f.testLimit)), split: record };
     }
   }
+}
+
+/**
+ * Check that the held-out split an evaluation loaded is the one a checkpoint's training held
+ * out (same rule, same held-out list), so no training image can be scored. Throws a
+ * UsageError naming `flag` when they differ; returns a warning when the checkpoint recorded
+ * no split (written before splits were recorded), null when all is well.
+ */
+export function checkSplit(recorded: SplitRecord | undefined, current: SplitRecord, what: string, flag: string): string | null {
+  if (recorded === undefined) return `${what} records no data split (written by an older arra-ts): cannot verify that the held-out images were not trained on`;
+  if (recorded.rule !== current.rule) {
+    throw new UsageError(`${flag}: ${what} was trained with the split '${recorded.rule}', this evaluation holds out '${current.rule}': the held-out images may overlap its training images`, flag);
+  }
+  if (recorded.heldOutDigest !== current.heldOutDigest || recorded.heldOutCount !== current.heldOutCount) {
+    throw new UsageError(
+      `${flag}: the held-out list differs from the one ${what} recorded (${recorded.heldOutCount} images, digest ${recorded.heldOutDigest}; ` +
+      `now ${current.heldOutCount}, ${current.heldOutDigest}): the data changed since training, so held-out and training images may overlap`, flag,
+    );
+  }
+  return null;
 }

@@ -4,9 +4,9 @@
  * classifier that judges prompt accuracy, and as a feature network (FID, or an alignment
  * target — never both for the same model).
  */
-import { AdamW, batches, cosineWithWarmup, crossEntropy, type ImageDataset, Rng } from '../../lib';
+import { AdamW, assertFiniteStep, atStep, batches, cosineWithWarmup, crossEntropy, gradNorm, type ImageDataset, Rng, type SplitRecord } from '../../lib';
 import { UsageError } from '../../lib/cli';
-import { accuracy, ConvNet, DEFAULT_CONVNET, saveConvNet } from '../../models/encoder';
+import { accuracy, ConvNet, type ConvNetArch, DEFAULT_CONVNET, saveConvNet } from '../../models/encoder';
 
 export interface EncoderTrainOptions {
   epochs: number;
@@ -15,8 +15,12 @@ export interface EncoderTrainOptions {
   seed: number;
   widths: [number, number];
   featureDim: number;
+  /** ConvNet architecture (default `strided`; `maxpool` for a network unlike the alignment encoder) */
+  arch?: ConvNetArch;
   /** name recorded with the weights (and in the extractor's name), e.g. `mnist` */
   datasetName: string;
+  /** how the data was split (recorded with the weights) */
+  split?: SplitRecord;
   onStep?: (step: number, total: number, loss: number) => void;
 }
 
@@ -25,7 +29,7 @@ export function trainConvNet(train: ImageDataset, test: ImageDataset, path: stri
   const t0 = performance.now();
   const [, C, S] = train.images.shape as [number, number, number];
   const net = new ConvNet(
-    { ...DEFAULT_CONVNET, inChannels: C, imageSize: S, widths: opts.widths, featureDim: opts.featureDim, numClasses: train.classNames.length },
+    { ...DEFAULT_CONVNET, inChannels: C, imageSize: S, widths: opts.widths, featureDim: opts.featureDim, numClasses: train.classNames.length, arch: opts.arch ?? 'strided' },
     new Rng(opts.seed),
   );
   const stepsPerEpoch = Math.floor(train.labels.length / opts.batchSize);
@@ -39,19 +43,24 @@ export function trainConvNet(train: ImageDataset, test: ImageDataset, path: stri
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     for (const batch of batches(train, opts.batchSize, rng, { dropLast: true })) {
       optimizer.lr = schedule(step);
-      const loss = crossEntropy(net.forward(batch.images), batch.labels); // mean over the batch
-      optimizer.zeroGrad();
-      loss.backward();
+      const loss = atStep('train-encoder', step + 1, () => {
+        const l = crossEntropy(net.forward(batch.images), batch.labels); // mean over the batch
+        optimizer.zeroGrad();
+        l.backward();
+        return l.item();
+      });
+      // before the update: a diverged step never reaches the weights (lib/optim/finite.ts)
+      assertFiniteStep('train-encoder', step + 1, { loss, 'gradient norm': gradNorm(net.parameters()) }, 'lower --lr?');
       optimizer.step();
       step++;
-      opts.onStep?.(step, total, loss.item());
+      opts.onStep?.(step, total, loss);
     }
   }
   const testAccuracy = accuracy(net, test.images, test.labels);
   const seconds = (performance.now() - t0) / 1000;
   saveConvNet(path, net, {
     config: net.config, dataset: opts.datasetName, testAccuracy,
-    training: { nTrain: train.labels.length, epochs: opts.epochs, batchSize: opts.batchSize, lr: opts.lr, seed: opts.seed, steps: step, seconds: Math.round(seconds) },
+    training: { nTrain: train.labels.length, epochs: opts.epochs, batchSize: opts.batchSize, lr: opts.lr, seed: opts.seed, steps: step, seconds: Math.round(seconds), split: opts.split ?? null },
   });
   return { net, testAccuracy, seconds };
 }

@@ -4,7 +4,7 @@
  * and cached on disk (as the official ARRA code does offline).
  */
 import { join } from 'node:path';
-import type { ImageDataset, Tensor } from '../../lib';
+import type { ImageDataset, SplitRecord, Tensor } from '../../lib';
 import { cachedFeatures, type FeatureExtractor } from '../../models/encoder';
 import type { VQTokenizer } from '../../models/vq';
 import { encodeDataset } from './vq-trainer';
@@ -16,9 +16,9 @@ export function featureCachePath(cacheDir: string, encoder: FeatureExtractor, da
 }
 
 /** f_GF for every image of `ds` through a frozen encoder: [N, dim], from the cache when it matches. */
-export function globalFeatures(encoder: FeatureExtractor, ds: ImageDataset, dataKey: string, cacheDir: string, log = console.log): Tensor {
+export function globalFeatures(encoder: FeatureExtractor, ds: ImageDataset, dataKey: string, cacheDir: string, log = console.log, split?: SplitRecord): Tensor {
   const file = featureCachePath(cacheDir, encoder, dataKey);
-  return cachedFeatures(file, encoder, ds.images, { data: dataKey, source: ds.source }, {
+  return cachedFeatures(file, encoder, ds.images, { data: dataKey, source: ds.source, split: split ?? null }, {
     onCache: (status, reason) => log(`feature cache ${status}: ${reason} (${file})`),
   });
 }

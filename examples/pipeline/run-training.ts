@@ -3,7 +3,7 @@
  * curve, Ctrl-C that saves and stops, and a NaN that stops the run naming the step.
  */
 import { join } from 'node:path';
-import { lineChartSvg, saveSvg, setAnomalyMode } from '../../lib';
+import { lineChartSvg, NonFiniteStepError, saveSvg, setAnomalyMode } from '../../lib';
 import { createProgress, MetricsLogger } from '../../lib/cli';
 import { trainAr, type ArTrainData, type ArTrainOptions, type ArTrainResult, type StepMetrics } from './ar-trainer';
 
@@ -14,26 +14,45 @@ export interface RunOptions extends Omit<ArTrainOptions, 'onStep' | 'shouldStop'
   anomaly?: boolean;
 }
 
-/** Train with progress, JSONL metrics and Ctrl-C handling; writes loss.svg into the run folder. */
+/**
+ * Train with progress, JSONL metrics and Ctrl-C / SIGTERM handling; writes loss.svg into the
+ * run folder.
+ *
+ * metrics.jsonl is opened at the first finished step, not before: a run that fails while
+ * starting (a bad `--resume`) leaves the folder as it was. A resumed run first drops the
+ * records of steps after its checkpoint (logged by the run that crashed), so every step
+ * appears once.
+ */
 export async function runTraining(data: ArTrainData, opts: RunOptions): Promise<ArTrainResult> {
-  const metrics = new MetricsLogger(join(opts.outDir, 'metrics.jsonl'), { truncate: !opts.resume });
+  let metrics: MetricsLogger | null = null;
   const bar = createProgress({ label: opts.label, total: opts.steps });
   let stopRequested = false;
-  const onSigint = (): void => {
-    if (stopRequested) process.exit(130); // a second Ctrl-C: give up at once
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopRequested) process.exit(signal === 'SIGTERM' ? 143 : 130); // a second signal: give up at once
     stopRequested = true;
-    process.stderr.write(`\n[${opts.label}] Ctrl-C: saving a checkpoint after this step (press again to quit without saving)\n`);
+    const what = signal === 'SIGINT' ? 'Ctrl-C' : signal;
+    process.stderr.write(`\n[${opts.label}] ${what}: saving a checkpoint after this step (send it again to quit without saving)\n`);
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   setAnomalyMode(opts.anomaly ?? false);
   try {
     const result = await trainAr(data, {
       ...opts,
       onStep: (m: StepMetrics) => {
+        metrics ??= new MetricsLogger(join(opts.outDir, 'metrics.jsonl'), { truncate: !opts.resume, dropFromStep: m.step });
         metrics.log({ ...m });
         bar.update(m.step, { loss: m.loss, gva: m.lossGVA, 'tok/s': Math.round(m.tokensPerSec) });
       },
       shouldStop: () => stopRequested,
+    }).catch((err: unknown) => {
+      bar.stop();
+      // the diverging step goes into the log too, with every quantity that was measured
+      if (err instanceof NonFiniteStepError) {
+        metrics ??= new MetricsLogger(join(opts.outDir, 'metrics.jsonl'), { truncate: !opts.resume, dropFromStep: err.step });
+        metrics.log({ step: err.step, ...err.values, diverged: err.quantity });
+      }
+      throw err;
     });
     bar.stop();
     if (result.interrupted) console.log(`[${opts.label}] stopped at step ${result.step}; resume with --resume (checkpoint in ${opts.outDir})`);
@@ -41,8 +60,9 @@ export async function runTraining(data: ArTrainData, opts: RunOptions): Promise<
     return result;
   } finally {
     setAnomalyMode(false);
-    process.off('SIGINT', onSigint);
-    metrics.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    (metrics as MetricsLogger | null)?.close();
   }
 }
 

@@ -6,11 +6,22 @@
  */
 import { join } from 'node:path';
 import {
-  AdamW, batches, concat, cosineWithWarmup, type ImageDataset, jsonMetadata, loadSafetensors, noGrad, readJsonMetadata, Rng,
+  AdamW, assertFiniteStep, atStep, batches, concat, cosineWithWarmup, gradNorm, type ImageDataset, jsonMetadata, loadSafetensors, noGrad, readJsonMetadata, Rng,
   saveImageGrid, saveSafetensors,
 } from '../../lib';
 import { UsageError } from '../../lib/cli';
 import { VQTokenizer, type VQConfig } from '../../models/vq';
+import { CHECKPOINT_KINDS, checkpointKind, loadingFrom } from './checkpoints';
+
+/** The downsampling factors the CLI offers: 28-px digits take 2 or 4, 32-px images also 8. */
+export const VQ_DOWNSAMPLES = [2, 4, 8];
+
+/** Channel widths of the tokenizer's log2(downsample) stride-2 stages: 16, 32, 64, … ([16, 32] for 4). */
+export function vqHiddenWidths(downsample: number): number[] {
+  const levels = Math.log2(downsample);
+  if (!Number.isInteger(levels) || levels < 1) throw new Error(`vqHiddenWidths: downsample must be a power of two ≥ 2, got ${downsample}`);
+  return Array.from({ length: levels }, (_, l) => 16 << l);
+}
 
 export interface VqTrainOptions {
   steps: number;
@@ -80,11 +91,15 @@ export function trainVq(train: ImageDataset, opts: VqTrainOptions): VQTokenizer 
     for (const batch of batches(train, opts.batchSize, rng, { dropLast: true })) {
       if (step >= opts.steps) break;
       optimizer.lr = schedule(step);
-      const r = vq.loss(batch.images);
+      const r = atStep('train-vq', step + 1, () => {
+        const out = vq.loss(batch.images);
+        optimizer.zeroGrad();
+        out.loss.backward();
+        return out;
+      });
       const loss = r.loss.item();
-      if (!Number.isFinite(loss)) throw new Error(`train-vq: the loss is ${loss} at step ${step + 1}`);
-      optimizer.zeroGrad();
-      r.loss.backward();
+      // before the update: a diverged step never reaches the weights (lib/optim/finite.ts)
+      assertFiniteStep('train-vq', step + 1, { loss, 'gradient norm': gradNorm(vq.parameters()) }, 'lower --lr?');
       optimizer.step();
       step++;
       opts.onStep?.(step, { loss, recon: r.recon.item(), perplexity: r.perplexity, usage: r.usage, revived: r.revived });
@@ -109,9 +124,14 @@ export function saveVq(path: string, vq: VQTokenizer, extra: Record<string, unkn
 /** Load a tokenizer written by {@link saveVq}, in eval mode. */
 export function loadVq(path: string): VQTokenizer {
   const file = loadSafetensors(path);
+  const kind = checkpointKind({ metadata: file.metadata, tensors: [...file.raw].map(([name, r]) => ({ name, dtype: r.dtype, shape: r.shape })) });
+  if (kind !== 'arra-vq') throw new Error(`${path}: expected ${CHECKPOINT_KINDS['arra-vq']}, found ${kind ? CHECKPOINT_KINDS[kind] : 'no known kind'}`);
   const config = readJsonMetadata<VQConfig>(file.metadata, 'config', path);
-  const vq = new VQTokenizer(config);
-  vq.loadStateDict(file.tensors);
+  const vq = loadingFrom(path, config, () => {
+    const v = new VQTokenizer(config);
+    v.loadStateDict(file.tensors);
+    return v;
+  });
   vq.eval();
   return vq;
 }

@@ -18,7 +18,7 @@ import { referenceBackend } from './reference';
 export type { Backend, BinaryKind, MatmulArgs, UnaryKind } from './backend';
 export { referenceBackend } from './reference';
 export { createFastBackend, type FastBackend, type FastBackendOptions } from './fast';
-export { createGpujsBackend, resolveGpujsMode, type GpujsBackend, type GpujsBackendOptions, type GpujsMode } from './gpujs';
+export { createGpujsBackend, DEFAULT_MAX_KERNELS, resolveGpujsMode, type GpujsBackend, type GpujsBackendOptions, type GpujsMode, type KernelCacheStats } from './gpujs';
 
 const registry = new Map<string, () => Backend>([
   ['ref', () => referenceBackend],
@@ -41,16 +41,20 @@ export function backendNames(): string[] {
 export function setBackend(name: string): Backend {
   const factory = registry.get(name);
   if (!factory) throw new Error(`setBackend: unknown backend '${name}', expected one of ${backendNames().join(', ')}`);
-  if (current && current.name !== name) current.dispose?.();
+  // Every switch, to the same name too, releases the previous instance (threads, GPU
+  // context, compiled kernels); a shared singleton such as `ref` is kept.
+  const previous = current;
   current = factory();
+  if (previous && previous !== current) previous.dispose?.();
   return current;
 }
 
 /**
  * The default backend's name: `ARRA_BACKEND` when set, else `fast`, the fastest measured on
  * a CPU-only host: matmul 512³ 37.9 GFLOP/s (best-of-N, 2 threads, on the 2-core reference
- * machine; 21 on one thread) against 0.72 for gpujs (webasm) and 0.47 for `ref`, and 1515
- * tokens/s for the reference transformer's training step (bench/RESULTS.md).
+ * machine; 21 on one thread) against 0.95 for gpujs (webasm) and 0.35 for `ref` in the same
+ * run of 2026-11-28, and 1515 tokens/s for the reference transformer's training step
+ * (bench/RESULTS.md, docs/speed.md "Measured").
  */
 export function defaultBackendName(): string {
   return process.env.ARRA_BACKEND || 'fast';

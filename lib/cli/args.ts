@@ -93,6 +93,20 @@ export interface ParsedArgs<S extends readonly FlagSpec[]> {
   positionals: string[];
   /** True when `-h` / `--help` was given: print {@link formatHelp} and exit (required flags are not checked). */
   help: boolean;
+  /** The names of the flags given on the command line (the others hold their defaults); also {@link givenFlags}`(flags)`. */
+  given: ReadonlySet<string>;
+}
+
+/** Which flags of a parsed result were typed, as opposed to filled in from defaults. */
+const GIVEN = new WeakMap<object, ReadonlySet<string>>();
+
+/**
+ * The names of the flags that were given explicitly when `flags` was parsed by
+ * {@link parseArgs} — a default and a typed value look the same otherwise. A flag object built
+ * by hand (a test, a script) reports none.
+ */
+export function givenFlags(flags: object): ReadonlySet<string> {
+  return GIVEN.get(flags) ?? new Set();
 }
 
 /** Options of {@link parseArgs}. */
@@ -108,6 +122,20 @@ export class UsageError extends Error {
   constructor(message: string, readonly flag?: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/**
+ * Refuse flags that were given but do nothing in the chosen mode: `names` are flag names
+ * (camelCase), `when` says why, e.g. `with --align off (the baseline has no alignment loss)`.
+ * Only explicitly typed flags count ({@link givenFlags}); defaults never trigger it.
+ */
+export function rejectUnusedFlags(flags: object, names: readonly string[], when: string): void {
+  const given = givenFlags(flags);
+  const unused = names.filter((n) => given.has(n));
+  if (unused.length > 0) {
+    const list = unused.map((n) => `--${kebabCase(n)}`);
+    throw new UsageError(`${list.join(', ')}: ${unused.length === 1 ? 'has' : 'have'} no effect ${when}; drop ${unused.length === 1 ? 'it' : 'them'}`, list[0]);
   }
 }
 
@@ -285,7 +313,9 @@ export function parseArgs<const S extends readonly FlagSpec[]>(argv: readonly st
     else if (s.required && !help) throw new UsageError(`${flagText(s)}: required (${describeFlag(s)})${where}`, flagText(s));
     else flags[s.name] = undefined;
   }
-  return { flags: flags as ParsedFlags<S>, positionals, help };
+  const given = new Set(values.keys());
+  GIVEN.set(flags, given);
+  return { flags: flags as ParsedFlags<S>, positionals, help, given };
 }
 
 /**

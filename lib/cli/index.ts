@@ -1,4 +1,5 @@
-/** Command-line plumbing: flag parsing, progress display, JSONL metrics. */
+/** Command-line plumbing: flag parsing, progress display, JSONL metrics, checks of input and output paths. */
 export * from './args';
 export * from './progress';
 export * from './metrics';
+export * from './files';

@@ -10,6 +10,7 @@
  */
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
+import { ensureDir } from '../io/dirs';
 
 /** One logged record. */
 export type MetricsRecord = Record<string, unknown>;
@@ -22,6 +23,12 @@ const decodeNonFinite = (_key: string, v: unknown): unknown => (typeof v === 'st
 export interface MetricsLoggerOptions {
   /** Start a fresh file instead of appending to an existing one (default false: append, for resumed runs). */
   truncate?: boolean;
+  /**
+   * When appending (a resumed run), first drop the records whose `step` is ≥ this: the steps a
+   * crashed run logged after its last checkpoint, which the resumed run is about to redo.
+   * Without this, metrics.jsonl would hold two records for those steps.
+   */
+  dropFromStep?: number;
 }
 
 /**
@@ -34,8 +41,9 @@ export class MetricsLogger {
   private fd: number | null;
 
   constructor(readonly path: string, opts: MetricsLoggerOptions = {}) {
-    fs.mkdirSync(dirname(this.path), { recursive: true });
+    ensureDir(dirname(this.path));
     if (!opts.truncate) dropTornTail(this.path);
+    if (!opts.truncate && opts.dropFromStep !== undefined) dropRecordsFrom(this.path, opts.dropFromStep);
     this.fd = fs.openSync(this.path, opts.truncate ? 'w' : 'a');
   }
 
@@ -59,6 +67,21 @@ function dropTornTail(file: string): void {
   const bytes = fs.readFileSync(file);
   if (bytes.length === 0 || bytes[bytes.length - 1] === 0x0a) return;
   fs.truncateSync(file, bytes.lastIndexOf(0x0a) + 1);
+}
+
+/** Keep only the lines whose record has `step` < `from` (lines without a numeric step are kept). */
+function dropRecordsFrom(file: string, from: number): void {
+  if (!fs.existsSync(file)) return;
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const kept = lines.filter((line) => {
+    try {
+      const step = (JSON.parse(line) as MetricsRecord).step;
+      return typeof step !== 'number' || step < from;
+    } catch {
+      return true; // not ours to judge: readMetrics reports it
+    }
+  });
+  if (kept.length !== lines.length) fs.writeFileSync(file, kept.map((l) => `${l}\n`).join(''));
 }
 
 /**

@@ -20,6 +20,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { ensureDir } from '../io/dirs';
 import { Tensor } from '../tensor';
 import type { ImageDataset } from './dataset';
 
@@ -133,7 +134,7 @@ export function writeDatasetCache(file: string, key: CacheKey, ds: ImageDataset)
   const pad = Buffer.alloc(align4(12 + json.length) - 12 - json.length);
   const images = Float32Array.from(ds.images.values());
   const parts = [prefix, json, pad, Buffer.from(images.buffer, images.byteOffset, images.byteLength), Buffer.from(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength)];
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  ensureDir(path.dirname(file));
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   try {
     fs.writeFileSync(tmp, Buffer.concat(parts));

@@ -39,6 +39,8 @@ export interface ImageFolderOptions {
   onCache?: CachedOptions['onCache'];
   /** jpeg-js memory bound per image in MB (default 256). */
   maxMemoryUsageInMB?: number;
+  /** Refuse images over this many pixels before decoding them (default MAX_IMAGE_PIXELS, 40 megapixels). */
+  maxPixels?: number;
   /** Show progress on stderr (default: only for more than 500 images). */
   progress?: boolean;
 }
@@ -69,7 +71,16 @@ export function loadImageFolder(root: string, opts: ImageFolderOptions): ImageDa
   return cachedDataset(file, { params, sources }, build, { onCache: opts.onCache });
 }
 
-function planFolder(root: string, opts: ImageFolderOptions): FolderPlan {
+/**
+ * The image files a {@link loadImageFolder} with the same options reads, in the dataset's row
+ * order, as paths relative to `root` with `/` separators (`<class folder>/<file>`): stable keys
+ * for a split that does not depend on where the folder lives (lib/data/split.ts).
+ */
+export function imageFolderFiles(root: string, opts: Pick<ImageFolderOptions, 'classes' | 'maxPerClass' | 'cacheDir'>): string[] {
+  return planFolder(root, opts).files.flat().map((f) => path.relative(root, f).split(path.sep).join('/'));
+}
+
+function planFolder(root: string, opts: Pick<ImageFolderOptions, 'classes' | 'maxPerClass' | 'cacheDir' | 'classListFile'>): FolderPlan {
   if (!fs.existsSync(root)) throw new Error(`loadImageFolder: dataset root ${root} does not exist`);
   if (!fs.statSync(root).isDirectory()) throw new Error(`loadImageFolder: dataset root ${root} is not a directory`);
   const available = fs
@@ -120,7 +131,7 @@ function decodeAll(root: string, plan: FolderPlan, size: number, channels: 1 | 3
   try {
     plan.files.forEach((files, label) => {
       for (const file of files) {
-        const decoded = decodeImageFile(file, { maxMemoryUsageInMB: opts.maxMemoryUsageInMB });
+        const decoded = decodeImageFile(file, { maxMemoryUsageInMB: opts.maxMemoryUsageInMB, maxPixels: opts.maxPixels });
         if (decoded.width < 1 || decoded.height < 1) throw new Error(`${file}: image has no pixels (${decoded.width}×${decoded.height})`);
         const square = centerCropSquare(rgbaToPlanes(decoded.rgba, decoded.width, decoded.height, channels));
         images.set(resizeSquare(square, size).data, n * per);

@@ -15,3 +15,4 @@ export * from './shapes';
 export * from './prompts';
 export * from './tokenizer';
 export * from './progress';
+export * from './split';

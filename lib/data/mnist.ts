@@ -84,6 +84,9 @@ function idxFile(dir: string, name: string): string | null {
   return null;
 }
 
+/** The side of every MNIST / Fashion-MNIST image. */
+const MNIST_SIDE = 28;
+
 function loadIdxPair(dir: string, split: 'train' | 'test', limit: number | undefined, classNames: string[], source: string): ImageDataset {
   if (!fs.existsSync(dir)) throw new Error(`${source}: dataset directory ${dir} does not exist`);
   const prefix = split === 'train' ? 'train' : 't10k';
@@ -97,6 +100,10 @@ function loadIdxPair(dir: string, split: 'train' | 'test', limit: number | undef
   const images = readIdx(imageFile, IDX_IMAGES_MAGIC, { limit });
   const labels = readIdx(labelFile, IDX_LABELS_MAGIC, { limit });
   const [n, rows, cols] = images.dims as [number, number, number];
+  // Both datasets promise 28 × 28 images; anything else is another file under the right name.
+  if (rows !== MNIST_SIDE || cols !== MNIST_SIDE) {
+    throw new Error(`${source}: ${imageFile} holds ${rows} × ${cols} images, expected ${MNIST_SIDE} × ${MNIST_SIDE} for ${source.split(':')[0]}`);
+  }
   if (labels.dims[0] !== n) throw new Error(`${source}: ${imageFile} holds ${n} images but ${labelFile} holds ${labels.dims[0]} labels`);
 
   const pixels = new Float32Array(images.data.length);

@@ -1,3 +1,4 @@
-/** Evaluation: symmetric linear algebra and the Fréchet (FID) distance between feature sets. */
+/** Evaluation: symmetric linear algebra, the Fréchet (FID) distance and the kernel (KID) distance between feature sets. */
 export * from './linalg';
 export * from './fid';
+export * from './kid';

@@ -7,10 +7,13 @@
  * so the target is always either the complete old file or the complete new one. Finally the
  * directory itself is fsynced (best effort) so that the rename survives a power cut.
  *
- * Checkpoints, metrics summaries and images all go through {@link atomicWriteFile}.
+ * Checkpoints, metrics summaries and images all go through {@link atomicWriteFile}. A process
+ * killed between the write and the rename leaves its `<path>.tmp-<pid>`; the next write into
+ * that folder removes such files when their process is gone ({@link removeStaleTempFiles}).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ensureDir, removeStaleTempFiles } from './dirs';
 
 /** Options of {@link atomicWriteFile}. */
 export interface AtomicWriteOptions {
@@ -19,7 +22,7 @@ export interface AtomicWriteOptions {
    * temporary file and renaming it (a hook that throws). Default: `fs.renameSync`.
    */
   rename?: (from: string, to: string) => void;
-  /** Create missing parent directories first (default true). */
+  /** Create missing parent directories first, one level at a time ({@link ensureDir}; default true). */
   mkdirs?: boolean;
 }
 
@@ -36,7 +39,8 @@ export function tempPathFor(target: string): string {
 export function atomicWriteFile(target: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): void {
   const { rename = fs.renameSync, mkdirs = true } = opts;
   const dir = path.dirname(path.resolve(target));
-  if (mkdirs) fs.mkdirSync(dir, { recursive: true });
+  if (mkdirs) ensureDir(dir);
+  removeStaleTempFiles(dir); // left by a process killed between write and rename
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const tmp = tempPathFor(target);
   try {

@@ -16,12 +16,20 @@
  * Reading still trusts nothing: the header length, the JSON, each dtype, each shape and each
  * byte range are checked before any tensor is built, and the byte ranges must tile the data
  * section exactly (no overlaps, no holes, no trailing bytes — the reference implementation
- * rejects all three, which rules out polyglot files). Every error names the file.
+ * rejects all three, which rules out polyglot files). The header is bounded in size (100 MB,
+ * as the reference) and in JSON nesting (16 levels; a real header needs 3), so a hostile file
+ * cannot exhaust the call stack. Every error names the file.
  *
  * Writing follows the reference implementation: tensors are laid out by element size
  * (largest first), then by name, so each tensor starts at an offset aligned to its own
  * element size; the header is space-padded to 8-byte alignment. Files are written with
  * {@link atomicWriteFile}, so a crash mid-save leaves the previous checkpoint intact.
+ *
+ * Non-finite values: by default {@link saveSafetensors} refuses to write, and
+ * {@link loadSafetensors} refuses to read, a floating-point tensor holding NaN or ±Infinity
+ * (naming the file, the tensor and the first bad element). A checkpoint with one NaN weight
+ * otherwise loads, samples and writes images of noise far from the cause. Pass
+ * `{ allowNonFinite: true }` for data where such values are meant.
  *
  * Convention for structured metadata (configs, optimizer hyper-parameters, RNG state):
  * metadata values must be strings, so store JSON — `metadata.config = JSON.stringify(cfg)` —
@@ -67,6 +75,29 @@ export interface SafetensorsFile {
 
 /** What can be saved: a Tensor (float32 → F32, float64 → F64) or a {@link RawTensor}. */
 export type SafetensorsInput = Map<string, Tensor | RawTensor> | Record<string, Tensor | RawTensor>;
+
+/** Options of {@link saveSafetensors}. */
+export interface SaveSafetensorsOptions extends AtomicWriteOptions {
+  /** Write tensors holding NaN or ±Infinity too (default false: refuse, naming the tensor). */
+  allowNonFinite?: boolean;
+}
+
+/** Options of {@link loadSafetensors} and {@link parseSafetensors}. */
+export interface LoadSafetensorsOptions {
+  /** Accept floating-point tensors holding NaN or ±Infinity (default false: refuse, naming the tensor). */
+  allowNonFinite?: boolean;
+}
+
+/** The first NaN/±Infinity among `tensors` as "tensor 'name' holds NaN at flat index 3", or null. */
+function findNonFinite(tensors: Iterable<[string, Tensor]>): string | null {
+  for (const [name, t] of tensors) {
+    const v = t.values();
+    for (let i = 0; i < v.length; i++) {
+      if (!Number.isFinite(v[i]!)) return `tensor '${name}' (shape [${t.shape.join(',')}]) holds ${v[i]} at flat index ${i}`;
+    }
+  }
+  return null;
+}
 
 /** A malformed or unreadable safetensors file; the message names the file and the problem. */
 export class SafetensorsError extends Error {
@@ -191,9 +222,20 @@ export function serializeSafetensors(tensors: SafetensorsInput, metadata: Record
  *
  * @param tensors name → Tensor (float32 → F32, float64 → F64) or {@link RawTensor} for other dtypes.
  * @param metadata string → string; put structured values in as JSON ({@link jsonMetadata}).
- * @param opts passed to {@link atomicWriteFile} (tests use its `rename` hook).
+ * @param opts passed to {@link atomicWriteFile} (tests use its `rename` hook); `allowNonFinite`
+ *   to write NaN/±Infinity values (refused by default).
  */
-export function saveSafetensors(path: string, tensors: SafetensorsInput, metadata: Record<string, string> = {}, opts: AtomicWriteOptions = {}): void {
+export function saveSafetensors(path: string, tensors: SafetensorsInput, metadata: Record<string, string> = {}, opts: SaveSafetensorsOptions = {}): void {
+  if (!opts.allowNonFinite) {
+    const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+    const floats = entries.flatMap(([name, t]): [string, Tensor][] => {
+      if (t instanceof Tensor) return [[name, t]];
+      const f = floatTensor(t); // F32/F64/F16/BF16 raw entries
+      return f ? [[name, f]] : [];
+    });
+    const bad = findNonFinite(floats);
+    if (bad !== null) throw new Error(`saveSafetensors ${path}: refusing to write a non-finite checkpoint: ${bad} (nothing was written)`);
+  }
   atomicWriteFile(path, serializeSafetensors(tensors, metadata), opts);
 }
 
@@ -292,6 +334,92 @@ function floatTensor(raw: RawTensor): Tensor | null {
 }
 
 /**
+ * A header is three levels deep (`{name: {shape: [..]}}`); anything much deeper is not a
+ * safetensors header, and JSON.parse of deeply nested input exhausts the call stack.
+ */
+const MAX_HEADER_DEPTH = 16;
+
+/** The deepest `{`/`[` nesting of a JSON text, counted outside strings (stops early past `limit`). */
+function jsonDepth(text: string, limit: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+      if (deepest > limit) return deepest;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
+}
+
+/** Decode, bound and check the JSON header; `dataBytes` is the size of the data section. */
+function parseHeader(file: string, headerBytes: Uint8Array, dataBytes: number): { metadata: Record<string, string>; entries: CheckedEntry[] } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch {
+    throw new SafetensorsError(file, 'header is not valid UTF-8');
+  }
+  if (!text.startsWith('{')) throw new SafetensorsError(file, `header must start with '{', got ${JSON.stringify(text.slice(0, 16))}`);
+  if (jsonDepth(text, MAX_HEADER_DEPTH) > MAX_HEADER_DEPTH) {
+    throw new SafetensorsError(file, `header JSON is nested more than ${MAX_HEADER_DEPTH} levels deep (a safetensors header needs 3)`);
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (err) {
+    throw new SafetensorsError(file, `header is not valid JSON (${(err as Error).message})`);
+  }
+  if (!isObject(header)) throw new SafetensorsError(file, 'header must be a JSON object');
+  let metadata: Record<string, string> = {};
+  const entries: CheckedEntry[] = [];
+  for (const [name, info] of Object.entries(header)) {
+    if (name === METADATA_KEY) metadata = parseMetadata(file, info);
+    else entries.push(checkEntry(file, name, info, dataBytes));
+  }
+  return { metadata, entries };
+}
+
+/** What {@link readSafetensorsHeader} returns: the metadata and each tensor's name, dtype and shape. */
+export interface SafetensorsHeader {
+  metadata: Record<string, string>;
+  tensors: { name: string; dtype: SafetensorsDType; shape: number[] }[];
+}
+
+/**
+ * Read and check only the header of a safetensors file (not the data): enough to tell what
+ * kind of checkpoint a file is before loading it. The same checks as {@link loadSafetensors}
+ * apply to the header, including that the byte ranges tile the data section.
+ */
+export function readSafetensorsHeader(path: string): SafetensorsHeader {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const prefix = Buffer.alloc(8);
+    if (size < 8 || fs.readSync(fd, prefix, 0, 8, 0) !== 8) throw new SafetensorsError(path, `file is ${size} bytes, too short for the 8-byte header length`);
+    const headerLen64 = prefix.readBigUInt64LE(0);
+    if (headerLen64 > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(path, `header length ${headerLen64} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+    const headerLen = Number(headerLen64);
+    if (8 + headerLen > size) throw new SafetensorsError(path, `header length ${headerLen} exceeds the file size (${size} bytes, so at most ${size - 8})`);
+    const headerBytes = Buffer.alloc(headerLen);
+    fs.readSync(fd, headerBytes, 0, headerLen, 8);
+    const dataBytes = size - 8 - headerLen;
+    const { metadata, entries } = parseHeader(path, headerBytes, dataBytes);
+    checkCoverage(path, entries, dataBytes);
+    return { metadata, tensors: entries.map(({ name, dtype, shape }) => ({ name, dtype, shape })) };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
  * Parse the bytes of a safetensors file, validating everything before trusting it.
  * `file` is only used in error messages. The returned arrays are fresh copies (aligned,
  * independent of `bytes`).
@@ -304,29 +432,9 @@ export function parseSafetensors(bytes: Uint8Array, file = '<bytes>'): Safetenso
   if (8 + headerLen > bytes.length) {
     throw new SafetensorsError(file, `header length ${headerLen} exceeds the file size (${bytes.length} bytes, so at most ${bytes.length - 8})`);
   }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
-  } catch {
-    throw new SafetensorsError(file, 'header is not valid UTF-8');
-  }
-  if (!text.startsWith('{')) throw new SafetensorsError(file, `header must start with '{', got ${JSON.stringify(text.slice(0, 16))}`);
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (err) {
-    throw new SafetensorsError(file, `header is not valid JSON (${(err as Error).message})`);
-  }
-  if (!isObject(header)) throw new SafetensorsError(file, 'header must be a JSON object');
-
   const dataStart = 8 + headerLen;
   const dataBytes = bytes.length - dataStart;
-  let metadata: Record<string, string> = {};
-  const entries: CheckedEntry[] = [];
-  for (const [name, info] of Object.entries(header)) {
-    if (name === METADATA_KEY) metadata = parseMetadata(file, info);
-    else entries.push(checkEntry(file, name, info, dataBytes));
-  }
+  const { metadata, entries } = parseHeader(file, bytes.subarray(8, 8 + headerLen), dataBytes);
   checkCoverage(file, entries, dataBytes);
 
   const raw = new Map<string, RawTensor>();
@@ -346,9 +454,17 @@ export function parseSafetensors(bytes: Uint8Array, file = '<bytes>'): Safetenso
   return { tensors, raw, metadata };
 }
 
-/** Read and validate a safetensors file (see {@link parseSafetensors}); errors name `path`. */
-export function loadSafetensors(path: string): SafetensorsFile {
-  return parseSafetensors(fs.readFileSync(path), path);
+/**
+ * Read and validate a safetensors file (see {@link parseSafetensors}); errors name `path`.
+ * A floating-point tensor holding NaN or ±Infinity is refused unless `opts.allowNonFinite`.
+ */
+export function loadSafetensors(path: string, opts: LoadSafetensorsOptions = {}): SafetensorsFile {
+  const file = parseSafetensors(fs.readFileSync(path), path);
+  if (!opts.allowNonFinite) {
+    const bad = findNonFinite(file.tensors);
+    if (bad !== null) throw new SafetensorsError(path, `${bad}; weights must be finite (a diverged or corrupted checkpoint?)`);
+  }
+  return file;
 }
 
 // ---------------------------------------------------------------------------------------------

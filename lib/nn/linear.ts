@@ -6,7 +6,7 @@ import { matmul, transpose } from '../ops';
 import type { Rng } from '../random';
 import { fmtShape } from '../shape';
 import type { DType, Tensor } from '../tensor';
-import { uniformParameter } from './init';
+import { constantParameter, normalParameter, uniformParameter } from './init';
 import { Module } from './module';
 
 /** Options of {@link Linear}. */
@@ -15,20 +15,33 @@ export interface LinearOptions {
   bias?: boolean;
   /** Generator for the initial weights (default: the global one). */
   rng?: Rng;
+  /**
+   * When set, the weight is drawn from N(0, std²) and the bias starts at 0 — LlamaGen's
+   * `_init_weights` uses std = 0.02 for every Linear. Default (unset): PyTorch's
+   * U(−1/√in, 1/√in) for both.
+   */
+  std?: number;
   dtype?: DType;
 }
 
 export class Linear extends Module {
-  /** [out, in], initialised U(−1/√in, 1/√in). */
+  /** [out, in], initialised U(−1/√in, 1/√in) (or N(0, std²) with `std`). */
   readonly weight: Tensor;
-  /** [out], initialised U(−1/√in, 1/√in); null with `bias: false`. */
+  /** [out], initialised U(−1/√in, 1/√in) (or 0 with `std`); null with `bias: false`. */
   readonly bias: Tensor | null;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super();
     const bound = 1 / Math.sqrt(inFeatures);
-    this.weight = uniformParameter([outFeatures, inFeatures], bound, opts.rng, opts.dtype);
-    this.bias = (opts.bias ?? true) ? uniformParameter([outFeatures], bound, opts.rng, opts.dtype) : null;
+    const withBias = opts.bias ?? true;
+    if (opts.std !== undefined) {
+      if (!(opts.std >= 0)) throw new Error(`Linear: std should be a number ≥ 0, got ${opts.std}`);
+      this.weight = normalParameter([outFeatures, inFeatures], opts.std, opts.rng, opts.dtype);
+      this.bias = withBias ? constantParameter([outFeatures], 0, opts.dtype) : null;
+    } else {
+      this.weight = uniformParameter([outFeatures, inFeatures], bound, opts.rng, opts.dtype);
+      this.bias = withBias ? uniformParameter([outFeatures], bound, opts.rng, opts.dtype) : null;
+    }
   }
 
   /** x [..., in] → [..., out]. */

@@ -64,11 +64,10 @@ export function clamp(x: Tensor, min = -Infinity, max = Infinity): Tensor {
  * A box of `x`: along each axis, elements `starts[i] … starts[i] + shape[i] − 1`. A view
  * over x's storage (nothing copied). ∂/∂x = g placed in that box of a zero tensor.
  */
-function box(op: string, x: Tensor, starts: number[], shape: number[]): Tensor {
+function box(x: Tensor, starts: number[], shape: number[]): { out: Tensor; backward: (g: Tensor) => Tensor[] } {
   const { data, stride, offset } = x.nd;
   const off = starts.reduce((acc, s, i) => acc + s * stride[i]!, offset);
-  const out = new Tensor(view(data, shape, stride, off));
-  return record(op, out, [x], (g) => [embedInZeros(g, x.shape, starts, g.dtype)]);
+  return { out: new Tensor(view(data, shape, stride, off)), backward: (g) => [embedInZeros(g, x.shape, starts, g.dtype)] };
 }
 
 /** Elements `start … start + length − 1` of one axis (a view, like `torch.narrow`). */
@@ -82,7 +81,8 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
   starts[ax] = start;
   const shape = x.shape;
   shape[ax] = length;
-  return box('narrow', x, starts, shape);
+  const { out, backward } = box(x, starts, shape);
+  return record('narrow', out, [x], backward);
 }
 
 /**
@@ -108,7 +108,8 @@ export function slice(x: Tensor, ranges: ([number, number] | null)[]): Tensor {
     starts.push(s);
     shape.push(e - s);
   });
-  return box('slice', x, starts, shape);
+  const { out, backward } = box(x, starts, shape);
+  return record('slice', out, [x], backward);
 }
 
 /**

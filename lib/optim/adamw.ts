@@ -12,6 +12,12 @@
  * Plain Adam would add λ·θ to g instead, and then the decay of a weight with a large v
  * would be divided away; decoupling makes it shrink every weight by the same factor.
  *
+ * Parameter groups (LlamaGen's and nanoGPT's `configure_optimizers`): decay is applied only to
+ * weights with ≥ 2 dimensions (matmul weights, embeddings); norm gains and biases (1-D) are
+ * listed in `noDecay` and only take the Adam step. {@link noDecayParameters} picks them. Decay
+ * of a gain would pull it towards 0, i.e. shrink the whole normalised activation, which is
+ * not a regulariser of model complexity.
+ *
  * t is the optimizer's step count: a parameter that skipped steps (no gradient) is still
  * bias-corrected with the global t (PyTorch keeps a count per parameter).
  */
@@ -27,6 +33,16 @@ export interface AdamWOptions {
   eps?: number;
   /** λ (default 0.01, PyTorch's). */
   weightDecay?: number;
+  /** Parameters that get no weight decay (the second parameter group); see {@link noDecayParameters}. */
+  noDecay?: Iterable<Tensor>;
+}
+
+/**
+ * The parameters that LlamaGen and nanoGPT exempt from weight decay: those with fewer than
+ * 2 dimensions (norm gains, biases). Matmul weights and embedding tables (≥ 2-D) decay.
+ */
+export function noDecayParameters(params: Iterable<Tensor>): Tensor[] {
+  return [...params].filter((p) => p.rank < 2);
 }
 
 export class AdamW extends Optimizer {
@@ -38,6 +54,8 @@ export class AdamW extends Optimizer {
   private readonly expAvg: FloatArray[];
   /** v per parameter. */
   private readonly expAvgSq: FloatArray[];
+  /** Per parameter: false for the no-decay group. */
+  private readonly decays: boolean[];
 
   constructor(params: Iterable<Tensor>, opts: AdamWOptions) {
     super(params, opts.lr);
@@ -47,14 +65,19 @@ export class AdamW extends Optimizer {
     for (const b of [this.beta1, this.beta2]) {
       if (!(b >= 0 && b < 1)) throw new Error(`AdamW: betas should be in [0, 1), got [${this.beta1}, ${this.beta2}]`);
     }
+    const exempt = new Set(opts.noDecay ?? []);
+    for (const p of exempt) {
+      if (!this.params.includes(p)) throw new Error(`AdamW: a noDecay parameter${p.name ? ` '${p.name}'` : ''} is not among the optimised parameters`);
+    }
+    this.decays = this.params.map((p) => !exempt.has(p));
     this.expAvg = zeroSlots(this.params);
     this.expAvgSq = zeroSlots(this.params);
   }
 
-  step(): void {
+  protected update(): void {
     const t = this.stepCount + 1;
     const { lr, beta1: b1, beta2: b2, eps } = this;
-    const decay = 1 - lr * this.weightDecay;
+    const decayFactor = 1 - lr * this.weightDecay;
     const correction1 = 1 - b1 ** t;
     const correction2 = 1 - b2 ** t;
     this.params.forEach((p, i) => {
@@ -63,6 +86,7 @@ export class AdamW extends Optimizer {
       const grad = p.grad.values();
       const m = this.expAvg[i]!;
       const v = this.expAvgSq[i]!;
+      const decay = this.decays[i] ? decayFactor : 1;
       for (let j = 0; j < theta.length; j++) {
         const g = grad[j]!;
         m[j] = b1 * m[j]! + (1 - b1) * g;

@@ -6,4 +6,5 @@ export * from './optimizer';
 export * from './sgd';
 export * from './adamw';
 export * from './clip';
+export * from './finite';
 export * from './schedule';

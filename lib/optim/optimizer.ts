@@ -5,6 +5,10 @@
  *
  * Optimizers update parameters in place (writing into each parameter's storage), so the
  * tensors a model holds stay the same objects. They never modify gradients.
+ *
+ * `step()` refuses a gradient holding NaN or ±Infinity (nothing is changed), and throws if an
+ * update turned a parameter non-finite (a learning rate so large that θ overflows): a loop
+ * that forgot to check its loss still cannot go on training, or saving, poisoned weights.
  */
 import { fmtShape, sameShape } from '../shape';
 import { allocate, type FloatArray, Tensor } from '../tensor';
@@ -48,8 +52,28 @@ export abstract class Optimizer {
     });
   }
 
-  /** Apply one update to every parameter that has a gradient. */
-  abstract step(): void;
+  /**
+   * Apply one update to every parameter that has a gradient. Throws, naming the parameter,
+   * when a gradient is not finite (before anything changes) or when the update made a
+   * parameter non-finite.
+   */
+  step(): void {
+    const step = this.stepCount + 1;
+    const name = this.constructor.name;
+    this.params.forEach((p, i) => {
+      if (p.grad === null) return;
+      const j = firstNonFinite(p.grad.values());
+      if (j >= 0) throw new Error(`${name}.step ${step}: the gradient of '${this.keys[i]}' holds ${p.grad.values()[j]} at flat index ${j}; nothing was updated`);
+    });
+    this.update();
+    this.params.forEach((p, i) => {
+      const j = firstNonFinite(p.nd.data);
+      if (j >= 0) throw new Error(`${name}.step ${step}: the update made '${this.keys[i]}' ${p.nd.data[j]} at flat index ${j} (is lr = ${this.lr} too large?)`);
+    });
+  }
+
+  /** The update rule itself (SGD, AdamW): called by {@link Optimizer.step} once the gradients are known to be finite. */
+  protected abstract update(): void;
 
   /** Clear every parameter's gradient. */
   zeroGrad(): void {
@@ -99,6 +123,12 @@ export abstract class Optimizer {
     this.stepCount = state.step;
     this.setHyper(state.hyper);
   }
+}
+
+/** Index of the first NaN or ±Infinity in `v`, or -1. */
+export function firstNonFinite(v: ArrayLike<number>): number {
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) return i;
+  return -1;
 }
 
 /** Zero-filled state buffers, one per parameter, in its dtype. */

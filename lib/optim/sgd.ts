@@ -31,7 +31,7 @@ export class SGD extends Optimizer {
     this.velocity = zeroSlots(this.params);
   }
 
-  step(): void {
+  protected update(): void {
     const { lr, momentum: mu, weightDecay: wd } = this;
     this.params.forEach((p, i) => {
       if (p.grad === null) return; // no gradient this step (frozen or unused): leave it alone

@@ -8,6 +8,7 @@
  * the legend sits to the right of the plot, and all text is XML-escaped.
  */
 import { atomicWriteFile } from '../io/atomic';
+import { colorAt } from './png';
 
 /** One line: a name for the legend and its (x, y) points (non-finite y breaks the line). */
 export interface LineSeries {
@@ -232,4 +233,84 @@ export function barChartSvg(bars: BarGroup[], opts: BarChartOptions): string {
 /** Write SVG text to a file atomically. */
 export function saveSvg(path: string, svg: string): void {
   atomicWriteFile(path, svg);
+}
+
+/** One panel of {@link heatmapSvg}: a [height, width] grid of values, row-major, with its own caption. */
+export interface HeatmapPanel {
+  caption: string;
+  values: ArrayLike<number>;
+}
+
+/** Options of {@link heatmapSvg}. */
+export interface HeatmapSvgOptions {
+  /** Grid size of every panel. */
+  height: number;
+  width: number;
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  /** What the colour encodes (the colour bar's label), e.g. `cos(f_A,t, f_GF)`. */
+  valueLabel: string;
+  /** Colour range (default: the smallest and largest finite value over all panels). */
+  min?: number;
+  max?: number;
+  /** Cell side in pixels (default 22). */
+  cell?: number;
+}
+
+/**
+ * Heat maps of one or more grids side by side, in one colour scale (viridis) with a colour bar
+ * that shows its range, axis labels (column and row indices) and a title. A range narrower
+ * than 1e-6 is widened to ±0.005 around its value, so a constant map is still readable.
+ * Returns the SVG text and the range used (to be written next to the figure).
+ */
+export function heatmapSvg(panels: readonly HeatmapPanel[], opts: HeatmapSvgOptions): { svg: string; min: number; max: number } {
+  const { height: gh, width: gw } = opts;
+  for (const p of panels) {
+    if (p.values.length !== gh * gw) throw new Error(`heatmapSvg: panel '${p.caption}' has ${p.values.length} values, expected ${gh}×${gw} = ${gh * gw}`);
+  }
+  const finite = panels.flatMap((p) => Array.from(p.values).filter(Number.isFinite));
+  let lo = opts.min ?? (finite.length > 0 ? Math.min(...finite) : 0);
+  let hi = opts.max ?? (finite.length > 0 ? Math.max(...finite) : 1);
+  if (!(hi - lo >= 1e-6)) [lo, hi] = [(lo + hi) / 2 - 0.005, (lo + hi) / 2 + 0.005];
+  const cell = opts.cell ?? 22;
+  const left = 56;
+  const top = 48;
+  const panelGap = 18;
+  const barWidth = 16;
+  const panelW = gw * cell;
+  const totalW = left + panels.length * (panelW + panelGap) + 90;
+  const totalH = top + gh * cell + 58;
+  const out = svgOpen(totalW, totalH, opts.title);
+  panels.forEach((p, k) => {
+    const x0 = left + k * (panelW + panelGap);
+    out.push(`<g class="panel"><text x="${x0 + panelW / 2}" y="${top - 8}" text-anchor="middle">${escapeXml(p.caption)}</text>`);
+    for (let r = 0; r < gh; r++) {
+      for (let c = 0; c < gw; c++) {
+        const v = p.values[r * gw + c]!;
+        const fill = Number.isFinite(v) ? rgb(colorAt((v - lo) / (hi - lo))) : '#ff00ff';
+        out.push(`<rect x="${x0 + c * cell}" y="${top + r * cell}" width="${cell}" height="${cell}" fill="${fill}"><title>row ${r}, column ${c}: ${v.toFixed(4)}</title></rect>`);
+      }
+    }
+    for (let c = 0; c < gw; c++) out.push(`<text x="${x0 + (c + 0.5) * cell}" y="${top + gh * cell + 14}" text-anchor="middle" font-size="10">${c}</text>`);
+    if (k === 0) for (let r = 0; r < gh; r++) out.push(`<text x="${x0 - 6}" y="${top + (r + 0.5) * cell + 4}" text-anchor="end" font-size="10">${r}</text>`);
+    out.push('</g>');
+  });
+  out.push(`<text x="${left + (panels.length * (panelW + panelGap)) / 2}" y="${totalH - 10}" text-anchor="middle">${escapeXml(opts.xLabel)}</text>`);
+  const cy = top + (gh * cell) / 2;
+  out.push(`<text x="14" y="${cy}" text-anchor="middle" transform="rotate(-90 14 ${cy})">${escapeXml(opts.yLabel)}</text>`);
+  // colour bar: 32 bands from lo (bottom) to hi (top), labelled with the range
+  const bx = left + panels.length * (panelW + panelGap) + 6;
+  const bh = gh * cell;
+  out.push('<g class="colorbar">');
+  for (let i = 0; i < 32; i++) out.push(`<rect x="${bx}" y="${top + bh - ((i + 1) * bh) / 32}" width="${barWidth}" height="${bh / 32 + 0.5}" fill="${rgb(colorAt((i + 0.5) / 32))}"/>`);
+  out.push(`<text x="${bx + barWidth + 4}" y="${top + 10}" font-size="10">${hi.toFixed(4)}</text>`);
+  out.push(`<text x="${bx + barWidth + 4}" y="${top + bh}" font-size="10">${lo.toFixed(4)}</text>`);
+  out.push(`<text x="${bx + barWidth / 2}" y="${top + bh + 14}" text-anchor="middle" font-size="10">${escapeXml(opts.valueLabel)}</text>`);
+  out.push('</g>', '</svg>');
+  return { svg: out.join('\n'), min: lo, max: hi };
+}
+
+function rgb([r, g, b]: [number, number, number]): string {
+  return `rgb(${r},${g},${b})`;
 }

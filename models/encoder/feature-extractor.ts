@@ -8,6 +8,7 @@
  * (test/encoder.test.ts) that backpropagates through a graph that *uses* the features and
  * checks that nothing arrives at the encoder.
  */
+import { createHash } from 'node:crypto';
 import { fmtShape, noGrad, Tensor } from '../../lib';
 
 /** A frozen image encoder producing one global feature vector per image. */
@@ -25,6 +26,21 @@ export interface FeatureExtractor {
   extract(images: Tensor): Tensor;
   /** The encoder's constants (weights); all have requiresGrad false. */
   parameters(): Tensor[];
+}
+
+/**
+ * SHA-256 (first 16 hex digits) of a network's weight values in order, names ignored: two
+ * extractors with equal digests are the same network, whatever they are called or at what
+ * input size they run (`mobilenet@64` and `mobilenet@96` share one digest). Used to keep the
+ * FID network, the accuracy classifier and the alignment encoder apart (examples/pipeline/evaluate.ts).
+ */
+export function parametersDigest(params: readonly Tensor[]): string {
+  const h = createHash('sha256');
+  for (const t of params) {
+    const v = Float32Array.from(t.values()); // one precision, so a float64 copy of a net matches too
+    h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  }
+  return h.digest('hex').slice(0, 16);
 }
 
 /** Check an image batch before encoding: [B, C, H, W] float32, C in `channels`. */

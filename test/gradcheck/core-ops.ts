@@ -1,4 +1,5 @@
 /** Gradient-check cases for the elementwise, reduction, shape and matmul ops. */
+import { Tensor } from '../../lib';
 import * as ops from '../../lib/ops';
 import { positive, rnd } from '../helpers';
 import type { GradCase } from './cases';
@@ -42,4 +43,10 @@ export const coreCases: GradCase[] = [
   { op: 'matmul', what: 'batched broadcast [2,1,3,4]·[3,4,2]', inputs: () => [rnd([2, 1, 3, 4], 42), rnd([3, 4, 2], 43)], fn: ops.matmul },
   { op: 'matmul', what: 'on a transposed view', inputs: () => [rnd([4, 3], 44), rnd([4, 2], 45)], fn: (a, b) => ops.matmul(ops.transpose(a), b) },
   { op: 'astype', what: 'float64 -> float64 round trip through float32 is not differentiable to 1e-6, so same dtype', inputs: () => [rnd([2, 2], 46)], fn: (x) => ops.astype(x, 'float64') },
+  {
+    op: 'astype', what: 'float32 -> float64: the gradient comes back as float32',
+    inputs: () => [new Tensor(Float32Array.from([0.5, -1.25, 3, 0.125, -2.5, 7.75]), [2, 3], true)],
+    fn: (x) => ops.astype(x, 'float64'),
+    options: { eps: 2 ** -8, allowFloat32: true, why: 'dyadic inputs and ε = 2⁻⁸: x ± ε is exact in float32, and so is the cast' },
+  },
 ];

@@ -37,7 +37,7 @@ export const selectCases: GradCase[] = [
   { op: 'stack', what: 'three [2,3] on a new axis 1', inputs: () => [rnd([2, 3], 117), rnd([2, 3], 118), rnd([2, 3], 119)], fn: (a, b, c) => ops.stack([a!, b!, c!], 1) },
   { op: 'stack', what: 'new last axis', inputs: () => [rnd([3], 120), rnd([3], 121)], fn: (a, b) => ops.stack([a!, b!], -1) },
   { op: 'expand', what: '[3,1] -> [2,3,4]', inputs: () => [rnd([3, 1], 122)], fn: (x) => ops.expand(x, [2, 3, 4]) },
-  { op: 'expand', what: 'broadcastTo, size-1 leading axis', inputs: () => [rnd([1, 4], 123)], fn: (x) => ops.mul(ops.broadcastTo(x, [3, 4]), x) },
+  { op: 'broadcastTo', what: 'alias of expand, size-1 leading axis', inputs: () => [rnd([1, 4], 123)], fn: (x) => ops.mul(ops.broadcastTo(x, [3, 4]), x) },
   { op: 'indexSelect', what: 'axis 1 with repeats [2,0,2,1]', inputs: () => [rnd([2, 3, 2], 124)], fn: (x) => ops.indexSelect(x, 1, [2, 0, 2, 1]) },
   { op: 'indexSelect', what: 'axis 0, single index', inputs: () => [rnd([4, 3], 125)], fn: (x) => ops.indexSelect(x, 0, Int32Array.from([3])) },
   { op: 'embedding', what: 'ids [[1,4],[1,0]] with a repeat, rows 2 and 3 unused', inputs: () => [rnd([5, 3], 126)], fn: (w) => ops.embedding(w, [1, 4, 1, 0], [2, 2]) },

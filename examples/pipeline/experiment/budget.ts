@@ -9,7 +9,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randn, Rng, subset, type ImageDataset } from '../../../lib';
+import { kidFromFeatures, randn, Rng, subset, type ImageDataset } from '../../../lib';
 import { openEncoder } from '../encoders';
 import { trainConvNet } from '../encoder-trainer';
 import { catImages, DEFAULT_SAMPLING, generate } from '../evaluate';
@@ -18,7 +18,6 @@ import { trainAr } from '../ar-trainer';
 import { trainVq } from '../vq-trainer';
 import { armConfig, cellDir, RESULT_FILE } from './cell';
 import { EXPERIMENT_PRESETS, type Arm, type ExperimentGrid } from './grid';
-import { kidOf } from './kid';
 import { encodersOf } from './shared-stages';
 
 const TIMED_STEPS = 3;
@@ -73,11 +72,12 @@ export async function estimateGrid(grid: ExperimentGrid, train: ImageDataset, ou
     const numTokens = vq.gridSize ** 2;
     const rng = new Rng(0); // private: timing must not advance the global generator
     const codes = Int32Array.from({ length: N * numTokens }, () => rng.int(p.codebook));
-    const encoderDim = new Map(encodersOf(grid).map((e) => [e, e === 'convnet' ? 128 : 1280]));
+    // f_GF dimension: the alignment ConvNet's 128-d penultimate layer, its 48 channels averaged, or both; MobileNetV2's 1280
+    const encoderDim = (arm: Arm): number => (arm.encoder !== 'convnet' ? 1280 : arm.pooling === 'avg' ? 48 : arm.pooling === 'both' ? 176 : 128);
     const ar: Record<string, number> = {};
     let model!: Awaited<ReturnType<typeof trainAr>>['model'];
     for (const arm of grid.arms) {
-      const globalFeatures = arm.encoder ? randn([N, encoderDim.get(arm.encoder)!], { rng }) : null;
+      const globalFeatures = arm.encoder ? randn([N, encoderDim(arm)], { rng }) : null;
       ar[arm.name] = await perStep(async (steps, onStep) => {
         const r = await trainAr(
           { codes, labels: train.labels, globalFeatures, layout, numTokens },
@@ -88,7 +88,7 @@ export async function estimateGrid(grid: ExperimentGrid, train: ImageDataset, ou
     }
     const sampleN = Math.min(10, grid.evalSamples);
     const sample = seconds(() => catImages(generate(model, layout, vq, Array.from({ length: sampleN }, (_, i) => i % train.classNames.length), DEFAULT_SAMPLING))) / sampleN;
-    const kidAt = (n: number): number => seconds(() => kidOf(randn([Math.min(n, 2000), 64], { rng }), randn([n, 64], { rng })));
+    const kidAt = (n: number): number => seconds(() => kidFromFeatures(randn([Math.min(n, 2000), 64], { rng }), randn([n, 64], { rng })));
     const kidFinal = kidAt(grid.evalSamples);
     const kidCurve = grid.curve.every > 0 ? kidAt(grid.curve.samples) : 0;
     let mobilenetPerImage = 0;
@@ -103,7 +103,7 @@ export async function estimateGrid(grid: ExperimentGrid, train: ImageDataset, ou
       grid.steps * ar[arm.name]! + grid.evalSamples * sample + kidFinal + curvePoints * (grid.curve.samples * sample + kidCurve);
     let total = 0;
     let cellsLeft = 0;
-    const nets = encodersOf(grid).includes('convnet') ? 2 : 1;
+    const nets = encodersOf(grid).includes('convnet') ? 3 : 2; // classifier, FID/KID network, alignment ConvNet
     const convnetSteps = nets * p.encoderEpochs * Math.floor(N / cnnBatch);
     for (const s of grid.seeds) {
       const left = grid.arms.filter((a) => !existsSync(join(cellDir(outDir, a.name, s), RESULT_FILE)));

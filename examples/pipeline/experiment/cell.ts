@@ -15,18 +15,16 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fidFromFeatures, indexSelect, noGrad, type ImageDataset, type Tensor } from '../../../lib';
+import { indexSelect, noGrad, type ImageDataset, type Tensor } from '../../../lib';
 import { atomicWriteFile } from '../../../lib/io';
 import { arraConfig, type ArraConfig } from '../../../models/arra';
-import { accuracy } from '../../../models/encoder';
 import type { Transformer } from '../../../models/transformer';
 import { TRAIN_STATE_FILE, type ArTrainOptions } from '../ar-trainer';
-import { catImages, DEFAULT_SAMPLING, generate, saveSampleGrid } from '../evaluate';
+import { catImages, DEFAULT_SAMPLING, generate, saveSampleGrid, scoreSamples } from '../evaluate';
 import { modelConfigFor } from '../model-config';
 import { runTraining } from '../run-training';
 import { EXPERIMENT_PRESETS, type Arm, type Condition, type ExperimentGrid } from './grid';
-import { kidOf } from './kid';
-import type { SeedStages } from './shared-stages';
+import { targetKey, type SeedStages } from './shared-stages';
 
 /** One evaluation: FID and KID from the FID network, accuracy from the classifier. */
 export interface Scores {
@@ -55,6 +53,7 @@ export interface CellResult extends Scores {
   /** FID/KID against step (empty without a `curve`) */
   curve: ({ step: number } & Scores)[];
   fidNetwork: string;
+  classifier: string;
   alignEncoder: string | null;
   /** path of the sample grid, relative to the experiment folder */
   samples: string;
@@ -91,6 +90,7 @@ function conditionOptions(condition: Condition): Partial<ArTrainOptions> {
 export function armConfig(arm: Arm, encoderName: string | null): ArraConfig {
   return arraConfig({
     encoderName: encoderName ?? 'none', mode: arm.align, alignLayer: arm.alignLayer, lambda: arm.lambda, objective: arm.objective, projectorHidden: arm.projectorHidden,
+    pooling: arm.pooling ?? undefined,
   });
 }
 
@@ -110,16 +110,17 @@ export function readByStep<T extends { step: number }>(file: string): T[] {
   return [...byStep.values()].sort((a, b) => a.step - b.step);
 }
 
-/** Generate `n` images for balanced class prompts and score them. */
+/**
+ * Generate `n` images for balanced class prompts and score them: FID and KID (lib/eval,
+ * KID's subsets drawn with the sampling seed) by the FID/KID network, accuracy by the classifier.
+ */
 export function scoreModel(model: Transformer, layout: ReturnType<typeof modelConfigFor>['layout'], stages: SeedStages, numClasses: number, n: number, seed: number): { images: Tensor; classes: number[]; scores: Scores; kidSubsets: number; kidSubsetSize: number } {
   const classes = balancedClasses(n, numClasses);
   const images = catImages(generate(model, layout, stages.vq, classes, { ...DEFAULT_SAMPLING, seed }));
-  const fake = stages.fidNet.extract(images);
-  const fid = fidFromFeatures(stages.realFeatures, fake);
-  const kid = kidOf(stages.realFeatures, fake);
+  const r = scoreSamples(images, classes, stages.realFeatures, stages.fidNet, stages.classifier.net, { seed });
   return {
-    images, classes, kidSubsets: kid.subsets, kidSubsetSize: kid.subsetSize,
-    scores: { fid: fid.fid, kid: kid.kid, kidStd: kid.std, promptAccuracy: accuracy(stages.fidNet.net, images, Int32Array.from(classes)), numGenerated: fid.n2 },
+    images, classes, kidSubsets: r.kidSubsets, kidSubsetSize: r.kidSubsetSize,
+    scores: { fid: r.fid, kid: r.kid, kidStd: r.kidStd, promptAccuracy: r.promptAccuracy, numGenerated: r.numGenerated },
   };
 }
 
@@ -153,7 +154,8 @@ export async function runCell(
   const p = EXPERIMENT_PRESETS[grid.preset];
   const numClasses = train.classNames.length;
   const { config, layout } = modelConfigFor(p.model, stages.vq, numClasses);
-  const aligned = arm.encoder ? stages.features.get(arm.encoder)! : null;
+  const key = targetKey(arm);
+  const aligned = key === null ? null : stages.features.get(key)!;
   const arra = armConfig(arm, aligned?.name ?? null);
   const seeds = samplingSeeds(stages.seed);
   const curveFile = join(dir, 'curve.jsonl');
@@ -196,7 +198,7 @@ export async function runCell(
     arm: arm.name, seed: stages.seed, steps: grid.steps, ...final.scores, numReal: stages.realFeatures.shape[0]!,
     kidSubsets: final.kidSubsets, kidSubsetSize: final.kidSubsetSize,
     finalLossAR: last.lossAR, finalLossGVA: arm.align === 'off' ? null : last.lossGVA, trainSeconds, evalSeconds,
-    curve: readByStep<{ step: number } & Scores>(curveFile), fidNetwork: stages.fidNet.name, alignEncoder: aligned?.name ?? null,
+    curve: readByStep<{ step: number } & Scores>(curveFile), fidNetwork: stages.fidNet.name, classifier: stages.classifier.name, alignEncoder: aligned?.name ?? null,
     samples: `cells/${cellName(arm.name, stages.seed)}/samples.png`,
   };
   atomicWriteFile(resultFile, `${JSON.stringify(result, null, 2)}\n`);

@@ -15,6 +15,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { closestMatch, UsageError } from '../../../lib/cli';
+import { ARRA_OBJECTIVES, ENCODER_POOLINGS, type ArraObjective, type EncoderPooling } from '../../../models/arra';
+import { CONVNET_POOLINGS } from '../../../models/encoder';
 import { transformerPresets, type TransformerPresetName } from '../../../models/presets';
 import { DATASETS, type DatasetName } from '../datasets';
 
@@ -57,10 +59,17 @@ export interface Arm {
   align: 'off' | 'hybnext' | 'rep';
   lambda: number;
   alignLayer: number;
-  objective: 'cosine' | 'mse';
+  objective: ArraObjective;
   projectorHidden: number;
   /** null for `off` */
   encoder: ArmEncoder | null;
+  /** how the encoder's output is pooled into f_GF (null for `off`) */
+  pooling: EncoderPooling | null;
+}
+
+/** The poolings each encoder offers today (examples/pipeline/encoders.ts), the first the default. */
+export function poolingsOf(encoder: ArmEncoder): readonly EncoderPooling[] {
+  return encoder === 'convnet' ? CONVNET_POOLINGS : ['avg'];
 }
 
 /** A validated grid. */
@@ -163,14 +172,20 @@ function parseArm(f: Fields, path: string, v: unknown, nLayers: number): Arm {
     const extra = ALIGN_ONLY.find((k) => k in o);
     if (extra) f.fail(`${path}.${extra}`, `no '${extra}' on an arm with align 'off' (it would have no effect)`, o[extra]);
   }
-  if ('pooling' in o) f.unsupported(`${path}.pooling`, o.pooling, 'the feature pipeline has one pooling per encoder; pooling choices come with issue 14');
+  const encoder = align === 'off' ? null : o.encoder === undefined ? 'convnet' : parseEncoder(f, `${path}.encoder`, o.encoder);
+  let pooling: EncoderPooling | null = null;
+  if (encoder !== null) {
+    const offered = poolingsOf(encoder);
+    pooling = o.pooling === undefined ? offered[0]! : f.choice(`${path}.pooling`, o.pooling, ENCODER_POOLINGS);
+    if (!offered.includes(pooling)) f.unsupported(`${path}.pooling`, pooling, `the ${encoder === 'convnet' ? 'ConvNet' : 'MobileNetV2'} encoder offers ${offered.join(', ')} today`);
+  }
   return {
     name, align,
     lambda: o.lambda === undefined ? 1 : f.number(`${path}.lambda`, o.lambda, 0),
     alignLayer: o.alignLayer === undefined ? 0 : resolveLayer(f, `${path}.alignLayer`, o.alignLayer, nLayers),
-    objective: o.objective === undefined ? 'cosine' : f.choice(`${path}.objective`, o.objective, ['cosine', 'mse'] as const),
+    objective: o.objective === undefined ? 'cosine' : f.choice(`${path}.objective`, o.objective, ARRA_OBJECTIVES),
     projectorHidden: o.projectorHidden === undefined ? 128 : f.int(`${path}.projectorHidden`, o.projectorHidden, 1),
-    encoder: align === 'off' ? null : o.encoder === undefined ? 'convnet' : parseEncoder(f, `${path}.encoder`, o.encoder),
+    encoder, pooling,
   };
 }
 

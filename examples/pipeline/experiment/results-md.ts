@@ -18,7 +18,7 @@ const meanSd = (s: Summary | null, scale: number, d: number): string => (s === n
 export function describeArm(a: Arm): string {
   if (a.align === 'off') return 'no alignment (LlamaGen baseline)';
   const mode = a.align === 'hybnext' ? '&lt;HYBNEXT&gt; (every image position)' : '&lt;REP&gt; (first image position)';
-  return `${mode}, block ${a.alignLayer}, λ = ${a.lambda}, ${a.objective}, encoder ${a.encoder}, projector p = ${a.projectorHidden}`;
+  return `${mode}, block ${a.alignLayer}, λ = ${a.lambda}, ${a.objective}, encoder ${a.encoder} (${a.pooling}), projector p = ${a.projectorHidden}`;
 }
 
 /** The FID and KID curves: one line per arm (mean over seeds) with a ± 1 sd band. */
@@ -50,11 +50,13 @@ export function writeResultsMd(r: ExperimentResults, outDir: string): void {
   const L: string[] = [];
   L.push(`# Experiment \`${g.name}\`: paired by seed`, '');
   if (g.description) L.push(g.description, '');
+  if (r.warnings.length > 0) L.push('**Warnings** (the figures below mean less than they seem):', '', ...r.warnings.map((w) => `- ⚠ ${w}`), '');
   L.push(
     `Reproduce with \`${r.command}\` (${r.backend}). Dataset **${g.dataset}**, ${g.condition}-conditional, preset \`${g.preset}\`,`,
     `${g.steps} steps × ${g.batchSize} sequences, learning rate ${g.lr}; **${n} seed${n > 1 ? 's' : ''}** (${g.seeds.join(', ')}).`,
-    `Each evaluation: **N = ${cell0.numGenerated} generated images** against ${cell0.numReal} held-out real images, scored by a ConvNet`,
-    'trained per seed as a classifier (FID, KID and accuracy), never the alignment encoder.',
+    `Each evaluation: **N = ${cell0.numGenerated} generated images** against ${cell0.numReal} held-out real images. Per seed, FID and KID`,
+    'come from a max-pooling ConvNet and accuracy from a separately trained strided ConvNet classifier; both are checked (by weight digest) to be',
+    'neither each other nor any alignment encoder.',
     `KID: ${cell0.kidSubsets} subsets of ${cell0.kidSubsetSize}. Compute: ${fixed(r.totalSeconds.train / 60, 1)} min training + ${fixed(r.totalSeconds.eval / 60, 1)} min final evaluation (${fixed(minutes, 1)} min over all cells).`,
     '',
     'For seed s every arm shares the tokenizer, the scoring network, the initial transformer weights, the batch order and the',

@@ -56,6 +56,8 @@ export interface ExperimentResults {
   summary: Record<string, Record<MetricKey | 'finalLossGVA' | 'trainSeconds', Summary | null>>;
   comparisons: Comparison[];
   curves: Record<string, CurvePoint[]>;
+  /** the evaluation's loud warnings (scoring network near chance, N ≤ feature dimension, held-out set too small), per seed */
+  warnings: string[];
   /** wall time of all cells: training and final evaluation, summed */
   totalSeconds: { train: number; eval: number };
 }
@@ -100,7 +102,7 @@ function curveOf(cells: CellResult[]): CurvePoint[] {
 }
 
 /** Aggregate the finished cells of a grid (every arm × seed). */
-export function aggregate(grid: ExperimentGrid, cells: CellResult[], command: string, backend: string): ExperimentResults {
+export function aggregate(grid: ExperimentGrid, cells: CellResult[], command: string, backend: string, warnings: string[] = []): ExperimentResults {
   const ordered = grid.arms.flatMap((a) => grid.seeds.map((s) => {
     const c = cells.find((x) => x.arm === a.name && x.seed === s);
     if (!c) throw new Error(`experiment results: cell ${a.name}-s${s} has no result`);
@@ -120,7 +122,7 @@ export function aggregate(grid: ExperimentGrid, cells: CellResult[], command: st
   const comparisons = grid.arms.filter((a) => a.name !== grid.baseline)
     .flatMap((a) => METRICS.map((m) => compare(ordered, a.name, grid.baseline, m.key, grid.seeds)));
   return {
-    grid, command, backend, cells: ordered, summary, comparisons, curves,
+    grid, command, backend, cells: ordered, summary, comparisons, curves, warnings,
     totalSeconds: { train: ordered.reduce((s, c) => s + c.trainSeconds, 0), eval: ordered.reduce((s, c) => s + c.evalSeconds, 0) },
   };
 }

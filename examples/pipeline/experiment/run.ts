@@ -13,6 +13,7 @@ import { describeBackend } from '../../../lib';
 import { formatDuration, UsageError } from '../../../lib/cli';
 import { atomicWriteFile } from '../../../lib/io';
 import { describeData, loadData, type DataFlags } from '../datasets';
+import { evaluationWarnings, printWarnings } from '../evaluate';
 import { estimateGrid, type GridEstimate } from './budget';
 import { cellName, runCell, type CellHooks, type CellResult } from './cell';
 import { EXPERIMENT_PRESETS, type ExperimentGrid } from './grid';
@@ -98,8 +99,15 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
     const ranSeconds: number[] = [];
     let index = 0;
     const dataKey = describeData(flags);
+    const warnings: string[] = [];
     for (const seed of grid.seeds) {
       const stages = prepareSeed(grid, data, dataKey, seed, opts.outDir, log);
+      const w = evaluationWarnings({
+        numGenerated: Math.min(grid.evalSamples, grid.curve.every > 0 ? grid.curve.samples : Infinity), numReal: stages.realFeatures.shape[0]!,
+        featureDim: stages.fidNet.dim, numClasses, heldOutAccuracy: stages.heldOutAccuracy,
+      }).map((line) => `seed ${seed}: ${line}`);
+      printWarnings(w);
+      warnings.push(...w);
       for (const arm of grid.arms) {
         if (stopRequested) return { status: 'interrupted', cellsDone: cells.length };
         index++;
@@ -122,7 +130,7 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
         opts.hooks?.afterCell?.(r, outcome.status);
       }
     }
-    const results = aggregate(grid, cells, opts.command, describeBackend());
+    const results = aggregate(grid, cells, opts.command, describeBackend(), warnings);
     atomicWriteFile(join(opts.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeResultsMd(results, opts.outDir);
     log(`[experiment] wrote ${join(opts.outDir, 'results.json')} and results.md`);

@@ -1,8 +1,11 @@
 /**
  * The stages every arm of one seed shares, built once per seed and reused: the VQ tokenizer,
- * the FID network (also the prompt-accuracy classifier), the in-project alignment ConvNet
- * when an arm uses it, the codes of every training image and each encoder's global features
- * (feature caches on disk). Pairing starts here: for seed s every arm trains on the same
+ * the three networks the demo uses (examples/commands/demo.ts) — the prompt-accuracy
+ * classifier (strided ConvNet), the FID/KID network (a max-pooling ConvNet, a different
+ * architecture) and the in-project alignment ConvNet when an arm uses it — the codes of
+ * every training image and each (encoder, pooling) pair's global features (feature caches on
+ * disk). The scoring networks and every alignment encoder are checked to be different
+ * networks by the digest of their weights before any arm trains. Pairing starts here: for seed s every arm trains on the same
  * codes from the same tokenizer and is scored by the same network against the same real
  * features.
  *
@@ -12,40 +15,52 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ImageDataset, Tensor } from '../../../lib';
-import { ConvNetFeatures, type FeatureExtractor } from '../../../models/encoder';
+import type { ImageDataset, SplitRecord, Tensor } from '../../../lib';
+import type { EncoderPooling } from '../../../models/arra';
+import { ConvNetFeatures, loadConvNet, type ConvNetArch, type FeatureExtractor } from '../../../models/encoder';
 import type { VQTokenizer } from '../../../models/vq';
 import { trainConvNet } from '../encoder-trainer';
 import { openEncoder } from '../encoders';
+import { checkIndependence, scoringNetwork, type ScoringNetwork } from '../evaluate';
 import { codesOf, globalFeatures } from '../prepare';
 import { loadVq, saveVq, trainVq, evaluateVq } from '../vq-trainer';
-import { EXPERIMENT_PRESETS, type ArmEncoder, type ExperimentGrid } from './grid';
+import { EXPERIMENT_PRESETS, type Arm, type ExperimentGrid } from './grid';
 
 /** What the arms of one seed share. */
 export interface SeedStages {
   seed: number;
   vq: VQTokenizer;
-  /** the FID/KID network and the accuracy classifier (never an alignment encoder) */
+  /** the FID/KID network (max-pooling ConvNet; never an alignment encoder) */
   fidNet: ConvNetFeatures;
+  /** the prompt-accuracy classifier (strided ConvNet, another seed) */
+  classifier: ConvNetFeatures;
+  /** held-out accuracy of the classifier-like networks (for the evaluation warnings) */
+  heldOutAccuracy: { role: string; accuracy: number }[];
   /** FID network features of the held-out images, [N_real, D] */
   realFeatures: Tensor;
   /** [N, h·w] codes of every training image */
   codes: Int32Array;
-  /** f_GF of every training image, per alignment encoder the grid's arms use */
-  features: Map<ArmEncoder, { name: string; features: Tensor }>;
+  /** f_GF of every training image, per alignment target (see {@link targetKey}) the grid's arms use */
+  features: Map<string, { name: string; features: Tensor }>;
 }
 
 /** Seeds of the shared stages for experiment seed s: distinct streams per stage, never equal across stages. */
-export const stageSeeds = (s: number): { vq: number; fidNet: number; alignNet: number } => ({ vq: s, fidNet: 100_000 + s, alignNet: 200_000 + s });
+export const stageSeeds = (s: number): { vq: number; classifier: number; fidNet: number; alignNet: number } =>
+  ({ vq: s, classifier: 100_000 + s, fidNet: 300_000 + s, alignNet: 200_000 + s });
+
+/** An arm's alignment target: encoder and pooling (`convnet/penultimate`, `mobilenet@64/avg`); null for `off`. */
+export function targetKey(arm: Arm): string | null {
+  return arm.encoder ? `${arm.encoder}/${arm.pooling}` : null;
+}
 
 /** The alignment encoders the grid's arms name (each built once per seed). */
-export function encodersOf(grid: ExperimentGrid): ArmEncoder[] {
+export function encodersOf(grid: ExperimentGrid): NonNullable<Arm['encoder']>[] {
   return [...new Set(grid.arms.flatMap((a) => (a.encoder ? [a.encoder] : [])))];
 }
 
 /** Train (or load) every shared stage of one seed. `dataKey` names the data for the feature caches. */
 export function prepareSeed(
-  grid: ExperimentGrid, data: { train: ImageDataset; test: ImageDataset }, dataKey: string, seed: number, outDir: string, log: (line: string) => void,
+  grid: ExperimentGrid, data: { train: ImageDataset; test: ImageDataset; split: SplitRecord }, dataKey: string, seed: number, outDir: string, log: (line: string) => void,
 ): SeedStages {
   const p = EXPERIMENT_PRESETS[grid.preset];
   const dir = join(outDir, 'shared', `s${seed}`);
@@ -63,24 +78,36 @@ export function prepareSeed(
   }
   const vq = loadVq(vqFile);
 
-  const convNet = (file: string, netSeed: number, width: number, featureDim: number, role: string): ConvNetFeatures => {
+  const heldOutAccuracy: { role: string; accuracy: number }[] = [];
+  const convNet = (file: string, netSeed: number, width: number, featureDim: number, arch: ConvNetArch, role: string): string => {
     if (!existsSync(file)) {
-      const r = trainConvNet(data.train, data.test, file, {
-        epochs: p.encoderEpochs, batchSize: Math.min(64, data.train.labels.length), lr: 2e-3, seed: netSeed, widths: [width, 2 * width], featureDim, datasetName: grid.dataset,
+      trainConvNet(data.train, data.test, file, {
+        epochs: p.encoderEpochs, batchSize: Math.min(64, data.train.labels.length), lr: 2e-3, seed: netSeed, widths: [width, 2 * width], featureDim,
+        datasetName: grid.dataset, arch, split: data.split,
       });
-      log(`seed ${seed}: ${role} ConvNet trained, held-out accuracy ${(100 * r.testAccuracy).toFixed(1)}%`);
     }
-    return ConvNetFeatures.load(file);
+    const acc = loadConvNet(file).meta.testAccuracy;
+    if (acc !== undefined && role !== 'alignment encoder') heldOutAccuracy.push({ role, accuracy: acc }); // the scoring networks' warnings
+    return file;
   };
-  // The FID network and the alignment ConvNet differ in seed and width (as in `arra demo`).
-  const fidNet = convNet(join(dir, 'fid-convnet.safetensors'), seeds.fidNet, 16, 64, 'FID network');
-  const features = new Map<ArmEncoder, { name: string; features: Tensor }>();
-  for (const enc of encodersOf(grid)) {
-    const extractor: FeatureExtractor = enc === 'convnet'
-      ? convNet(join(dir, 'align-convnet.safetensors'), seeds.alignNet, 24, 128, 'alignment')
-      : openEncoder(enc, '--grid arms[].encoder');
-    if (extractor.name === fidNet.name) throw new Error(`experiment: the alignment encoder '${extractor.name}' is the FID network; they must differ`);
-    features.set(enc, { name: extractor.name, features: globalFeatures(extractor, data.train, dataKey, join(outDir, 'cache'), () => {}) });
+  // As in `arra demo`: the classifier and the alignment ConvNet are strided ConvNets of other
+  // seeds and widths; the FID/KID network is a different architecture (max pooling).
+  const classifier = ConvNetFeatures.load(convNet(join(dir, 'classifier-convnet.safetensors'), seeds.classifier, 16, 64, 'strided', 'accuracy classifier'));
+  const fidNet = ConvNetFeatures.load(convNet(join(dir, 'fid-convnet.safetensors'), seeds.fidNet, 16, 64, 'maxpool', 'FID/KID network'));
+  const networks: ScoringNetwork[] = [scoringNetwork('FID/KID network', '--grid', fidNet), scoringNetwork('accuracy classifier', '--grid', classifier)];
+  const features = new Map<string, { name: string; features: Tensor }>();
+  for (const arm of grid.arms) {
+    const key = targetKey(arm);
+    if (key === null || features.has(key)) continue;
+    const pooling = arm.pooling as EncoderPooling;
+    const extractor: FeatureExtractor = arm.encoder === 'convnet'
+      ? ConvNetFeatures.load(convNet(join(dir, 'align-convnet.safetensors'), seeds.alignNet, 24, 128, 'strided', 'alignment encoder'), pooling as 'penultimate')
+      : openEncoder(arm.encoder!, `--grid arms[].encoder`, pooling);
+    const entry = scoringNetwork('alignment encoder', '--grid', extractor);
+    // Two poolings of one encoder are one network: check it against the scoring networks once.
+    if (!networks.some((n) => n.role === 'alignment encoder' && n.digest === entry.digest)) networks.push(entry);
+    features.set(key, { name: extractor.name, features: globalFeatures(extractor, data.train, dataKey, join(outDir, 'cache'), () => {}, data.split) });
   }
-  return { seed, vq, fidNet, realFeatures: fidNet.extract(data.test.images), codes: codesOf(vq, data.train), features };
+  checkIndependence(networks);
+  return { seed, vq, fidNet, classifier, heldOutAccuracy, realFeatures: fidNet.extract(data.test.images), codes: codesOf(vq, data.train), features };
 }

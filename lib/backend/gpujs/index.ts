@@ -10,8 +10,11 @@
  * - A loop whose bound is an argument silently stops after 1000 iterations unless
  *   `loopMaxIterations` is raised. Here k is a *constant* baked into the kernel and
  *   `loopMaxIterations` is set to k too, so K > 1000 is correct (tested).
- * - Compiling a kernel costs milliseconds to seconds, so kernels are cached by shape, and
- *   `dispose()` destroys them and the GPU context (no leaked textures).
+ * - Compiling a kernel costs milliseconds to seconds, so kernels are cached by shape. Shapes
+ *   vary with the sequence length (one 49-token sampling call meets ~250 of them), so the
+ *   cache is bounded: least recently used first out, and an evicted kernel is destroyed
+ *   (its textures and program freed). {@link DEFAULT_MAX_KERNELS} kernels by default.
+ *   `dispose()` destroys them all and the GPU context (no leaked textures).
  *
  * Mode: `auto` picks `headlessgl` when a GL context exists, `webgpu` when the WebGPU API
  * exists, `webasm` otherwise; `ARRA_GPUJS_MODE` or the `mode` option overrides it.
@@ -24,16 +27,38 @@ import { referenceBackend } from '../reference';
 /** Modes `createGpujsBackend` accepts (`auto` resolves to one of the others). */
 export type GpujsMode = 'auto' | 'headlessgl' | 'webgl' | 'webgl2' | 'webgpu' | 'webasm' | 'cpu';
 
+/**
+ * How many compiled kernels the cache keeps (default of {@link GpujsBackendOptions.maxKernels}).
+ * A training step of the demo's transformer uses ~30 shapes; sampling adds a few per token
+ * position. 128 keeps a training run's working set while bounding a long sampling run.
+ */
+export const DEFAULT_MAX_KERNELS = 128;
+
 /** Options of {@link createGpujsBackend}. */
 export interface GpujsBackendOptions {
   /** default: `ARRA_GPUJS_MODE`, else `auto` */
   mode?: GpujsMode;
+  /** most compiled kernels kept at once, ≥ 3 (softmax needs three); default {@link DEFAULT_MAX_KERNELS} */
+  maxKernels?: number;
+}
+
+/** Counters of the kernel cache (see {@link GpujsBackend.kernelCache}). */
+export interface KernelCacheStats {
+  /** kernels held now (≤ max) */
+  size: number;
+  max: number;
+  /** kernels compiled since creation */
+  compiled: number;
+  /** kernels evicted (and destroyed) to stay within max */
+  evicted: number;
 }
 
 /** The gpu.js backend, with the mode gpu.js actually runs in. */
 export interface GpujsBackend extends Backend {
   /** The resolved gpu.js mode (`webasm`, `headlessgl`, …). */
   readonly mode: string;
+  /** The kernel cache's counters, a snapshot. */
+  readonly kernelCache: KernelCacheStats;
 }
 
 /** Resolve `auto` by what this process can reach. */
@@ -80,13 +105,28 @@ const softmaxNormalizeSource = `function (x, mx, sum) {
 /** Create the gpu.js backend (the GPU context is created at once; kernels on first use). */
 export function createGpujsBackend(opts: GpujsBackendOptions = {}): GpujsBackend {
   const requested = opts.mode ?? (process.env.ARRA_GPUJS_MODE as GpujsMode | undefined) ?? 'auto';
+  const maxKernels = opts.maxKernels ?? DEFAULT_MAX_KERNELS;
+  if (!Number.isInteger(maxKernels) || maxKernels < 3) throw new Error(`createGpujsBackend: maxKernels must be an integer ≥ 3 (softmax uses three kernels), got ${maxKernels}`);
   const gpu = new GPU({ mode: resolveGpujsMode(requested) });
+  // A Map iterates in insertion order: re-inserting on every hit keeps the least recently
+  // used kernel first, so that is the one evicted.
   const kernels = new Map<string, IKernelRunShortcut>();
+  const stats = { compiled: 0, evicted: 0 };
 
-  /** The compiled kernel for `key`, compiling it on first use. */
+  /** The compiled kernel for `key`, compiling it on first use (and evicting the least recently used). */
   const kernel = (key: string, source: string, output: number[], constants: Record<string, number>, loops: number): IKernelRunShortcut => {
     let k = kernels.get(key);
-    if (!k) {
+    if (k) {
+      kernels.delete(key);
+      kernels.set(key, k);
+    } else {
+      while (kernels.size >= maxKernels) {
+        const [oldest, evicted] = kernels.entries().next().value as [string, IKernelRunShortcut];
+        kernels.delete(oldest);
+        evicted.destroy();
+        stats.evicted++;
+      }
+      stats.compiled++;
       // loopMaxIterations is a kernel setting at run time, missing from gpu.js's typings.
       const settings: IGPUKernelSettings & { loopMaxIterations: number } = {
         output, constants, loopMaxIterations: Math.max(loops, 1), precision: 'single', tactic: 'precision',
@@ -108,6 +148,9 @@ export function createGpujsBackend(opts: GpujsBackendOptions = {}): GpujsBackend
     name: 'gpujs',
     get mode(): string {
       return gpu.mode;
+    },
+    get kernelCache(): KernelCacheStats {
+      return { size: kernels.size, max: maxKernels, ...stats };
     },
 
     matmul(args: MatmulArgs): void {

@@ -138,6 +138,10 @@ function parseWeightSpec(raw: LiteralValue, where: string): WeightSpec {
     if (q['dtype'] !== 'float16' && (typeof q['min'] !== 'number' || typeof q['scale'] !== 'number')) {
       throw new Error(`${where} ('${name}'): ${q['dtype']} quantization needs numeric 'min' and 'scale'`);
     }
+    for (const key of ['min', 'scale'] as const) {
+      // 1e999 in JSON reads as Infinity; every weight would dequantise to ±∞ or NaN
+      if (q[key] !== undefined && !Number.isFinite(q[key])) throw new Error(`${where} ('${name}'): quantization ${key} must be a finite number, got ${String(q[key])}`);
+    }
     spec.quantization = { dtype: q['dtype'], min: (q['min'] as number | undefined) ?? 0, scale: (q['scale'] as number | undefined) ?? 1 };
   }
   return spec;

@@ -61,7 +61,12 @@ export function decodeWeights(artifacts: ModelArtifacts, wanted: (name: string) 
     for (const spec of group.weights) {
       if (wanted(spec.name)) {
         if (out.has(spec.name)) throw new Error(`${artifacts.modelFile}: the weight manifest lists '${spec.name}' twice`);
-        out.set(spec.name, { name: spec.name, shape: spec.shape, values: decodeWeight(spec, bytes, offset) });
+        const values = decodeWeight(spec, bytes, offset);
+        const bad = values.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) {
+          throw new Error(`${artifacts.modelFile}: weight '${spec.name}' (group ${g}: ${artifacts.manifest[g]!.paths.join(', ')}) holds ${values[bad]} at flat index ${bad}; weights must be finite`);
+        }
+        out.set(spec.name, { name: spec.name, shape: spec.shape, values });
       }
       offset += storedByteLength(spec);
     }

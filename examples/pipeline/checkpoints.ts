@@ -1,0 +1,78 @@
+/**
+ * What kind of checkpoint a safetensors file is, told from its header alone.
+ *
+ * Every checkpoint this project writes records `kind` in its metadata (`arra-vq`,
+ * `arra-transformer`, `arra-train-state`, `arra-convnet`). Files written before that field
+ * existed are recognised by their tensor names. A command checks each input's kind before it
+ * starts, so a transformer passed as `--vq` is a usage error naming both kinds, not
+ * "imageSize undefined" after the data is loaded.
+ */
+import { readSafetensorsHeader, SafetensorsError, type SafetensorsHeader } from '../../lib/io';
+import { requireInputFile, UsageError } from '../../lib/cli';
+
+export const CHECKPOINT_KINDS = {
+  'arra-vq': 'a VQ tokenizer checkpoint (vq.safetensors from arra train-vq)',
+  'arra-transformer': 'a transformer model (model.safetensors from arra train)',
+  'arra-train-state': 'a training state (train-state.safetensors from arra train)',
+  'arra-convnet': 'a ConvNet checkpoint (from arra train-encoder)',
+} as const;
+export type CheckpointKind = keyof typeof CHECKPOINT_KINDS;
+
+const isKind = (k: unknown): k is CheckpointKind => typeof k === 'string' && Object.prototype.hasOwnProperty.call(CHECKPOINT_KINDS, k);
+
+/** The kind a header declares, or (older files) the one its tensor names imply; null when neither. */
+export function checkpointKind(header: SafetensorsHeader): CheckpointKind | null {
+  const declared = header.metadata.kind;
+  if (declared !== undefined) {
+    let kind: unknown = declared;
+    try {
+      kind = JSON.parse(declared);
+    } catch {
+      // a bare string is fine too
+    }
+    if (isKind(kind)) return kind;
+  }
+  if (header.metadata.convnet !== undefined) return 'arra-convnet';
+  const names = new Set(header.tensors.map((t) => t.name));
+  const any = (prefix: string): boolean => [...names].some((n) => n.startsWith(prefix));
+  if (names.has('codebook') && any('encoder.') && any('decoder.')) return 'arra-vq';
+  if (any('model.') && any('optim.')) return 'arra-train-state';
+  if (names.has('embed.weight') && names.has('head.weight') && any('blocks.')) return 'arra-transformer';
+  if (names.has('conv1.weight') && names.has('conv2.weight') && names.has('fc.weight') && names.has('head.weight')) return 'arra-convnet';
+  return null;
+}
+
+/**
+ * Check that `target` is a checkpoint of kind `expected`, reading only its header. Throws a
+ * {@link UsageError} naming `flag`, the path, the expected kind and what was found: nothing,
+ * a folder, a file that is not safetensors, or a checkpoint of another kind.
+ */
+export function requireCheckpoint(flag: string, target: string, expected: CheckpointKind): void {
+  const want = CHECKPOINT_KINDS[expected];
+  requireInputFile(flag, target, want);
+  let header: SafetensorsHeader;
+  try {
+    header = readSafetensorsHeader(target);
+  } catch (err) {
+    if (err instanceof SafetensorsError) throw new UsageError(`${flag}: expected ${want}, but ${target} is not a valid safetensors file (${err.problem})`, flag);
+    throw err;
+  }
+  const found = checkpointKind(header);
+  if (found !== expected) {
+    const what = found ? CHECKPOINT_KINDS[found] : `a safetensors file of no known kind (tensors: ${header.tensors.slice(0, 4).map((t) => t.name).join(', ') || 'none'})`;
+    throw new UsageError(`${flag}: expected ${want}, but ${target} is ${what}`, flag);
+  }
+}
+
+/**
+ * Wrap a weight-loading step so that a mismatch (missing, extra, mis-shaped tensors) names the
+ * file and the config the checkpoint was made with.
+ */
+export function loadingFrom<T>(file: string, madeWith: unknown, load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    const message = (err as Error).message;
+    throw new Error(`${file}: ${message} (the checkpoint was made with ${JSON.stringify(madeWith)})`);
+  }
+}

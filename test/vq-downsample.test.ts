@@ -1,0 +1,68 @@
+/**
+ * Every `--downsample` that `arra train-vq --help` offers works end to end: the tokenizer
+ * trains with log2(downsample) stride-2 stages and its grid is image side / downsample; the
+ * coarsest one also trains and samples an AR model. Anything else is a usage error.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { main } from '../examples/cli';
+import { loadVq, VQ_DOWNSAMPLES } from '../examples/pipeline/vq-trainer';
+import { setBackend } from '../lib';
+
+setBackend('ref');
+const dir = mkdtempSync(join(tmpdir(), 'arra-downsample-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+async function quiet(argv: string[]): Promise<{ code: number; err: string }> {
+  let err = '';
+  const e = process.stderr.write.bind(process.stderr);
+  const o = process.stdout.write.bind(process.stdout);
+  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    return { code: await main(argv), err };
+  } finally {
+    process.stderr.write = e;
+    process.stdout.write = o;
+  }
+}
+
+const data = ['--dataset', 'shapes', '--image-size', '32', '--train-limit', '16', '--test-limit', '8'];
+
+t.test('the offered values are 2, 4 and 8', async (t) => {
+  t.same(VQ_DOWNSAMPLES, [2, 4, 8]);
+});
+
+for (const d of VQ_DOWNSAMPLES) {
+  t.test(`train-vq --downsample ${d}: a ${32 / d}×${32 / d} token grid`, async (t) => {
+    const out = join(dir, `vq${d}`);
+    const r = await quiet(['train-vq', ...data, '--steps', '2', '--batch-size', '4', '--codebook-size', '8', '--downsample', String(d), '--out', out]);
+    t.equal(r.code, 0, r.err.slice(-400));
+    const vq = loadVq(join(out, 'vq.safetensors'));
+    t.equal(vq.gridSize, 32 / d);
+    t.equal(vq.encoder.down.length, Math.log2(d), 'log2(downsample) stride-2 stages');
+    t.ok(existsSync(join(out, 'reconstructions.png')));
+  });
+}
+
+t.test('the coarsest grid trains and samples an AR model', async (t) => {
+  const vq = join(dir, 'vq8', 'vq.safetensors');
+  const run = join(dir, 'ar8');
+  const r = await quiet(['train', ...data, '--vq', vq, '--align', 'off', '--preset', 'tiny', '--steps', '2', '--batch-size', '4', '--out', run]);
+  t.equal(r.code, 0, r.err.slice(-400));
+  const s = await quiet(['sample', '--model', join(run, 'model.safetensors'), '--vq', vq, '--per-prompt', '1', '--out', join(dir, 's8.png')]);
+  t.equal(s.code, 0, s.err.slice(-400));
+  t.ok(existsSync(join(dir, 's8.png')));
+});
+
+t.test('other values are usage errors before any work', async (t) => {
+  const r16 = await quiet(['train-vq', ...data, '--downsample', '16', '--out', join(dir, 'never')]);
+  t.equal(r16.code, 2);
+  t.match(r16.err, /--downsample: expected one of 2, 4, 8, got 16/);
+  const r8 = await quiet(['train-vq', '--downsample', '8', '--out', join(dir, 'never')]);
+  t.equal(r8.code, 2);
+  t.match(r8.err, /--downsample: 8 does not divide the 28-px image side \(2 or 4 would\)/);
+  t.notOk(existsSync(join(dir, 'never')));
+});
