@@ -48,6 +48,8 @@ export interface CellResult extends Scores {
   finalLossGVA: number | null;
   /** training wall time (without the curve's evaluations), summed over resumed runs */
   trainSeconds: number;
+  /** wall time of the curve's evaluations, summed over resumed runs */
+  curveSeconds: number;
   /** wall time of the final evaluation */
   evalSeconds: number;
   /** FID/KID against step (empty without a `curve`) */
@@ -160,7 +162,7 @@ export async function runCell(
   const seeds = samplingSeeds(stages.seed);
   const curveFile = join(dir, 'curve.jsonl');
   const timeFile = join(dir, 'time.json');
-  const before = existsSync(timeFile) ? (JSON.parse(readFileSync(timeFile, 'utf8')) as { trainSeconds: number }).trainSeconds : 0;
+  const before = existsSync(timeFile) ? JSON.parse(readFileSync(timeFile, 'utf8')) as { trainSeconds: number; curveSeconds: number } : { trainSeconds: 0, curveSeconds: 0 };
   let curveSeconds = 0;
   const resume = existsSync(join(dir, TRAIN_STATE_FILE));
 
@@ -181,8 +183,9 @@ export async function runCell(
       onBatch: hooks.onBatch ? (step, batch, model) => hooks.onBatch!(arm.name, stages.seed, step, batch, model) : undefined,
     },
   );
-  const trainSeconds = before + (performance.now() - t0) / 1000 - curveSeconds;
-  atomicWriteFile(timeFile, JSON.stringify({ trainSeconds }));
+  const trainSeconds = before.trainSeconds + (performance.now() - t0) / 1000 - curveSeconds;
+  curveSeconds += before.curveSeconds;
+  atomicWriteFile(timeFile, JSON.stringify({ trainSeconds, curveSeconds }));
   if (run.interrupted) return { status: 'interrupted', step: run.step };
 
   const e0 = performance.now();
@@ -197,7 +200,7 @@ export async function runCell(
   const result: CellResult = {
     arm: arm.name, seed: stages.seed, steps: grid.steps, ...final.scores, numReal: stages.realFeatures.shape[0]!,
     kidSubsets: final.kidSubsets, kidSubsetSize: final.kidSubsetSize,
-    finalLossAR: last.lossAR, finalLossGVA: arm.align === 'off' ? null : last.lossGVA, trainSeconds, evalSeconds,
+    finalLossAR: last.lossAR, finalLossGVA: arm.align === 'off' ? null : last.lossGVA, trainSeconds, curveSeconds, evalSeconds,
     curve: readByStep<{ step: number } & Scores>(curveFile), fidNetwork: stages.fidNet.name, classifier: stages.classifier.name, alignEncoder: aligned?.name ?? null,
     samples: `cells/${cellName(arm.name, stages.seed)}/samples.png`,
   };

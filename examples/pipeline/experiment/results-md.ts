@@ -46,7 +46,7 @@ export function writeResultsMd(r: ExperimentResults, outDir: string): void {
   const g = r.grid;
   const n = g.seeds.length;
   const cell0 = r.cells[0]!;
-  const minutes = (r.totalSeconds.train + r.totalSeconds.eval) / 60;
+  const minutes = (r.totalSeconds.train + r.totalSeconds.eval + r.totalSeconds.shared) / 60;
   const L: string[] = [];
   L.push(`# Experiment \`${g.name}\`: paired by seed`, '');
   if (g.description) L.push(g.description, '');
@@ -57,7 +57,7 @@ export function writeResultsMd(r: ExperimentResults, outDir: string): void {
     `Each evaluation: **N = ${cell0.numGenerated} generated images** against ${cell0.numReal} held-out real images. Per seed, FID and KID`,
     'come from a max-pooling ConvNet and accuracy from a separately trained strided ConvNet classifier; both are checked (by weight digest) to be',
     'neither each other nor any alignment encoder.',
-    `KID: ${cell0.kidSubsets} subsets of ${cell0.kidSubsetSize}. Compute: ${fixed(r.totalSeconds.train / 60, 1)} min training + ${fixed(r.totalSeconds.eval / 60, 1)} min final evaluation (${fixed(minutes, 1)} min over all cells).`,
+    `KID: ${cell0.kidSubsets} subsets of ${cell0.kidSubsetSize}. Compute: ${fixed(r.totalSeconds.shared / 60, 1)} min shared stages + ${fixed(r.totalSeconds.train / 60, 1)} min training + ${fixed(r.totalSeconds.eval / 60, 1)} min evaluation (curves and final) = ${fixed(minutes, 1)} min.`,
     '',
     'For seed s every arm shares the tokenizer, the scoring network, the initial transformer weights, the batch order and the',
     'sampling seed; only the arm\'s settings differ. How to read the intervals: docs/experiments.md in arra-ts.', '',

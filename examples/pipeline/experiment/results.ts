@@ -58,8 +58,8 @@ export interface ExperimentResults {
   curves: Record<string, CurvePoint[]>;
   /** the evaluation's loud warnings (scoring network near chance, N ≤ feature dimension, held-out set too small), per seed */
   warnings: string[];
-  /** wall time of all cells: training and final evaluation, summed */
-  totalSeconds: { train: number; eval: number };
+  /** wall time: the cells' training, their evaluations (curve and final), and the shared per-seed stages, each summed */
+  totalSeconds: { train: number; eval: number; shared: number };
 }
 
 const BOOTSTRAP = { resamples: 10_000, seed: 0 };
@@ -102,7 +102,7 @@ function curveOf(cells: CellResult[]): CurvePoint[] {
 }
 
 /** Aggregate the finished cells of a grid (every arm × seed). */
-export function aggregate(grid: ExperimentGrid, cells: CellResult[], command: string, backend: string, warnings: string[] = []): ExperimentResults {
+export function aggregate(grid: ExperimentGrid, cells: CellResult[], command: string, backend: string, warnings: string[] = [], sharedSeconds = 0): ExperimentResults {
   const ordered = grid.arms.flatMap((a) => grid.seeds.map((s) => {
     const c = cells.find((x) => x.arm === a.name && x.seed === s);
     if (!c) throw new Error(`experiment results: cell ${a.name}-s${s} has no result`);
@@ -123,6 +123,6 @@ export function aggregate(grid: ExperimentGrid, cells: CellResult[], command: st
     .flatMap((a) => METRICS.map((m) => compare(ordered, a.name, grid.baseline, m.key, grid.seeds)));
   return {
     grid, command, backend, cells: ordered, summary, comparisons, curves, warnings,
-    totalSeconds: { train: ordered.reduce((s, c) => s + c.trainSeconds, 0), eval: ordered.reduce((s, c) => s + c.evalSeconds, 0) },
+    totalSeconds: { train: ordered.reduce((s, c) => s + c.trainSeconds, 0), eval: ordered.reduce((s, c) => s + c.evalSeconds + c.curveSeconds, 0), shared: sharedSeconds },
   };
 }

@@ -3,7 +3,7 @@
  * cell (skipping finished ones, resuming a half-finished one), print a line per cell with an
  * ETA for the whole grid, and when every cell is done write results.json and results.md.
  *
- * Ctrl-C is safe at any point: during training the trainer saves a checkpoint after the
+ * Ctrl-C (or SIGTERM) is safe at any point: during training the trainer saves a checkpoint after the
  * current step; during another stage the loop stops when that stage ends. Nothing but a
  * finished cell writes result.json, so a rerun of the same command picks up where it stopped.
  */
@@ -87,12 +87,13 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
   mkdirSync(opts.outDir, { recursive: true });
   atomicWriteFile(join(opts.outDir, GRID_COPY), `${JSON.stringify(grid, null, 2)}\n`);
   let stopRequested = false;
-  const onSigint = (): void => {
-    if (stopRequested) process.exit(130);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopRequested) process.exit(signal === 'SIGTERM' ? 143 : 130);
     stopRequested = true;
-    process.stderr.write('\n[experiment] Ctrl-C: stopping after the current step or stage; rerun the same command to continue (press again to quit at once)\n');
+    process.stderr.write(`\n[experiment] ${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping after the current step or stage; rerun the same command to continue (press again to quit at once)\n`);
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const total = grid.seeds.length * grid.arms.length;
     const cells: CellResult[] = [];
@@ -100,8 +101,10 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
     let index = 0;
     const dataKey = describeData(flags);
     const warnings: string[] = [];
+    let sharedSeconds = 0;
     for (const seed of grid.seeds) {
       const stages = prepareSeed(grid, data, dataKey, seed, opts.outDir, log);
+      sharedSeconds += stages.stageSeconds;
       const w = evaluationWarnings({
         numGenerated: Math.min(grid.evalSamples, grid.curve.every > 0 ? grid.curve.samples : Infinity), numReal: stages.realFeatures.shape[0]!,
         featureDim: stages.fidNet.dim, numClasses, heldOutAccuracy: stages.heldOutAccuracy,
@@ -130,12 +133,13 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
         opts.hooks?.afterCell?.(r, outcome.status);
       }
     }
-    const results = aggregate(grid, cells, opts.command, describeBackend(), warnings);
+    const results = aggregate(grid, cells, opts.command, describeBackend(), warnings, sharedSeconds);
     atomicWriteFile(join(opts.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeResultsMd(results, opts.outDir);
     log(`[experiment] wrote ${join(opts.outDir, 'results.json')} and results.md`);
     return { status: 'done', results };
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

@@ -13,7 +13,8 @@
  * right after training it, so an uninterrupted run and one resumed after Ctrl-C use
  * bit-identical weights.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { atomicWriteFile } from '../../../lib/io';
 import { join } from 'node:path';
 import type { ImageDataset, SplitRecord, Tensor } from '../../../lib';
 import type { EncoderPooling } from '../../../models/arra';
@@ -42,6 +43,8 @@ export interface SeedStages {
   codes: Int32Array;
   /** f_GF of every training image, per alignment target (see {@link targetKey}) the grid's arms use */
   features: Map<string, { name: string; features: Tensor }>;
+  /** wall time of this seed's shared stages (tokenizer, networks, feature caches), summed over resumed runs */
+  stageSeconds: number;
 }
 
 /** Seeds of the shared stages for experiment seed s: distinct streams per stage, never equal across stages. */
@@ -66,8 +69,20 @@ export function prepareSeed(
   const dir = join(outDir, 'shared', `s${seed}`);
   const seeds = stageSeeds(seed);
 
+  // Wall time of each stage trained, kept in time.json so that a resumed grid still counts it.
+  const timeFile = join(dir, 'time.json');
+  const stageSeconds: Record<string, number> = existsSync(timeFile) ? JSON.parse(readFileSync(timeFile, 'utf8')) as Record<string, number> : {};
+  const timed = <T>(stage: string, fn: () => T): T => {
+    const t0 = performance.now();
+    const value = fn();
+    stageSeconds[stage] = (performance.now() - t0) / 1000;
+    mkdirSync(dir, { recursive: true });
+    atomicWriteFile(timeFile, JSON.stringify(stageSeconds));
+    return value;
+  };
+
   const vqFile = join(dir, 'vq.safetensors');
-  if (!existsSync(vqFile)) {
+  if (!existsSync(vqFile)) timed('tokenizer', () => {
     const t0 = performance.now();
     const v = trainVq(data.train, {
       steps: p.vqSteps, batchSize: p.vqBatch, lr: 2e-3, seed: seeds.vq, codebookSize: p.codebook, codeDim: 8, hidden: [16, 32], downsample: 4, reviveEvery: 50,
@@ -75,16 +90,16 @@ export function prepareSeed(
     const held = evaluateVq(v, data.test);
     saveVq(vqFile, v, { heldOut: held });
     log(`seed ${seed}: tokenizer trained (${p.vqSteps} steps, ${((performance.now() - t0) / 1000).toFixed(0)} s), held-out MSE ${held.mse.toFixed(4)}, usage ${(100 * held.usage).toFixed(0)}%`);
-  }
+  });
   const vq = loadVq(vqFile);
 
   const heldOutAccuracy: { role: string; accuracy: number }[] = [];
   const convNet = (file: string, netSeed: number, width: number, featureDim: number, arch: ConvNetArch, role: string): string => {
     if (!existsSync(file)) {
-      trainConvNet(data.train, data.test, file, {
+      timed(role, () => trainConvNet(data.train, data.test, file, {
         epochs: p.encoderEpochs, batchSize: Math.min(64, data.train.labels.length), lr: 2e-3, seed: netSeed, widths: [width, 2 * width], featureDim,
         datasetName: grid.dataset, arch, split: data.split,
-      });
+      }));
     }
     const acc = loadConvNet(file).meta.testAccuracy;
     if (acc !== undefined && role !== 'alignment encoder') heldOutAccuracy.push({ role, accuracy: acc }); // the scoring networks' warnings
@@ -106,8 +121,10 @@ export function prepareSeed(
     const entry = scoringNetwork('alignment encoder', '--grid', extractor);
     // Two poolings of one encoder are one network: check it against the scoring networks once.
     if (!networks.some((n) => n.role === 'alignment encoder' && n.digest === entry.digest)) networks.push(entry);
-    features.set(key, { name: extractor.name, features: globalFeatures(extractor, data.train, dataKey, join(outDir, 'cache'), () => {}, data.split) });
+    const cached = (): Tensor => globalFeatures(extractor, data.train, dataKey, join(outDir, 'cache'), () => {}, data.split);
+    features.set(key, { name: extractor.name, features: stageSeconds[`features ${key}`] === undefined ? timed(`features ${key}`, cached) : cached() });
   }
   checkIndependence(networks);
-  return { seed, vq, fidNet, classifier, heldOutAccuracy, realFeatures: fidNet.extract(data.test.images), codes: codesOf(vq, data.train), features };
+  const totalSeconds = Object.values(stageSeconds).reduce((a, b) => a + b, 0);
+  return { seed, vq, fidNet, classifier, heldOutAccuracy, realFeatures: fidNet.extract(data.test.images), codes: codesOf(vq, data.train), features, stageSeconds: totalSeconds };
 }
