@@ -3,7 +3,7 @@
  * list of arms (the baseline `off` and the ARRA variants) every seed trains. A grid is JSON:
  *
  *     { "name": "mnist-class", "dataset": "mnist", "condition": "class", "preset": "quick",
- *       "steps": 400, "batchSize": 32, "seeds": [0, 1, 2, 3, 4], "evalSamples": 1000,
+ *       "steps": 400, "batchSize": 32, "seeds": [0, 3, 6, 9, 12], "evalSamples": 1000,
  *       "curve": { "every": 100, "samples": 200 },
  *       "arms": [ { "name": "off", "align": "off" },
  *                 { "name": "hybnext", "align": "hybnext", "lambda": 1, "alignLayer": "first" } ] }
