@@ -209,7 +209,7 @@ export function validateGrid(raw: unknown, file: string): ExperimentGrid {
   const nLayers = transformerPresets[p.model].nLayers;
 
   const seedsRaw = o.seeds;
-  if (!Array.isArray(seedsRaw) || seedsRaw.length === 0) f.fail('seeds', 'a non-empty list of seeds, e.g. [0, 1, 2, 3, 4]', seedsRaw);
+  if (!Array.isArray(seedsRaw) || seedsRaw.length === 0) f.fail('seeds', 'a non-empty list of seeds, e.g. [0, 3, 6, 9, 12]', seedsRaw);
   const seeds = (seedsRaw as unknown[]).map((s, i) => f.int(`seeds[${i}]`, s, 0));
   const dup = seeds.find((s, i) => seeds.indexOf(s) !== i);
   if (dup !== undefined) f.fail('seeds', 'distinct seeds', seedsRaw);
