@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { indexSelect, noGrad, type ImageDataset, type Tensor } from '../../../lib';
 import { atomicWriteFile } from '../../../lib/io';
 import { arraConfig, type ArraConfig } from '../../../models/arra';
+import type { VocabLayout } from '../../../models/sequence';
 import type { Transformer } from '../../../models/transformer';
 import { TRAIN_STATE_FILE, type ArTrainOptions } from '../ar-trainer';
 import { catImages, DEFAULT_SAMPLING, generate, saveSampleGrid, scoreSamples } from '../evaluate';
@@ -61,7 +62,7 @@ export interface CellResult extends Scores {
   samples: string;
 }
 
-/** Hooks for tests: observe batches, stop like Ctrl-C does. */
+/** A hook for tests: see every batch (and the weights it meets) of every cell. */
 export interface CellHooks {
   onBatch?: (arm: string, seed: number, step: number, batch: { rows: Int32Array; tokens: Int32Array }, model: Transformer) => void;
 }
@@ -116,7 +117,7 @@ export function readByStep<T extends { step: number }>(file: string): T[] {
  * Generate `n` images for balanced class prompts and score them: FID and KID (lib/eval,
  * KID's subsets drawn with the sampling seed) by the FID/KID network, accuracy by the classifier.
  */
-export function scoreModel(model: Transformer, layout: ReturnType<typeof modelConfigFor>['layout'], stages: SeedStages, numClasses: number, n: number, seed: number): { images: Tensor; classes: number[]; scores: Scores; kidSubsets: number; kidSubsetSize: number } {
+export function scoreModel(model: Transformer, layout: VocabLayout, stages: SeedStages, numClasses: number, n: number, seed: number): { images: Tensor; classes: number[]; scores: Scores; kidSubsets: number; kidSubsetSize: number } {
   const classes = balancedClasses(n, numClasses);
   const images = catImages(generate(model, layout, stages.vq, classes, { ...DEFAULT_SAMPLING, seed }));
   const r = scoreSamples(images, classes, stages.realFeatures, stages.fidNet, stages.classifier.net, { seed });
