@@ -155,6 +155,7 @@ t.test('two arms × two seeds end to end: paired, resumable, results.md = result
     outDir: resumedDir, command: 'test', log: quiet, hooks: { afterCell: () => { process.emit('SIGINT'); } },
   });
   t.same(stopAfterFirst, { status: 'interrupted', cellsDone: 1 }, 'stopped after the first cell');
+  t.notOk(existsSync(join(resumedDir, 'results.json')), 'no report before a whole seed is done');
   const firstResult = join(cellDir(resumedDir, 'off', 0), RESULT_FILE);
   t.ok(existsSync(firstResult) && !existsSync(join(cellDir(resumedDir, 'hybnext', 0), RESULT_FILE)), 'only the first cell is finished');
   const firstMtime = statSync(firstResult).mtimeMs;
@@ -165,6 +166,19 @@ t.test('two arms × two seeds end to end: paired, resumable, results.md = result
   t.equal(stopMid.status, 'interrupted', 'stopped inside the second cell');
   t.ok(existsSync(join(cellDir(resumedDir, 'hybnext', 0), 'train-state.safetensors')), 'its checkpoint is on disk');
   t.notOk(existsSync(join(cellDir(resumedDir, 'hybnext', 0), RESULT_FILE)), 'but no result.json');
+  // … and once more after the first seed, whose partial report is on disk.
+  const resumedSteps: string[] = [];
+  const stopAfterSeed = await runExperiment(grid(), {
+    outDir: resumedDir, command: 'test', log: quiet, hooks: {
+      onBatch: (arm, seed, step) => resumedSteps.push(`${arm}-s${seed}@${step}`),
+      afterCell: (r, status) => { if (status === 'done' && r.arm === 'hybnext' && r.seed === 0) process.emit('SIGINT'); },
+    },
+  });
+  t.equal(stopAfterSeed.status, 'interrupted');
+  t.same(resumedSteps, ['hybnext-s0@4'], 'the finished cell was skipped and the half-finished one resumed at step 4');
+  const partial = JSON.parse(readFileSync(join(resumedDir, 'results.json'), 'utf8')) as ExperimentResults;
+  t.same([partial.partial, partial.grid.seeds, partial.cells.length], [{ seedsDone: 1, seedsPlanned: 2 }, [0], 2], 'a partial report of seed 0');
+  t.match(readFileSync(join(resumedDir, 'results.md'), 'utf8'), /\*\*Partial: 1 of 2 seeds finished\*\*/);
   // … and a rerun to the end.
   const trainedSteps: string[] = [];
   const resumed = await runExperiment(grid(), {
@@ -174,7 +188,9 @@ t.test('two arms × two seeds end to end: paired, resumable, results.md = result
   if (resumed.status !== 'done') return;
   t.notOk(trainedSteps.some((s) => s.startsWith('off-s0@')), 'the finished cell was not retrained');
   t.equal(statSync(firstResult).mtimeMs, firstMtime, 'nor its result.json rewritten');
-  t.same(trainedSteps.filter((s) => s.startsWith('hybnext-s0@')), ['hybnext-s0@4'], 'the half-finished cell resumed at step 4');
+  t.same(trainedSteps.filter((s) => s.startsWith('hybnext-s0@')), [], 'seed 0 is not touched again');
+  t.ok(trainedSteps.includes('off-s1@1') && trainedSteps.includes('hybnext-s1@4'), 'seed 1 trains from its first step');
+  t.equal(res.partial, null, 'the finished grid is not partial');
   t.same(withoutTimes(resumed.results), withoutTimes(res), 'results identical to the uninterrupted run (wall times aside)');
 
   // 3. results.md says what results.json says.

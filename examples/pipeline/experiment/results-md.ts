@@ -49,6 +49,7 @@ export function writeResultsMd(r: ExperimentResults, outDir: string): void {
   const minutes = (r.totalSeconds.train + r.totalSeconds.eval + r.totalSeconds.shared) / 60;
   const L: string[] = [];
   L.push(`# Experiment \`${g.name}\`: paired by seed`, '');
+  if (r.partial) L.push(`**Partial: ${r.partial.seedsDone} of ${r.partial.seedsPlanned} seeds finished** — the grid is still running or was stopped; rerun its command to continue.`, '');
   if (g.description) L.push(g.description, '');
   if (r.warnings.length > 0) L.push('**Warnings** (the figures below mean less than they seem):', '', ...r.warnings.map((w) => `- ⚠ ${w}`), '');
   L.push(

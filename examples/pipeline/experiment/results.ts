@@ -51,6 +51,8 @@ export interface ExperimentResults {
   grid: ExperimentGrid;
   command: string;
   backend: string;
+  /** set while only some of the grid's seeds are finished (`grid.seeds` then lists those) */
+  partial: { seedsDone: number; seedsPlanned: number } | null;
   /** every cell's figures, arm by arm in grid order, seeds in grid order */
   cells: CellResult[];
   summary: Record<string, Record<MetricKey | 'finalLossGVA' | 'trainSeconds', Summary | null>>;
@@ -102,7 +104,9 @@ function curveOf(cells: CellResult[]): CurvePoint[] {
 }
 
 /** Aggregate the finished cells of a grid (every arm × seed). */
-export function aggregate(grid: ExperimentGrid, cells: CellResult[], command: string, backend: string, warnings: string[] = [], sharedSeconds = 0): ExperimentResults {
+export function aggregate(
+  grid: ExperimentGrid, cells: CellResult[], command: string, backend: string, warnings: string[] = [], sharedSeconds = 0, seedsPlanned = grid.seeds.length,
+): ExperimentResults {
   const ordered = grid.arms.flatMap((a) => grid.seeds.map((s) => {
     const c = cells.find((x) => x.arm === a.name && x.seed === s);
     if (!c) throw new Error(`experiment results: cell ${a.name}-s${s} has no result`);
@@ -122,7 +126,8 @@ export function aggregate(grid: ExperimentGrid, cells: CellResult[], command: st
   const comparisons = grid.arms.filter((a) => a.name !== grid.baseline)
     .flatMap((a) => METRICS.map((m) => compare(ordered, a.name, grid.baseline, m.key, grid.seeds)));
   return {
-    grid, command, backend, cells: ordered, summary, comparisons, curves, warnings,
+    grid, command, backend, partial: seedsPlanned > grid.seeds.length ? { seedsDone: grid.seeds.length, seedsPlanned } : null,
+    cells: ordered, summary, comparisons, curves, warnings,
     totalSeconds: { train: ordered.reduce((s, c) => s + c.trainSeconds, 0), eval: ordered.reduce((s, c) => s + c.evalSeconds + c.curveSeconds, 0), shared: sharedSeconds },
   };
 }

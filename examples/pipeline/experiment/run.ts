@@ -1,7 +1,8 @@
 /**
  * `arra experiment`'s loop: seed by seed, build the shared stages once, then run every arm's
  * cell (skipping finished ones, resuming a half-finished one), print a line per cell with an
- * ETA for the whole grid, and when every cell is done write results.json and results.md.
+ * ETA for the whole grid, and after every seed write results.json and results.md for the seeds
+ * finished so far (marked partial until the last).
  *
  * Ctrl-C (or SIGTERM) is safe at any point: during training the trainer saves a checkpoint after the
  * current step; during another stage the loop stops when that stage ends. Nothing but a
@@ -132,12 +133,17 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
         );
         opts.hooks?.afterCell?.(r, outcome.status);
       }
+      // Every seed finished so far, in a report that a long grid keeps up to date (marked partial).
+      const seedsDone = grid.seeds.slice(0, grid.seeds.indexOf(seed) + 1);
+      const results = aggregate({ ...grid, seeds: seedsDone }, cells, opts.command, describeBackend(), warnings, sharedSeconds, grid.seeds.length);
+      atomicWriteFile(join(opts.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+      writeResultsMd(results, opts.outDir);
+      if (seedsDone.length === grid.seeds.length) {
+        log(`[experiment] wrote ${join(opts.outDir, 'results.json')} and results.md`);
+        return { status: 'done', results };
+      }
     }
-    const results = aggregate(grid, cells, opts.command, describeBackend(), warnings, sharedSeconds);
-    atomicWriteFile(join(opts.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    writeResultsMd(results, opts.outDir);
-    log(`[experiment] wrote ${join(opts.outDir, 'results.json')} and results.md`);
-    return { status: 'done', results };
+    throw new Error('experiment: the seed loop ended without a report'); // unreachable: the last seed returns
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
