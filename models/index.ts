@@ -8,6 +8,7 @@ export * from './attention';
 export * from './mlp';
 export * from './transformer';
 export * from './sequence';
+export * from './prefix';
 export * from './sampling';
 export * from './presets';
 export * from './projector';

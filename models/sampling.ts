@@ -12,6 +12,7 @@
  * condition, and both halves receive the same sampled token each step.
  */
 import { noGrad, Rng } from '../lib';
+import { classPrefixes, textPrefixes, unconditionalPrefix } from './prefix';
 import type { VocabLayout } from './sequence';
 import { emptyCache, type Transformer } from './transformer';
 
@@ -41,14 +42,32 @@ export interface SampleOptions {
 /** Class-conditional generation: returns codes [B, N] (row-major), ready for the tokenizer's decode. */
 export function sampleImages(model: Transformer, layout: VocabLayout, opts: SampleOptions): Int32Array {
   const B = opts.classes.length;
-  const cond = new Int32Array(B * 2);
-  const uncond = new Int32Array(B * 2);
   opts.classes.forEach((c, b) => {
-    if (c < 0 || c >= layout.numClasses) throw new Error(`sampleImages: class ${c} is outside [0, ${layout.numClasses})`);
-    cond.set([layout.classOffset + c, layout.beginImage], b * 2);
-    uncond.set([layout.nullClass, layout.beginImage], b * 2);
+    if (c < 0 || c >= layout.numClasses) throw new Error(`sampleImages: class ${c} at row ${b} is outside [0, ${layout.numClasses})`);
   });
-  return sampleFromPrefix(model, layout, cond, uncond, [B, 2], opts);
+  return sampleFromPrefix(model, layout, classPrefixes(layout, opts.classes), unconditionalPrefix(layout, 2, B), [B, 2], opts);
+}
+
+/**
+ * Text-conditional generation: one image per prompt (word ids in [0, textVocab), at most
+ * `promptLen` each), guided against the library's unconditional prefix `[pad … null begin]`.
+ * Returns codes [B, N] row-major.
+ */
+export function samplePrompts(
+  model: Transformer, layout: VocabLayout, prompts: readonly ArrayLike<number>[], promptLen: number, opts: Omit<SampleOptions, 'classes'>,
+): Int32Array {
+  const B = prompts.length;
+  const L = promptLen + 1;
+  return sampleFromPrefix(model, layout, textPrefixes(layout, prompts, promptLen), unconditionalPrefix(layout, L, B), [B, L], opts);
+}
+
+/**
+ * Unconditional generation: `count` images from the one constant prefix `[null begin]`.
+ * There is no condition to contrast with, so a cfgScale other than 1 is an error.
+ */
+export function sampleUnconditional(model: Transformer, layout: VocabLayout, count: number, opts: Omit<SampleOptions, 'classes'>): Int32Array {
+  if ((opts.cfgScale ?? 1) !== 1) throw new Error(`sampleUnconditional: classifier-free guidance needs a condition; got cfgScale ${opts.cfgScale} for an unconditional model (use 1)`);
+  return sampleFromPrefix(model, layout, unconditionalPrefix(layout, 2, count), null, [count, 2], opts);
 }
 
 /**

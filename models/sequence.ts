@@ -14,8 +14,13 @@
  *
  *   class-conditional:  [0, K) codes | [K, K+C) classes | null | begin-image | pad
  *   text-conditional:   [0, K) codes | [K, K+W) text words | null | begin-image | pad
+ *   unconditional:      [0, K) codes | null | begin-image | pad          (prefix.ts)
+ *
+ * The prefixes themselves (class, text, and the unconditional one a dropped condition
+ * becomes) are built in prefix.ts.
  */
 import { crossEntropy, type Rng, type Tensor } from '../lib';
+import { textPrefixes, unconditionalPrefix } from './prefix';
 
 /** Where each kind of token lives in the vocabulary. */
 export interface VocabLayout {
@@ -109,7 +114,7 @@ export function buildClassSequences(
     const c = classes[b]!;
     if (c < 0 || c >= layout.numClasses) throw new Error(`buildClassSequences: class ${c} at row ${b} is outside [0, ${layout.numClasses})`);
     const dropped = opts.dropCondProb > 0 && opts.rng.uniform() < opts.dropCondProb;
-    out.tokens[b * T] = dropped ? layout.nullClass : layout.classOffset + c;
+    out.tokens.set(dropped ? unconditionalPrefix(layout, 2) : [layout.classOffset + c, layout.beginImage], b * T);
     writeImagePart(layout, codes, N, b, T, 2, out);
   }
   return out;
@@ -136,17 +141,28 @@ export function buildTextSequences(
   for (let b = 0; b < B; b++) {
     const prompt = prompts[b]!;
     if (prompt.length > P) throw new Error(`buildTextSequences: prompt ${b} has ${prompt.length} words, the slot holds ${P}`);
-    const row = b * T;
-    out.tokens.fill(layout.pad, row, row + P);
-    if (opts.dropCondProb > 0 && opts.rng.uniform() < opts.dropCondProb) {
-      out.tokens[row + P - 1] = layout.nullClass;
-    } else {
-      prompt.forEach((w, j) => {
-        if (w < 0 || w >= textVocab) throw new Error(`buildTextSequences: word ${w} in prompt ${b} is outside [0, ${textVocab})`);
-        out.tokens[row + P - prompt.length + j] = textOffset + w;
-      });
-    }
+    const dropped = opts.dropCondProb > 0 && opts.rng.uniform() < opts.dropCondProb;
+    out.tokens.set(dropped ? unconditionalPrefix(layout, P + 1) : textPrefixes(layout, [prompt], P), b * T);
     writeImagePart(layout, codes, N, b, T, P + 1, out);
+  }
+  return out;
+}
+
+/**
+ * Unconditional sequences [B, 2 + N]: `[null] [begin-image] z_1..z_N` — one constant prefix,
+ * so the model learns p(image) and nothing in the prompt says which image it is drawing.
+ * codes: [B, N] code indices in [0, numCodes).
+ */
+export function buildUnconditionalSequences(layout: VocabLayout, codes: Int32Array, batchSize: number): SequenceBatch {
+  const B = batchSize;
+  if (B === 0 || codes.length % B !== 0) throw new Error(`buildUnconditionalSequences: ${codes.length} codes do not split into ${B} rows`);
+  const N = codes.length / B;
+  const T = 2 + N;
+  const out = emptyBatch(B, T);
+  const prefix = unconditionalPrefix(layout, 2);
+  for (let b = 0; b < B; b++) {
+    out.tokens.set(prefix, b * T);
+    writeImagePart(layout, codes, N, b, T, 2, out);
   }
   return out;
 }

@@ -58,7 +58,7 @@ const outputCases: [string, string[], string][] = [
   ['train', ['train', '--vq', vq, '--align', 'off', '--out', proc], '--out'],
   ['train --cache-dir', ['train', '--vq', vq, '--align-encoder', `convnet:${convnet}`, '--out', join(dir, 'train-ok'), '--cache-dir', proc], '--cache-dir'],
   ['sample', ['sample', '--model', model, '--vq', vq, '--out', `${proc}/s.png`], '--out'],
-  ['eval', ['eval', '--model', model, '--vq', vq, '--fid-encoder', `convnet:${convnet}`, '--out', proc], '--out'],
+  ['eval', ['eval', '--model', model, '--vq', vq, '--fid-encoder', `convnet:${convnet}`, '--classifier', convnet, '--out', proc], '--out'],
   ['explain', ['explain', '--run', runDir, '--vq', vq, '--align-encoder', `convnet:${convnet}`, '--out', proc], '--out'],
   ['demo', ['demo', '--preset', 'tiny', '--out', proc], '--out'],
 ];

@@ -9,6 +9,11 @@
  *   4. train the baseline (--align off) and ARRA (hybnext, block 0, λ = 1) with the same
  *      seed and steps, measuring FID every few steps (runs/demo/<mode>-s<seed>)
  *   5. sample, evaluate, and write runs/demo/report.md
+ *
+ * `--condition text|none` runs the same comparison text-conditioned (captions on
+ * `--dataset shapes`, templated prompts elsewhere; scored by caption accuracy on shapes, by
+ * the class the prompt names otherwise) or unconditionally (scored by class coverage); see
+ * examples/pipeline/conditioning.ts and evaluate-modes.ts.
  */
 import { join } from 'node:path';
 import { describeBackend, indexSelect, lineChartSvg, noGrad, saveSvg, type Tensor } from '../../lib';
@@ -29,6 +34,13 @@ import { runTraining } from '../pipeline/run-training';
 import { evaluateVq, saveReconstructions, saveVq, trainVq, VQ_FILE } from '../pipeline/vq-trainer';
 import { createProgress } from '../../lib/cli';
 import { command } from './command';
+import type { ConditionSpec } from '../../models/prefix';
+import { attributeClassifierAt } from '../pipeline/attribute-trainer';
+import { conditionedSequences, type ArTrainData } from '../pipeline/ar-trainer';
+import { conditionFlag, encodePrompts, textConditioning } from '../pipeline/conditioning';
+import { describeModeScores, fidOf, heldOutPrompts, scoreTextSamples, scoreUnconditionalSamples, textRequest } from '../pipeline/evaluate-modes';
+import { generateImages } from '../pipeline/generate';
+import { Rng } from '../../lib';
 
 /** Sizes of each stage. `quick` is the README's main command; `tiny` is what the test suite runs. */
 export const DEMO_PRESETS = {
@@ -52,6 +64,7 @@ export const demoFlags = [
     { name: 'dataset', type: 'enum', choices: dataFlags[0].choices, default: 'mnist', help: dataFlags[0].help },
     { name: 'dataDir', type: 'string', help: dataFlags[1].help },
     { name: 'alignEncoder', type: 'string', default: 'convnet', help: "alignment target: 'convnet' (a second in-project ConvNet) or mobilenet[@<px>] (pretrained)" },
+    conditionFlag,
     { name: 'seeds', type: 'int', min: 1, help: 'seeds per model (default: the preset\'s)' },
     { name: 'out', type: 'string', default: join('runs', 'demo'), help: 'output folder' },
 ] as const;
@@ -135,13 +148,45 @@ export const demoCommand = command({
       return [{ codes: c, features: feats, realFeatures: real }, `${train.labels.length} × ${vq.gridSize ** 2} codes; features ${feats.shape.join('×')}`];
     });
 
-    const { config, layout } = modelConfigFor(p.model, vq, train.classNames.length);
+    const text = f.condition === 'text' ? textConditioning(train, 0) : null;
+    const condition: ConditionSpec = text?.spec ?? { mode: f.condition };
+    const { config, layout } = modelConfigFor(p.model, vq, train.classNames.length, condition);
     const numClasses = train.classNames.length;
-    const evaluate = (model: Parameters<typeof generate>[0], perClass: number, seed: number): { images: Tensor; result: ReturnType<typeof scoreSamples> } => {
-      const classes = Array.from({ length: numClasses * perClass }, (_, i) => Math.floor(i / perClass));
-      const images = catImages(generate(model, layout, vq, classes, { ...DEFAULT_SAMPLING, seed }));
-      return { images, result: scoreSamples(images, classes, realFeatures, fidNet, classifier.net, { seed }) };
+    const attributes = condition.mode === 'text' && 'scenes' in test
+      ? await stage('2d. attribute classifier (caption accuracy)', () => {
+        const a = attributeClassifierAt(join(f.out, 'encoders', 'attributes.safetensors'), test.images.shape[2]!);
+        return [a, `held-out all-attributes-correct ${(100 * a.heldOut.allCorrect).toFixed(1)}% (shape ${(100 * a.heldOut.shape).toFixed(1)}%)`];
+      })
+      : undefined;
+    type Scores = ReturnType<typeof fidOf> & { promptAccuracy: number; detail: string };
+    const evaluate = (model: Parameters<typeof generate>[0], perClass: number, seed: number): { images: Tensor; result: Scores } => {
+      const n = numClasses * perClass;
+      if (condition.mode === 'class') {
+        const classes = Array.from({ length: n }, (_, i) => Math.floor(i / perClass));
+        const images = catImages(generate(model, layout, vq, classes, { ...DEFAULT_SAMPLING, seed }));
+        const r = scoreSamples(images, classes, realFeatures, fidNet, classifier.net, { seed });
+        return { images, result: { ...r, detail: `prompt accuracy ${(100 * r.promptAccuracy).toFixed(1)}%` } };
+      }
+      const prompts = condition.mode === 'text' ? heldOutPrompts(test, n, 0) : null;
+      const request = prompts ? textRequest(condition, prompts) : { mode: 'none' as const, count: n };
+      const images = catImages(generateImages(model, layout, vq, request, { ...DEFAULT_SAMPLING, cfgScale: prompts ? DEFAULT_SAMPLING.cfgScale : 1, seed }));
+      const fid = fidOf(images, realFeatures, fidNet, { seed });
+      if (prompts) {
+        const t = scoreTextSamples(images, prompts, classifier.net, attributes);
+        return { images, result: { ...fid, promptAccuracy: t.captionAccuracy?.allCorrect ?? t.classAccuracy, detail: describeModeScores('text', { text: t }) } };
+      }
+      const u = scoreUnconditionalSamples(images, classifier.net);
+      return { images, result: { ...fid, promptAccuracy: u.coverage, detail: describeModeScores('none', { unconditional: u }) } };
     };
+    const scoreName = condition.mode === 'class' ? undefined : condition.mode === 'none' ? 'class coverage' : attributes ? 'caption accuracy (all attributes)' : 'class accuracy of the prompt';
+    const conditionNote = {
+      class: undefined,
+      text: `Text-conditioned (\`--condition text\`): the prefix is the prompt's ${condition.promptLen} word slot; held-out prompts. ${attributes ? 'Caption accuracy: the share of images whose every object has the right shape, colour, size and position, judged by a separate attribute classifier (encoders/attributes.safetensors).' : 'The score is the share of samples the classifier assigns to the class the prompt names.'}`,
+      none: 'Unconditional (`--condition none`): one constant prefix, no guidance. Class coverage: the share of classes that are the classifier\'s arg-max for at least one sample.',
+    }[condition.mode];
+    const trainData = (features: Tensor | null): ArTrainData => ({
+      codes, labels: train.labels, globalFeatures: features, layout, numTokens: vq.gridSize ** 2, classNames: train.classNames, split, condition, prompts: text?.prompts,
+    });
 
     const curvePerClass = Math.max(2, Math.min(20, Math.floor(p.perClass / 2))); // FID-vs-step: a smaller, fixed N
     const rows: ModelRow[] = [];
@@ -160,7 +205,7 @@ export const demoCommand = command({
         const t0 = performance.now();
         const result = await stage(`4. train ${label}, seed ${seed}`, async () => {
           const r = await runTraining(
-            { codes, labels: train.labels, globalFeatures: mode === 'off' ? null : features, layout, numTokens: vq.gridSize ** 2, classNames: train.classNames, split },
+            trainData(mode === 'off' ? null : features),
             {
               label: mode === 'off' ? 'baseline' : 'arra', model: config,
               arra,
@@ -175,13 +220,22 @@ export const demoCommand = command({
         const seconds = (performance.now() - t0) / 1000;
         const { images, result: scores } = await stage(`5. evaluate ${label}, seed ${seed}`, () => {
           const e = evaluate(result.model, p.perClass, 1234);
-          return [e, `FID ${e.result.fid.toFixed(2)}, KID ${e.result.kid.toFixed(4)} ± ${e.result.kidStd.toFixed(4)} (${e.result.numGenerated} samples), prompt accuracy ${(100 * e.result.promptAccuracy).toFixed(1)}%`];
+          return [e, `FID ${e.result.fid.toFixed(2)}, KID ${e.result.kid.toFixed(4)} ± ${e.result.kidStd.toFixed(4)} (${e.result.numGenerated} samples), ${e.result.detail}`];
         });
         if (mode !== 'off' && seed === 0 && result.projector) {
           // The attribution report for one held-out batch (arra explain, models/attribution.ts).
           const rows = Array.from({ length: Math.min(16, test.labels.length) }, (_, i) => i);
           const sub = { ...test, images: noGrad(() => indexSelect(test.images, 0, rows)), labels: test.labels.slice(0, rows.length) };
-          const batch = toArraBatch(layout, { codes: codesOf(vq, sub), classes: sub.labels, globalFeatures: alignEncoder.extract(sub.images) }, 'float32');
+          const subCodes = codesOf(vq, sub);
+          const batch = condition.mode === 'class'
+            ? toArraBatch(layout, { codes: subCodes, classes: sub.labels, globalFeatures: alignEncoder.extract(sub.images) }, 'float32')
+            : { // the same sequences the trainer builds, held-out prompts (or none), nothing dropped
+              ...conditionedSequences(
+                { ...trainData(null), codes: subCodes, labels: sub.labels, prompts: text ? encodePrompts(condition, heldOutPrompts(test, rows.length, 0).texts, 'held-out prompts') : undefined },
+                Int32Array.from(rows), subCodes, 0, new Rng(0),
+              ),
+              globalFeatures: alignEncoder.extract(sub.images),
+            };
           explainToFiles({ model: result.model, projector: result.projector, cfg: arra, layout }, batch, join(outDir, 'explain'));
         }
         const grid = `${mode === 'off' ? 'baseline' : 'arra'}-s${seed}/samples.png`;
@@ -215,15 +269,16 @@ export const demoCommand = command({
         'AR steps × batch': `${p.arSteps} × ${p.arBatch}`, 'learning rate': `${p.arLr}, AdamW (0.9, 0.95), wd 0.05 on ≥ 2-D weights only, clip 1, cosine to 1/10; Linear init N(0, 0.02²) (LlamaGen)`, 'CFG scale': DEFAULT_SAMPLING.cfgScale,
         'samples per class (final eval)': p.perClass, 'sampling seed (final eval)': 1234, 'training seeds': Array.from({ length: seeds }, (_, i) => i).join(', '),
         'held-out split': split.rule,
+        ...(condition.mode === 'class' ? {} : { conditioning: condition.mode === 'text' ? `text, ${condition.vocab!.length - 2} words, prompt slot ${condition.promptLen}` : 'none (unconditional)' }),
       },
-      stages, rows, totalSeconds: (performance.now() - started) / 1000,
+      stages, rows, totalSeconds: (performance.now() - started) / 1000, scoreName, conditionNote,
       figures: [
         { title: 'VQ reconstructions (top: held-out originals, bottom: reconstructions)', file: 'vq/reconstructions.png' },
         { title: 'Training loss', file: 'loss.svg' },
         { title: 'FID against step', file: 'fid.svg' },
         { title: 'Where the two losses push (ARRA, seed 0): gradient norm per block, L_AR vs λ·L_GVA — table in arra-s0/explain/report.md', file: 'arra-s0/explain/blocks.svg' },
-        { title: 'Alignment cos(f_A,t, f_GF) on the token grid (ARRA, seed 0; 16 held-out images; first panel: batch mean; colour range in arra-s0/explain/report.md)', file: 'arra-s0/explain/alignment.svg' },
-        ...rows.map((m) => ({ title: `Samples: ${m.label}, seed ${m.seed} (one row per class)`, file: m.grid })),
+        { title: `Alignment cos(f_A,t, f_GF) on the ${vq.gridSize}×${vq.gridSize} token grid (ARRA, seed 0; 16 held-out images; first panel: batch mean; colour range in arra-s0/explain/report.md)`, file: 'arra-s0/explain/alignment.svg' },
+        ...rows.map((m) => ({ title: `Samples: ${m.label}, seed ${m.seed} (${condition.mode === 'class' ? 'one row per class' : condition.mode === 'text' ? 'held-out prompts in order, row by row' : 'unconditional'})`, file: m.grid })),
       ],
     });
     console.log(`\nreport: ${report}`);

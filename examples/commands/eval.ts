@@ -1,17 +1,25 @@
-/** `arra eval`: FID and KID against held-out real images, prompt accuracy, and a sample grid, for one checkpoint. */
+/**
+ * `arra eval`: FID and KID against held-out real images, the conditioning mode's own scores
+ * (prompt accuracy; caption accuracy for text on shapes; confidence, entropy and coverage when
+ * unconditional — evaluate-modes.ts), and a sample grid, for one checkpoint.
+ */
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
 import { atomicWriteFile } from '../../lib/io';
-import { UsageError } from '../../lib/cli';
+import { type ParsedFlags, UsageError } from '../../lib/cli';
 import { accuracy, ConvNetFeatures, type FeatureExtractor } from '../../models/encoder';
 import { loadArModel } from '../pipeline/ar-trainer';
-import { checkDataFlags, checkSplit, dataFiles, dataFlags, loadData } from '../pipeline/datasets';
+import { checkDataFlags, checkSplit, dataFiles, dataFlags, imageSizeOf, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import {
   catImages, checkIndependence, evaluationWarnings, firstPerClass, generate, printWarnings, saveSampleGrid, scoreSamples, scoringNetwork,
 } from '../pipeline/evaluate';
 import { describeNetwork, escapeMarkdown, reproduceCommand } from '../pipeline/report';
 import { loadVq } from '../pipeline/vq-trainer';
+import { attributeClassifierAt } from '../pipeline/attribute-trainer';
+import { describeModeScores, fidOf, heldOutPrompts, scoreTextSamples, scoreUnconditionalSamples, textRequest } from '../pipeline/evaluate-modes';
+import { generateImages } from '../pipeline/generate';
+import { checkConditionMatches, expectConditionFlag } from '../pipeline/conditioning';
 import { checkSamplingFlags, samplingFlags } from './sample';
 import { command } from './command';
 
@@ -27,13 +35,15 @@ export const evalFlags = [
   { name: 'perClass', type: 'int', min: 2, help: `generated images per class (default: ⌈${DEFAULT_EVAL_SAMPLES} / classes⌉, so N ≥ ${DEFAULT_EVAL_SAMPLES}; compare FID only at equal N)` },
   { name: 'kidSubsets', type: 'int', default: 50, min: 1, help: 'KID: random subsets averaged over (Bińkowski et al.: 50)' },
   { name: 'kidSubsetSize', type: 'int', min: 2, help: 'KID: vectors per subset (default min(1000, half the smaller set))' },
+  { name: 'attributeClassifier', type: 'string', help: 'text models on --dataset shapes: the attribute classifier judging caption accuracy (default runs/cache/attributes-<px>px.safetensors, trained there on first use)' },
   ...samplingFlags,
+  expectConditionFlag,
   { name: 'seed', type: 'int', default: 1234, help: 'sampling seed' },
   { name: 'out', type: 'string', default: join('runs', 'eval'), help: 'folder for eval.json, eval.md and samples.png' },
 ] as const;
 
 export const evalCommand = command({
-  summary: 'FID, KID, prompt accuracy and a sample grid for a trained model',
+  summary: 'FID, KID, the conditioning mode\'s scores (prompt / caption accuracy, or confidence and coverage) and a sample grid for a trained model',
   flags: evalFlags,
   check: (f) => {
     checkDataFlags(f);
@@ -53,7 +63,8 @@ export const evalCommand = command({
   run: (f) => {
     const backend = describeBackend();
     console.log(backend);
-    const { model, layout, arra, step, split: trainedSplit, seed: trainSeed } = loadArModel(f.model);
+    const { model, layout, arra, step, split: trainedSplit, seed: trainSeed, condition } = loadArModel(f.model);
+    checkConditionMatches(f.condition, condition, f.model);
     const { test, split } = loadData(f);
     const warnings: string[] = [];
     const splitWarning = checkSplit(trainedSplit, split, `the model ${f.model}`, '--model');
@@ -68,13 +79,17 @@ export const evalCommand = command({
       if (!arra.encoderDigest) warnings.push(`the model records its alignment encoder by name only ('${arra.encoderName}'), not by weight digest: independence was checked by name`);
     }
     checkIndependence(networks);
+    const heldOutAccuracy = [{ role: 'accuracy classifier', accuracy: accuracy(classifierNet.net, test.images, test.labels) }];
+    if (fidNet instanceof ConvNetFeatures && fidNet.net.config.numClasses === test.classNames.length) {
+      heldOutAccuracy.push({ role: 'FID/KID network', accuracy: accuracy(fidNet.net, test.images, test.labels) });
+    }
+    if (condition.mode !== 'class') {
+      evalOtherModes(f, { model, layout, arra, step, condition }, { test, vq, fidNet, classifierNet, networks, split, warnings, heldOutAccuracy, trainSeed });
+      return;
+    }
 
     const numClasses = layout.numClasses;
     const perClass = f.perClass ?? Math.ceil(DEFAULT_EVAL_SAMPLES / numClasses);
-    const heldOutAccuracy = [{ role: 'accuracy classifier', accuracy: accuracy(classifierNet.net, test.images, test.labels) }];
-    if (fidNet instanceof ConvNetFeatures && fidNet.net.config.numClasses === numClasses) {
-      heldOutAccuracy.push({ role: 'FID/KID network', accuracy: accuracy(fidNet.net, test.images, test.labels) });
-    }
     const classes = Array.from({ length: numClasses * perClass }, (_, i) => Math.floor(i / perClass));
     const images = catImages(generate(model, layout, vq, classes, { cfgScale: f.cfgScale, temperature: f.temperature, topK: f.topK, seed: f.seed }));
     const result = scoreSamples(images, classes, fidNet.extract(test.images), fidNet, classifierNet.net, { subsets: f.kidSubsets, subsetSize: f.kidSubsetSize, seed: f.seed });
@@ -123,3 +138,52 @@ function writeEvalReport(path: string, r: {
 }
 
 const fmtAcc = (a: { accuracy: number } | undefined): string => (a ? `${(100 * a.accuracy).toFixed(1)}%` : 'not a classifier of these classes');
+
+/** The flags the text and unconditional evaluations read. */
+type EvalFlags = ParsedFlags<typeof evalFlags>;
+
+/** What the class, text and unconditional paths share once the inputs are checked. */
+interface EvalContext {
+  test: ReturnType<typeof loadData>['test'];
+  vq: ReturnType<typeof loadVq>;
+  fidNet: FeatureExtractor;
+  classifierNet: ConvNetFeatures;
+  networks: ReturnType<typeof scoringNetwork>[];
+  split: ReturnType<typeof loadData>['split'];
+  warnings: string[];
+  heldOutAccuracy: { role: string; accuracy: number }[];
+  trainSeed?: number;
+}
+
+/** Text-conditional and unconditional checkpoints: held-out prompts or none, FID and KID, and the mode's scores. */
+function evalOtherModes(f: EvalFlags, m: Pick<ReturnType<typeof loadArModel>, 'model' | 'layout' | 'arra' | 'step' | 'condition'>, c: EvalContext): void {
+  const { test } = c;
+  const n = test.classNames.length * (f.perClass ?? Math.ceil(DEFAULT_EVAL_SAMPLES / test.classNames.length));
+  const prompts = m.condition.mode === 'text' ? heldOutPrompts(test, n, f.seed) : null;
+  const request = prompts ? textRequest(m.condition, prompts) : { mode: 'none' as const, count: n }; // unknown words: usage error before any work
+  if (m.condition.mode === 'none' && f.cfgScale !== 1) console.log('unconditional model: no classifier-free guidance (there is no condition to contrast with)');
+  const settings = { cfgScale: m.condition.mode === 'none' ? 1 : f.cfgScale, temperature: f.temperature, topK: f.topK, seed: f.seed };
+  const images = catImages(generateImages(m.model, m.layout, c.vq, request, settings));
+  const fid = fidOf(images, c.fidNet.extract(test.images), c.fidNet, { subsets: f.kidSubsets, subsetSize: f.kidSubsetSize, seed: f.seed });
+  const attributes = prompts?.scenes
+    ? attributeClassifierAt(f.attributeClassifier ?? join('runs', 'cache', `attributes-${imageSizeOf(f)}px.safetensors`), images.shape[2]!)
+    : undefined;
+  const scores = prompts
+    ? { text: scoreTextSamples(images, prompts, c.classifierNet.net, attributes) }
+    : { unconditional: scoreUnconditionalSamples(images, c.classifierNet.net) };
+  c.warnings.push(...evaluationWarnings({ numGenerated: fid.numGenerated, numReal: fid.numReal, featureDim: fid.featureDim, numClasses: test.classNames.length, heldOutAccuracy: c.heldOutAccuracy }));
+  const command = reproduceCommand('eval', evalFlags, f);
+  atomicWriteFile(join(f.out, 'eval.json'), `${JSON.stringify({
+    model: f.model, step: m.step, align: m.arra.mode, condition: m.condition.mode, trainSeed: c.trainSeed ?? null, samplingSeed: f.seed, ...fid, ...scores,
+    heldOutAccuracy: c.heldOutAccuracy, networks: c.networks, split: c.split, warnings: c.warnings, command,
+  }, null, 2)}\n`);
+  const show = Math.min(64, images.shape[0]!);
+  saveSampleGrid(firstPerClass(images, 1, show, show), Math.ceil(show / 8), join(f.out, 'samples.png'));
+  if (prompts) atomicWriteFile(join(f.out, 'prompts.txt'), `${prompts.texts.slice(0, show).join('\n')}\n`);
+  printWarnings(c.warnings);
+  console.log(
+    `FID ${fid.fid.toFixed(3)}, KID ${fid.kid.toFixed(5)} ± ${fid.kidStd.toFixed(5)} (${fid.numGenerated} generated vs ${fid.numReal} real, ${fid.fidNetwork}); ` +
+    describeModeScores(m.condition.mode, scores),
+  );
+  console.log(`wrote ${join(f.out, 'eval.json')} and ${join(f.out, 'samples.png')}${prompts ? ' (prompts.txt: the grid\'s prompts, row by row)' : ''}`);
+}

@@ -2,7 +2,9 @@
 import { join } from 'node:path';
 import { describeBackend, indexSelect, noGrad, Rng } from '../../lib';
 import { UsageError } from '../../lib/cli';
-import { loadTrainingRun, TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
+import { existsSync } from 'node:fs';
+import { conditionedSequences, loadArModel, loadTrainingRun, MODEL_FILE, TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
+import { encodePrompts, trainingPrompts } from '../pipeline/conditioning';
 import { checkDataFlags, checkSplit, dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
 import { printWarnings } from '../pipeline/evaluate';
 import { openEncoder } from '../pipeline/encoders';
@@ -47,11 +49,25 @@ export const explainCommand = command({
     const rng = new Rng(f.seed);
     const rows = Array.from({ length: f.batchSize }, () => rng.int(test.labels.length));
     const sub = { ...test, images: noGrad(() => indexSelect(test.images, 0, rows)), labels: Int32Array.from(rows, (r) => test.labels[r]!) };
-    const { layout } = modelConfigFor('mnist', vq, test.classNames.length);
-    const batch = toArraBatch(layout, {
-      codes: codesOf(vq, sub), classes: sub.labels,
-      globalFeatures: globalFeatures(encoder, sub, `${describeData(f)} explain seed ${f.seed}`, f.cacheDir),
-    }, model.config.dtype ?? 'float32');
+    // The conditioning mode and layout are in the run's inference checkpoint (older runs: class).
+    const saved = existsSync(join(f.run, MODEL_FILE)) ? loadArModel(join(f.run, MODEL_FILE)) : null;
+    const condition = saved?.condition ?? { mode: 'class' as const };
+    const layout = saved?.layout ?? modelConfigFor('mnist', vq, test.classNames.length).layout;
+    const feats = globalFeatures(encoder, sub, `${describeData(f)} explain seed ${f.seed}`, f.cacheDir);
+    const codes = codesOf(vq, sub);
+    const texts = condition.mode === 'text' ? trainingPrompts(test, 0) : null; // the held-out images' own prompts
+    const batch = condition.mode === 'class'
+      ? toArraBatch(layout, { codes, classes: sub.labels, globalFeatures: feats }, model.config.dtype ?? 'float32')
+      : {
+        ...conditionedSequences(
+          {
+            codes, labels: sub.labels, globalFeatures: null, layout, numTokens: vq.gridSize ** 2, condition,
+            prompts: texts ? encodePrompts(condition, rows.map((r) => texts[r]!), 'held-out prompts') : undefined,
+          },
+          Int32Array.from(rows, (_, i) => i), codes, 0, new Rng(0),
+        ),
+        globalFeatures: feats.astype(model.config.dtype ?? 'float32'),
+      };
     const out = f.out ?? join(f.run, 'explain');
     const report = explainToFiles({ model, projector, cfg: arra, layout }, batch, out);
     console.log(`${report.groups.length} parameter groups; wrote ${join(out, 'report.md')}, alignment.svg (with colour scale), alignment.png, blocks.svg`);

@@ -1,8 +1,10 @@
-/** `arra sample`: class prompts → a PNG grid, one row per prompt. The projector is never involved. */
+/** `arra sample`: class names, free-text prompts or nothing (unconditional) → a PNG grid, one row per prompt. The projector is never involved. */
 import { describeBackend } from '../../lib';
 import { rejectUnusedFlags, UsageError } from '../../lib/cli';
 import { loadArModel } from '../pipeline/ar-trainer';
-import { catImages, generate, saveSampleGrid } from '../pipeline/evaluate';
+import { checkConditionMatches, encodePrompts, expectConditionFlag } from '../pipeline/conditioning';
+import { catImages, saveSampleGrid } from '../pipeline/evaluate';
+import { generateImages, type GenerationRequest } from '../pipeline/generate';
 import { loadVq } from '../pipeline/vq-trainer';
 import { command } from './command';
 
@@ -18,13 +20,14 @@ export function checkSamplingFlags(f: { temperature: number }): void {
 }
 
 export const sampleCommand = command({
-  summary: 'generate images for class prompts into a PNG grid (one row per prompt)',
+  summary: 'generate images for class names, text prompts, or unconditionally, into a PNG grid (one row per prompt)',
   flags: [
     { name: 'model', type: 'string', required: true, help: 'model.safetensors from arra train' },
     { name: 'vq', type: 'string', required: true, help: 'tokenizer checkpoint the model was trained with' },
-    { name: 'prompts', type: 'string', default: 'all', help: "comma-separated class names (e.g. 'seven,three'), or 'all'" },
-    { name: 'perPrompt', type: 'int', default: 8, min: 1, max: 64, help: 'images per prompt' },
+    { name: 'prompts', type: 'string', default: 'all', help: "class model: comma-separated class names ('seven,three') or 'all'; text model: semicolon-separated prompts ('a red circle at the top left;a blue triangle'); unconditional: ignored" },
+    { name: 'perPrompt', type: 'int', default: 8, min: 1, max: 64, help: 'images per prompt (unconditional: images per row, 8 rows)' },
     ...samplingFlags,
+    expectConditionFlag,
     { name: 'seed', type: 'int', default: 1234, help: 'sampling seed' },
     { name: 'out', type: 'string', default: 'samples.png', help: 'PNG file to write' },
   ],
@@ -36,17 +39,33 @@ export const sampleCommand = command({
   ],
   run: (f) => {
     console.log(describeBackend());
-    const { model, layout, classNames } = loadArModel(f.model);
+    const { model, layout, classNames, condition } = loadArModel(f.model);
+    checkConditionMatches(f.condition, condition, f.model);
+    const settings = { cfgScale: f.cfgScale, temperature: f.temperature, topK: f.topK, seed: f.seed };
+    const repeat = <T>(xs: T[]): T[] => xs.flatMap((x) => Array.from({ length: f.perPrompt }, () => x));
+    let request: GenerationRequest;
+    let rows: string[];
+    if (condition.mode === 'text') {
+      if (f.prompts === 'all') throw new UsageError("--prompts: a text-conditional model needs prompts, e.g. --prompts 'a red circle at the top left;a blue triangle'", '--prompts');
+      rows = f.prompts.split(';').map((p) => p.trim()).filter((p) => p.length > 0);
+      request = { mode: 'text', prompts: repeat(encodePrompts(condition, rows, '--prompts')), promptLen: condition.promptLen! };
+    } else if (condition.mode === 'none') {
+      if (f.prompts !== 'all') console.log(`unconditional model: --prompts '${f.prompts}' is ignored`);
+      if (f.cfgScale !== 1) console.log('unconditional model: no classifier-free guidance (there is no condition to contrast with)');
+      rows = Array.from({ length: 8 }, (_, i) => `row ${i + 1}`);
+      request = { mode: 'none', count: 8 * f.perPrompt };
+    } else {
+      rows = f.prompts === 'all' ? classNames : f.prompts.split(',').map((p) => p.trim());
+      const ids = rows.map((name) => {
+        const id = classNames.indexOf(name);
+        if (id < 0) throw new UsageError(`--prompts: unknown class '${name}'; the model knows ${classNames.join(', ')}`, '--prompts');
+        return id;
+      });
+      request = { mode: 'class', classes: repeat(ids) };
+    }
     const vq = loadVq(f.vq);
-    const wanted = f.prompts === 'all' ? classNames : f.prompts.split(',').map((p) => p.trim());
-    const ids = wanted.map((name) => {
-      const id = classNames.indexOf(name);
-      if (id < 0) throw new UsageError(`--prompts: unknown class '${name}'; the model knows ${classNames.join(', ')}`, '--prompts');
-      return id;
-    });
-    const classes = ids.flatMap((id) => Array.from({ length: f.perPrompt }, () => id));
-    const images = catImages(generate(model, layout, vq, classes, { cfgScale: f.cfgScale, temperature: f.temperature, topK: f.topK, seed: f.seed }));
-    saveSampleGrid(images, ids.length, f.out);
-    console.log(`wrote ${f.out}: ${ids.length} prompts × ${f.perPrompt} samples (${wanted.join(', ')})`);
+    const images = catImages(generateImages(model, layout, vq, request, settings));
+    saveSampleGrid(images, rows.length, f.out);
+    console.log(`wrote ${f.out}: ${rows.length} ${condition.mode === 'none' ? 'rows' : 'prompts'} × ${f.perPrompt} samples (${condition.mode === 'none' ? 'unconditional' : rows.join(condition.mode === 'text' ? '; ' : ', ')})`);
   },
 });

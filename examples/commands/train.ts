@@ -1,4 +1,4 @@
-/** `arra train`: train a class-conditional AR model — the baseline (--align off) or ARRA. */
+/** `arra train`: train an AR model (class-, text- or unconditional) — the baseline (--align off) or ARRA. */
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
 import { rejectUnusedFlags, UsageError } from '../../lib/cli';
@@ -9,6 +9,8 @@ import { checkDataFlags, dataFiles, dataFlags, describeData, loadData } from '..
 import { openEncoder } from '../pipeline/encoders';
 import { MODEL_PRESETS, modelConfigFor } from '../pipeline/model-config';
 import { codesOf, globalFeatures } from '../pipeline/prepare';
+import { conditionFlag, textConditioning } from '../pipeline/conditioning';
+import type { ConditionSpec } from '../../models/prefix';
 import { runTraining } from '../pipeline/run-training';
 import { loadVq } from '../pipeline/vq-trainer';
 import { TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
@@ -28,6 +30,7 @@ export const trainFlags = [
   ...dataFlags,
   { name: 'vq', type: 'string', required: true, help: 'tokenizer checkpoint (from arra train-vq)' },
   ...alignFlags,
+  conditionFlag,
   { name: 'preset', type: 'enum', choices: MODEL_PRESETS, default: 'mnist', help: 'transformer size preset' },
   { name: 'steps', type: 'int', default: 400, min: 1, help: 'optimizer steps' },
   { name: 'batchSize', type: 'int', default: 32, min: 1, help: 'sequences per step' },
@@ -69,7 +72,10 @@ export const trainCommand = command({
     console.log(describeBackend());
     const vq = loadVq(f.vq);
     const { train, split } = loadData(f);
-    const { config, layout } = modelConfigFor(f.preset, vq, train.classNames.length);
+    const text = f.condition === 'text' ? textConditioning(train, f.seed) : null;
+    const condition: ConditionSpec = text?.spec ?? { mode: f.condition };
+    if (text) console.log(`text conditioning: ${condition.vocab!.length - 2} words, prompt slot ${condition.promptLen}; e.g. "${text.texts[0]}"`);
+    const { config, layout } = modelConfigFor(f.preset, vq, train.classNames.length, condition);
     const encoder = f.align === 'off' ? null : openEncoder(f.alignEncoder!, '--align-encoder', f.alignPooling);
     console.log(`encoding ${train.labels.length} images with the tokenizer (${vq.gridSize}×${vq.gridSize} codes)…`);
     const codes = codesOf(vq, train);
@@ -80,9 +86,9 @@ export const trainCommand = command({
       objective: f.objective, projectorHidden: f.projectorHidden,
     });
     const result = await runTraining(
-      { codes, labels: train.labels, globalFeatures: features, layout, numTokens: vq.gridSize * vq.gridSize, classNames: train.classNames, split },
+      { codes, labels: train.labels, globalFeatures: features, layout, numTokens: vq.gridSize * vq.gridSize, classNames: train.classNames, split, condition, prompts: text?.prompts },
       {
-        label: `train ${f.align}`, model: config, arra, steps: f.steps, batchSize: f.batchSize, lr: f.lr, seed: f.seed,
+        label: `train ${f.align}${f.condition === 'class' ? '' : ` (${f.condition})`}`, model: config, arra, steps: f.steps, batchSize: f.batchSize, lr: f.lr, seed: f.seed,
         outDir: f.out, checkpointEvery: f.checkpointEvery, resume: f.resume, anomaly: f.anomaly,
       },
     );

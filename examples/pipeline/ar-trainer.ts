@@ -20,7 +20,8 @@ import { ensureDir, loadSafetensors, readJsonMetadata, saveSafetensors, jsonMeta
 import { UsageError } from '../../lib/cli';
 import { arraLoss, checkArraConfig, inferenceStateDict, type ArraConfig } from '../../models/arra';
 import { Projector } from '../../models/projector';
-import { buildClassSequences, type VocabLayout } from '../../models/sequence';
+import { prefixLength, type ConditionSpec } from '../../models/prefix';
+import { buildClassSequences, buildTextSequences, buildUnconditionalSequences, type SequenceBatch, type VocabLayout } from '../../models/sequence';
 import { Transformer, type TransformerConfig } from '../../models/transformer';
 import { loadingFrom } from './checkpoints';
 
@@ -38,6 +39,26 @@ export interface ArTrainData {
   classNames?: string[];
   /** how the data was split (lib/data/split.ts): saved so `arra eval` can refuse an overlapping held-out set */
   split?: SplitRecord;
+  /** how the sequences are conditioned (default class; saved with the model) */
+  condition?: ConditionSpec;
+  /** text mode: [N] each image's prompt as word ids (at most condition.promptLen each) */
+  prompts?: Int32Array[];
+}
+
+/**
+ * One batch of sequences in the data's conditioning mode. class: `[class] [begin] z…`;
+ * text: `[pad… prompt] [begin] z…`; both drop the condition to the unconditional prefix with
+ * probability `dropCondProb`. none: `[null] [begin] z…` always (nothing to drop).
+ */
+export function conditionedSequences(data: ArTrainData, rows: Int32Array, codes: Int32Array, dropCondProb: number, rng: Rng): SequenceBatch {
+  const mode = data.condition?.mode ?? 'class';
+  if (mode === 'none') return buildUnconditionalSequences(data.layout, codes, rows.length);
+  if (mode === 'text') {
+    const prompts = data.prompts;
+    if (!prompts) throw new Error('trainAr: text conditioning needs data.prompts (word ids per image), got none');
+    return buildTextSequences(data.layout, codes, Array.from(rows, (r) => prompts[r]!), { promptLen: data.condition!.promptLen!, dropCondProb, rng });
+  }
+  return buildClassSequences(data.layout, codes, Int32Array.from(rows, (r) => data.labels[r]!), { dropCondProb, rng });
 }
 
 export interface ArTrainOptions {
@@ -112,6 +133,13 @@ export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<
   }
   const aligned = opts.arra.mode !== 'off';
   if (aligned && data.globalFeatures === null) throw new Error(`trainAr: alignment mode '${opts.arra.mode}' needs global features, got none`);
+  if (data.condition?.mode === 'text' && data.prompts?.length !== N) {
+    throw new Error(`trainAr: text conditioning needs one prompt per image: ${N} images, ${data.prompts?.length ?? 0} prompts`);
+  }
+  const prefixLen = prefixLength(data.condition ?? { mode: 'class' });
+  if (opts.model.rope === '2d' && (opts.model.prefixLen ?? 2) !== prefixLen) { // 2-D RoPE places the grid after the prefix
+    throw new Error(`trainAr: the model's prefixLen is ${opts.model.prefixLen ?? 2} but '${data.condition?.mode}' sequences have ${prefixLen} positions before the image`);
+  }
 
   const model = new Transformer({ ...opts.model, seed: opts.seed });
   const encoderDim = data.globalFeatures?.shape[1] ?? 0;
@@ -141,8 +169,7 @@ export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<
     const rows = Int32Array.from({ length: B }, () => rng.int(N));
     const codes = new Int32Array(B * data.numTokens);
     rows.forEach((r, b) => codes.set(data.codes.subarray(r * data.numTokens, (r + 1) * data.numTokens), b * data.numTokens));
-    const classes = Int32Array.from(rows, (r) => data.labels[r]!);
-    const seq = buildClassSequences(data.layout, codes, classes, { dropCondProb: opts.dropCondProb ?? 0.1, rng });
+    const seq = conditionedSequences(data, rows, codes, opts.dropCondProb ?? 0.1, rng);
     opts.onBatch?.(step + 1, { rows, tokens: seq.tokens }, model);
 
     const out = atStep('train', step + 1, () => {
@@ -237,12 +264,13 @@ function saveInferenceModel(path: string, model: Transformer, data: ArTrainData,
   saveSafetensors(path, inferenceStateDict(model), jsonMetadata({
     kind: 'arra-transformer', config: model.config, layout: data.layout, classNames: data.classNames ?? [], arra: opts.arra, step,
     seed: opts.seed, split: data.split ?? null,
+    condition: data.condition ?? { mode: 'class' },
   }));
 }
 
 /** Load an inference checkpoint written by {@link trainAr}. */
 export function loadArModel(path: string): {
-  model: Transformer; layout: VocabLayout; arra: ArraConfig; step: number; classNames: string[];
+  model: Transformer; layout: VocabLayout; arra: ArraConfig; step: number; classNames: string[]; condition: ConditionSpec;
   /** the training split, when the checkpoint records one; the training seed, when recorded */
   split?: SplitRecord; seed?: number;
 } {
@@ -260,6 +288,8 @@ export function loadArModel(path: string): {
     arra: readJsonMetadata<ArraConfig>(file.metadata, 'arra', path), step: readJsonMetadata<number>(file.metadata, 'step', path),
     classNames: readJsonMetadata<string[]>(file.metadata, 'classNames', path),
     split: optionalMetadata<SplitRecord>(file.metadata, 'split'), seed: optionalMetadata<number>(file.metadata, 'seed'),
+    // Checkpoints from before conditioning modes existed are class-conditional.
+    condition: file.metadata.condition === undefined ? { mode: 'class' } : readJsonMetadata<ConditionSpec>(file.metadata, 'condition', path),
   };
 }
 

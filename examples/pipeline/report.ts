@@ -76,6 +76,10 @@ export interface ReportInput {
   /** loud warnings (evaluationWarnings) printed above the results */
   warnings: string[];
   totalSeconds: number;
+  /** name of the `promptAccuracy` column (default 'prompt accuracy'; e.g. caption accuracy for text, class coverage when unconditional) */
+  scoreName?: string;
+  /** one sentence on the conditioning mode and what the score column measures */
+  conditionNote?: string;
 }
 
 const fmt = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : String(x));
@@ -91,28 +95,30 @@ export function writeReport(path: string, r: ReportInput): void {
   const md = escapeMarkdown;
   const lines: string[] = [];
   const seeds = new Set(r.rows.map((m) => m.seed)).size;
+  const score = r.scoreName ?? 'prompt accuracy';
   lines.push('# arra-ts demo: baseline vs ARRA', '');
   if (r.warnings.length > 0) lines.push('> **WARNING**', ...r.warnings.map((w) => `> - ${md(w)}`), '');
   lines.push(`Preset \`${r.preset}\`, ${md(r.backend)}, total wall time ${fmt(r.totalSeconds / 60, 1)} min. Reproduce with \`${r.command}\`.`, '');
   lines.push(
     `Both models have the same architecture, data, seed and number of steps; the ARRA run adds L_GVA, aligning every`,
     `next-image-token hidden state (${md('<HYBNEXT>')}) through a projector to the global feature of the frozen alignment encoder.`,
-    'FID, KID and prompt accuracy are measured with *different* networks (checked by the digest of their weights):', '',
+    `FID, KID and ${score} are measured with *different* networks (checked by the digest of their weights):`, '',
     '| role | network | weights digest |', '|---|---|---|',
     ...r.networks.map((n) => `| ${n.role} | ${n.description} | \`${n.digest}\` |`), '',
     'FID is biased at small N, so compare the rows only with each other (equal N). KID is unbiased; its ± is the',
-    `spread over subsets of the samples (${md(r.kidNote)}). Prompt accuracy's ± is the binomial standard error.`, '',
+    `spread over subsets of the samples (${md(r.kidNote)}).${r.scoreName ? '' : " Prompt accuracy's ± is the binomial standard error."}`, '',
   );
+  if (r.conditionNote) lines.push(r.conditionNote, '');
   lines.push('## Results', '');
   const seedNote = seeds === 1 ? ' (one training seed: a data point, not a result)' : '';
-  lines.push(`| model | training seed${seedNote} | FID ↓ | KID ↓ (mean ± std over subsets) | prompt accuracy ↑ | final L_AR | final L_GVA | train time | samples |`, '|---|---|---|---|---|---|---|---|---|');
+  lines.push(`| model | training seed${seedNote} | FID ↓ | KID ↓ (mean ± std over subsets) | ${score} ↑ | final L_AR | final L_GVA | train time | samples |`, '|---|---|---|---|---|---|---|---|---|');
   for (const m of r.rows) {
     const se = 100 * Math.sqrt((m.promptAccuracy * (1 - m.promptAccuracy)) / Math.max(1, m.numGenerated));
     lines.push(`| ${md(m.label)} | ${m.seed} | ${fmt(m.fid, 2)} | ${fmt(m.kid, 4)} ± ${fmt(m.kidStd, 4)} | ${fmt(100 * m.promptAccuracy, 1)} ± ${fmt(se, 1)}% | ${fmt(m.finalLossAR)} | ${m.finalLossGVA === null ? '—' : fmt(m.finalLossGVA)} | ${fmt(m.seconds, 0)} s | [grid](${m.grid}) |`);
   }
   const modes = [...new Set(r.rows.map((m) => m.mode))];
   if (r.rows.length > modes.length) {
-    lines.push('', '| model | FID mean ± sd over seeds | KID mean ± sd over seeds | prompt accuracy mean ± sd | seeds |', '|---|---|---|---|---|');
+    lines.push('', `| model | FID mean ± sd over seeds | KID mean ± sd over seeds | ${score} mean ± sd | seeds |`, '|---|---|---|---|---|');
     for (const mode of modes) {
       const rows = r.rows.filter((m) => m.mode === mode);
       const fid = meanSpread(rows.map((m) => m.fid));

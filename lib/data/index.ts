@@ -16,3 +16,4 @@ export * from './prompts';
 export * from './tokenizer';
 export * from './progress';
 export * from './split';
+export * from './edit-distance';

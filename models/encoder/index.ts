@@ -18,3 +18,4 @@ export type { LiteralValue } from './tfjs-layers/literal';
 export { loadMobileNetV2, nsfwjsMobileNetV2File } from './tfjs-layers/nsfwjs';
 export * from './convnet';
 export * from './feature-cache';
+export * from './attributes';
