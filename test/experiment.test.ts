@@ -59,7 +59,6 @@ t.test('grid validation: every mistake names the field, expected and found, befo
   bad((g) => { arms(g)[0]!.lambda = 2; }, /arms\[0\]\.lambda: expected no 'lambda' on an arm with align 'off'/, 'a field that would have no effect');
   bad((g) => { arms(g)[1]!.pooling = 'max'; }, /arms\[1\]\.pooling: "max" is not supported yet \(the ConvNet encoder offers penultimate, avg, both today\)/, 'a pooling the encoder does not offer');
   bad((g) => { arms(g)[1]!.pooling = 'cls'; }, /arms\[1\]\.pooling: expected one of penultimate, avg, max, both, found "cls"/, 'an unknown pooling');
-  bad((g) => { g.condition = 'text'; }, /condition: "text" is not supported yet \(the training pipeline trains class-conditional models today/, 'text conditioning');
   bad((g) => { g.condition = 'pixels'; }, /condition: expected one of class, text, none, found "pixels"/, 'unknown condition');
   bad((g) => { arms(g)[1]!.name = 'off'; }, /arms: expected arms with distinct names, found \["off","off"\]/, 'duplicate arm');
   bad((g) => { g.seeds = [1, 1]; }, /seeds: expected distinct seeds, found \[1,1\]/, 'duplicate seed');
@@ -89,18 +88,28 @@ t.test('grid validation: every mistake names the field, expected and found, befo
   t.match((await cli(['experiment', '--grid', file])).err, /--grid .*bad\.json: not valid JSON/);
 });
 
-t.test('the committed grid files validate, or name what the pipeline does not support yet', async (t) => {
+t.test('the committed grid files validate', async (t) => {
   const folder = join(__dirname, '..', 'examples', 'experiments');
   const files = readdirSync(folder).filter((f) => f.endsWith('.json')).sort();
-  t.ok(files.length >= 5, `${files.length} grid files`);
+  t.ok(files.length >= 6, `${files.length} grid files`);
   for (const f of files) {
-    const raw = JSON.parse(readFileSync(join(folder, f), 'utf8')) as { condition?: string };
-    const needsIssue14 = (raw.condition ?? 'class') !== 'class';
-    if (needsIssue14) t.throws(() => loadGrid(join(folder, f)), /is not supported yet/, `${f}: refused with 'not supported yet'`);
-    else {
-      const g = loadGrid(join(folder, f));
-      t.ok(g.seeds.length >= 3 && g.arms.some((a) => a.name === g.baseline), `${f}: ${g.arms.length} arms × ${g.seeds.length} seeds`);
-    }
+    const g = loadGrid(join(folder, f));
+    t.ok(g.seeds.length >= 3 && g.arms.some((a) => a.name === g.baseline), `${f}: ${g.arms.length} arms × ${g.seeds.length} seeds, ${g.condition}`);
+  }
+});
+
+t.test('unconditional and text-conditioned grids run end to end, each scored in its own terms', async (t) => {
+  for (const [condition, scoreName, wording] of [['none', 'class coverage', /unconditional/], ['text', 'class accuracy of the prompt', /text-conditional/]] as const) {
+    const g = validateGrid({ ...structuredClone(TINY), name: `tiny-${condition}`, condition, seeds: [0], curve: undefined }, 'g.json');
+    const r = await runExperiment(g, { outDir: join(dir, `cond-${condition}`), command: 'test', log: quiet });
+    t.equal(r.status, 'done', `${condition}: done`);
+    if (r.status !== 'done') continue;
+    t.equal(r.results.scoreName, scoreName, `${condition}: the score is ${scoreName}`);
+    t.ok(r.results.cells.every((c) => Number.isFinite(c.fid) && c.numGenerated === 20 && c.promptAccuracy >= 0 && c.promptAccuracy <= 1), `${condition}: FID and score of every cell`);
+    const md = readFileSync(join(dir, `cond-${condition}`, 'results.md'), 'utf8');
+    t.match(md, wording);
+    t.match(md, new RegExp(`\\| ${scoreName} % \\|`), 'the score column is named for the mode');
+    t.match(md, /One seed: no interval can be computed/, 'one seed says so instead of inventing an interval');
   }
 });
 

@@ -12,11 +12,13 @@ import { join } from 'node:path';
 import { kidFromFeatures, randn, Rng, subset, type ImageDataset } from '../../../lib';
 import { openEncoder } from '../encoders';
 import { trainConvNet } from '../encoder-trainer';
-import { catImages, DEFAULT_SAMPLING, generate } from '../evaluate';
+import { catImages, DEFAULT_SAMPLING } from '../evaluate';
+import { generateImages, type GenerationRequest } from '../generate';
 import { modelConfigFor } from '../model-config';
 import { trainAr } from '../ar-trainer';
 import { trainVq } from '../vq-trainer';
 import { armConfig, cellDir, RESULT_FILE } from './cell';
+import type { Conditioning } from './conditioning';
 import { EXPERIMENT_PRESETS, type Arm, type ExperimentGrid } from './grid';
 import { encodersOf } from './shared-stages';
 
@@ -49,7 +51,7 @@ const seconds = (fn: () => unknown): number => {
 };
 
 /** Time the stages of `grid` on `train` and scale to the grid's remaining work. */
-export async function estimateGrid(grid: ExperimentGrid, train: ImageDataset, outDir: string): Promise<GridEstimate> {
+export async function estimateGrid(grid: ExperimentGrid, train: ImageDataset, cond: Conditioning, outDir: string): Promise<GridEstimate> {
   const p = EXPERIMENT_PRESETS[grid.preset];
   const tmp = mkdtempSync(join(tmpdir(), 'arra-budget-'));
   try {
@@ -68,7 +70,7 @@ export async function estimateGrid(grid: ExperimentGrid, train: ImageDataset, ou
       epochs: steps, batchSize: cnnBatch, lr: 2e-3, seed: 0, widths: [24, 48], featureDim: 128, datasetName: grid.dataset, onStep,
     }));
 
-    const { config, layout } = modelConfigFor(p.model, vq, train.classNames.length);
+    const { config, layout } = modelConfigFor(p.model, vq, train.classNames.length, cond.spec);
     const numTokens = vq.gridSize ** 2;
     const rng = new Rng(0); // private: timing must not advance the global generator
     const codes = Int32Array.from({ length: N * numTokens }, () => rng.int(p.codebook));
@@ -80,14 +82,18 @@ export async function estimateGrid(grid: ExperimentGrid, train: ImageDataset, ou
       const globalFeatures = arm.encoder ? randn([N, encoderDim(arm)], { rng }) : null;
       ar[arm.name] = await perStep(async (steps, onStep) => {
         const r = await trainAr(
-          { codes, labels: train.labels, globalFeatures, layout, numTokens },
+          { codes, labels: train.labels, globalFeatures, layout, numTokens, condition: cond.spec, prompts: cond.prompts },
           { model: config, arra: armConfig(arm, arm.encoder), steps, batchSize: grid.batchSize, lr: grid.lr, seed: 0, outDir: join(tmp, arm.name), checkpointEvery: 0, onStep },
         );
         model = r.model;
       });
     }
     const sampleN = Math.min(10, grid.evalSamples);
-    const sample = seconds(() => catImages(generate(model, layout, vq, Array.from({ length: sampleN }, (_, i) => i % train.classNames.length), DEFAULT_SAMPLING))) / sampleN;
+    const request: GenerationRequest = cond.spec.mode === 'class'
+      ? { mode: 'class', classes: Array.from({ length: sampleN }, (_, i) => i % train.classNames.length) }
+      : cond.spec.mode === 'text' ? { mode: 'text', prompts: cond.prompts!.slice(0, sampleN), promptLen: cond.spec.promptLen! } : { mode: 'none', count: sampleN };
+    const cfgScale = cond.spec.mode === 'none' ? 1 : DEFAULT_SAMPLING.cfgScale;
+    const sample = seconds(() => catImages(generateImages(model, layout, vq, request, { ...DEFAULT_SAMPLING, cfgScale }))) / sampleN;
     const kidAt = (n: number): number => seconds(() => kidFromFeatures(randn([Math.min(n, 2000), 64], { rng }), randn([n, 64], { rng })));
     const kidFinal = kidAt(grid.evalSamples);
     const kidCurve = grid.curve.every > 0 ? kidAt(grid.curve.samples) : 0;

@@ -15,16 +15,19 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { indexSelect, noGrad, type ImageDataset, type Tensor } from '../../../lib';
+import { indexSelect, noGrad, type ImageDataset, type SplitRecord, type Tensor } from '../../../lib';
 import { atomicWriteFile } from '../../../lib/io';
 import { arraConfig, type ArraConfig } from '../../../models/arra';
 import type { VocabLayout } from '../../../models/sequence';
 import type { Transformer } from '../../../models/transformer';
-import { TRAIN_STATE_FILE, type ArTrainOptions } from '../ar-trainer';
+import { TRAIN_STATE_FILE } from '../ar-trainer';
 import { catImages, DEFAULT_SAMPLING, generate, saveSampleGrid, scoreSamples } from '../evaluate';
+import { fidOf, heldOutPrompts, scoreTextSamples, scoreUnconditionalSamples, textRequest } from '../evaluate-modes';
+import { generateImages } from '../generate';
 import { modelConfigFor } from '../model-config';
 import { runTraining } from '../run-training';
-import { EXPERIMENT_PRESETS, type Arm, type Condition, type ExperimentGrid } from './grid';
+import type { Conditioning } from './conditioning';
+import { EXPERIMENT_PRESETS, type Arm, type ExperimentGrid } from './grid';
 import { targetKey, type SeedStages } from './shared-stages';
 
 /** One evaluation: FID and KID from the FID network, accuracy from the classifier. */
@@ -79,16 +82,6 @@ export function balancedClasses(n: number, numClasses: number): number[] {
   return Array.from({ length: n }, (_, i) => Math.floor((i * numClasses) / n));
 }
 
-/**
- * The condition the trainer is given. Today every model is class-conditional, so this adds
- * nothing; when `--condition` lands (issue 14) return `{ condition }` here, and the grid's
- * SUPPORTED_CONDITIONS lists the new modes.
- */
-function conditionOptions(condition: Condition): Partial<ArTrainOptions> {
-  if (condition !== 'class') throw new Error(`experiment: condition '${condition}' reached the trainer, which supports only 'class' today`);
-  return {};
-}
-
 /** The ArraConfig of an arm with the encoder it aligns to. */
 export function armConfig(arm: Arm, encoderName: string | null): ArraConfig {
   return arraConfig({
@@ -114,17 +107,34 @@ export function readByStep<T extends { step: number }>(file: string): T[] {
 }
 
 /**
- * Generate `n` images for balanced class prompts and score them: FID and KID (lib/eval,
- * KID's subsets drawn with the sampling seed) by the FID/KID network, accuracy by the classifier.
+ * Generate `n` images and score them in the grid's conditioning mode: FID and KID (lib/eval,
+ * KID's subsets drawn with the sampling seed) by the FID/KID network; `promptAccuracy` is the
+ * mode's score ({@link Conditioning.scoreName}). Class prompts are balanced over the classes;
+ * text prompts are the held-out set's, in order.
  */
-export function scoreModel(model: Transformer, layout: VocabLayout, stages: SeedStages, numClasses: number, n: number, seed: number): { images: Tensor; classes: number[]; scores: Scores; kidSubsets: number; kidSubsetSize: number } {
-  const classes = balancedClasses(n, numClasses);
-  const images = catImages(generate(model, layout, stages.vq, classes, { ...DEFAULT_SAMPLING, seed }));
-  const r = scoreSamples(images, classes, stages.realFeatures, stages.fidNet, stages.classifier.net, { seed });
-  return {
-    images, classes, kidSubsets: r.kidSubsets, kidSubsetSize: r.kidSubsetSize,
-    scores: { fid: r.fid, kid: r.kid, kidStd: r.kidStd, promptAccuracy: r.promptAccuracy, numGenerated: r.numGenerated },
-  };
+export function scoreModel(
+  model: Transformer, layout: VocabLayout, stages: SeedStages, cond: Conditioning, test: ImageDataset, n: number, seed: number,
+): { images: Tensor; classes: number[] | null; scores: Scores; kidSubsets: number; kidSubsetSize: number } {
+  const numClasses = test.classNames.length;
+  if (cond.spec.mode === 'class') {
+    const classes = balancedClasses(n, numClasses);
+    const images = catImages(generate(model, layout, stages.vq, classes, { ...DEFAULT_SAMPLING, seed }));
+    const r = scoreSamples(images, classes, stages.realFeatures, stages.fidNet, stages.classifier.net, { seed });
+    return { images, classes, kidSubsets: r.kidSubsets, kidSubsetSize: r.kidSubsetSize, scores: { fid: r.fid, kid: r.kid, kidStd: r.kidStd, promptAccuracy: r.promptAccuracy, numGenerated: r.numGenerated } };
+  }
+  const prompts = cond.spec.mode === 'text' ? heldOutPrompts(test, n, 0) : null;
+  const request = prompts ? textRequest(cond.spec, prompts) : { mode: 'none' as const, count: n };
+  // no guidance without a condition to guide by
+  const images = catImages(generateImages(model, layout, stages.vq, request, { ...DEFAULT_SAMPLING, cfgScale: prompts ? DEFAULT_SAMPLING.cfgScale : 1, seed }));
+  const f = fidOf(images, stages.realFeatures, stages.fidNet, { seed });
+  let score: number;
+  if (prompts) {
+    const t = scoreTextSamples(images, prompts, stages.classifier.net, cond.attributes);
+    score = t.captionAccuracy?.allCorrect ?? t.classAccuracy;
+  } else {
+    score = scoreUnconditionalSamples(images, stages.classifier.net).coverage;
+  }
+  return { images, classes: null, kidSubsets: f.kidSubsets, kidSubsetSize: f.kidSubsetSize, scores: { fid: f.fid, kid: f.kid, kidStd: f.kidStd, promptAccuracy: score, numGenerated: f.numGenerated } };
 }
 
 /** Up to `show` samples of every class, one row per class (for the side-by-side grids). */
@@ -148,15 +158,17 @@ export type CellOutcome = { status: 'done' | 'skipped'; result: CellResult } | {
 
 /** Run (or resume, or skip) one cell. */
 export async function runCell(
-  grid: ExperimentGrid, arm: Arm, stages: SeedStages, train: ImageDataset, outDir: string, hooks: CellHooks = {},
+  grid: ExperimentGrid, arm: Arm, stages: SeedStages, data: { train: ImageDataset; test: ImageDataset; split?: SplitRecord }, cond: Conditioning,
+  outDir: string, hooks: CellHooks = {},
 ): Promise<CellOutcome> {
+  const { train, test } = data;
   const dir = cellDir(outDir, arm.name, stages.seed);
   const resultFile = join(dir, RESULT_FILE);
   if (existsSync(resultFile)) return { status: 'skipped', result: JSON.parse(readFileSync(resultFile, 'utf8')) as CellResult };
 
   const p = EXPERIMENT_PRESETS[grid.preset];
   const numClasses = train.classNames.length;
-  const { config, layout } = modelConfigFor(p.model, stages.vq, numClasses);
+  const { config, layout } = modelConfigFor(p.model, stages.vq, numClasses, cond.spec);
   const key = targetKey(arm);
   const aligned = key === null ? null : stages.features.get(key)!;
   const arra = armConfig(arm, aligned?.name ?? null);
@@ -169,15 +181,17 @@ export async function runCell(
 
   const t0 = performance.now();
   const run = await runTraining(
-    { codes: stages.codes, labels: train.labels, globalFeatures: aligned?.features ?? null, layout, numTokens: stages.vq.gridSize ** 2, classNames: train.classNames },
     {
-      ...conditionOptions(grid.condition),
+      codes: stages.codes, labels: train.labels, globalFeatures: aligned?.features ?? null, layout, numTokens: stages.vq.gridSize ** 2, classNames: train.classNames,
+      split: data.split, condition: cond.spec, prompts: cond.prompts,
+    },
+    {
       label: cellName(arm.name, stages.seed), model: config, arra, steps: grid.steps, batchSize: grid.batchSize, lr: grid.lr, seed: stages.seed,
       outDir: dir, checkpointEvery: grid.checkpointEvery, resume,
       evalEvery: grid.curve.every > 0 ? grid.curve.every : undefined,
       onEval: (step, model) => {
         const e0 = performance.now();
-        const { scores } = scoreModel(model, layout, stages, numClasses, grid.curve.samples, seeds.curve);
+        const { scores } = scoreModel(model, layout, stages, cond, test, grid.curve.samples, seeds.curve);
         appendLine(curveFile, JSON.stringify({ step, ...scores }));
         curveSeconds += (performance.now() - e0) / 1000;
       },
@@ -190,9 +204,11 @@ export async function runCell(
   if (run.interrupted) return { status: 'interrupted', step: run.step };
 
   const e0 = performance.now();
-  const final = scoreModel(run.model, layout, stages, numClasses, grid.evalSamples, seeds.final);
-  const shown = perClassGrid(final.classes, numClasses, 8);
-  saveSampleGrid(noGrad(() => indexSelect(final.images, 0, shown)), numClasses, join(dir, 'samples.png'));
+  const final = scoreModel(run.model, layout, stages, cond, test, grid.evalSamples, seeds.final);
+  // class prompts: one row per class; text prompts / unconditional: the first 64 in rows of 8
+  const shown = final.classes ? perClassGrid(final.classes, numClasses, 8) : Array.from({ length: Math.min(64, grid.evalSamples) }, (_, i) => i);
+  const rows = final.classes ? numClasses : Math.ceil(shown.length / 8);
+  saveSampleGrid(noGrad(() => indexSelect(final.images, 0, shown)), rows, join(dir, 'samples.png'));
   const evalSeconds = (performance.now() - e0) / 1000;
 
   const metrics = readByStep<{ step: number; lossAR: number; lossGVA: number }>(join(dir, 'metrics.jsonl'));

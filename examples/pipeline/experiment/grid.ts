@@ -16,6 +16,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { closestMatch, UsageError } from '../../../lib/cli';
 import { ARRA_OBJECTIVES, ENCODER_POOLINGS, type ArraObjective, type EncoderPooling } from '../../../models/arra';
+import { CONDITION_MODES, type ConditionMode } from '../../../models/prefix';
 import { CONVNET_POOLINGS } from '../../../models/encoder';
 import { transformerPresets, type TransformerPresetName } from '../../../models/presets';
 import { DATASETS, type DatasetName } from '../datasets';
@@ -41,14 +42,9 @@ export const EXPERIMENT_PRESETS = {
 export type ExperimentPresetName = keyof typeof EXPERIMENT_PRESETS;
 export type ExperimentPreset = (typeof EXPERIMENT_PRESETS)[ExperimentPresetName];
 
-/**
- * Conditioning modes a grid may name, and those the training pipeline supports today. `text`
- * and `none` arrive with `--condition` (issue 14); when they do, add them to
- * {@link SUPPORTED_CONDITIONS} and pass the value on in `cell.ts` (`conditionOptions`).
- */
-export const CONDITIONS = ['class', 'text', 'none'] as const;
-export type Condition = (typeof CONDITIONS)[number];
-export const SUPPORTED_CONDITIONS: readonly Condition[] = ['class'];
+/** Conditioning modes a grid may name: those the trainer supports (models/prefix.ts, `--condition`). */
+export const CONDITIONS = CONDITION_MODES;
+export type Condition = ConditionMode;
 
 /** Frozen alignment encoders an arm may name. `convnet` is trained per seed by the experiment. */
 export type ArmEncoder = 'convnet' | `mobilenet@${number}`;
@@ -201,9 +197,6 @@ export function validateGrid(raw: unknown, file: string): ExperimentGrid {
   const dataDir = o.dataDir === undefined ? undefined : f.string('dataDir', o.dataDir);
   if (dataDir !== undefined && !existsSync(dataDir)) f.fail('dataDir', 'an existing folder', dataDir);
   const condition = o.condition === undefined ? 'class' : f.choice('condition', o.condition, CONDITIONS);
-  if (!SUPPORTED_CONDITIONS.includes(condition)) {
-    f.unsupported('condition', condition, `the training pipeline trains ${SUPPORTED_CONDITIONS.join(', ')}-conditional models today; --condition text|none comes with issue 14`);
-  }
   const presetName = f.choice('preset', o.preset, Object.keys(EXPERIMENT_PRESETS) as ExperimentPresetName[]);
   const p = EXPERIMENT_PRESETS[presetName];
   const nLayers = transformerPresets[p.model].nLayers;

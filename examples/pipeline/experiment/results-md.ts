@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { lineChartSvg, saveSvg, type LineSeries } from '../../../lib';
 import { atomicWriteFile } from '../../../lib/io';
 import type { Arm } from './grid';
-import { METRICS, type ExperimentResults, type Summary } from './results';
+import { METRICS as METRIC_LIST, type ExperimentResults, type Summary } from './results';
 
 const fixed = (x: number | null, d: number): string => (x === null ? '—' : Number.isFinite(x) ? x.toFixed(d) : String(x));
 const meanSd = (s: Summary | null, scale: number, d: number): string => (s === null ? '—' : `${fixed(s.mean * scale, d)} ± ${s.sd === null ? '—' : fixed(s.sd * scale, d)}`);
@@ -43,6 +43,8 @@ function curveSvgs(r: ExperimentResults, outDir: string): string[] {
 
 /** Write results.md (and the curve SVGs) into the experiment folder. */
 export function writeResultsMd(r: ExperimentResults, outDir: string): void {
+  // the score column is named for the conditioning mode (accuracy, caption accuracy, class coverage)
+  const METRICS = METRIC_LIST.map((m) => (m.key === 'promptAccuracy' ? { ...m, label: `${r.scoreName} %` } : m));
   const g = r.grid;
   const n = g.seeds.length;
   const cell0 = r.cells[0]!;
@@ -53,7 +55,7 @@ export function writeResultsMd(r: ExperimentResults, outDir: string): void {
   if (g.description) L.push(g.description, '');
   if (r.warnings.length > 0) L.push('**Warnings** (the figures below mean less than they seem):', '', ...r.warnings.map((w) => `- ⚠ ${w}`), '');
   L.push(
-    `Reproduce with \`${r.command}\` (${r.backend}). Dataset **${g.dataset}**, ${g.condition}-conditional, preset \`${g.preset}\`,`,
+    `Reproduce with \`${r.command}\` (${r.backend}). Dataset **${g.dataset}**, ${{ class: 'class-conditional', text: 'text-conditional', none: 'unconditional' }[g.condition]}, preset \`${g.preset}\`,`,
     `${g.steps} steps × ${g.batchSize} sequences, learning rate ${g.lr}; **${n} seed${n > 1 ? 's' : ''}** (${g.seeds.join(', ')}).`,
     `Each evaluation: **N = ${cell0.numGenerated} generated images** against ${cell0.numReal} held-out real images. Per seed, FID and KID`,
     'come from a max-pooling ConvNet and accuracy from a separately trained strided ConvNet classifier; both are checked (by weight digest) to be',
@@ -83,12 +85,12 @@ export function writeResultsMd(r: ExperimentResults, outDir: string): void {
     const excludes = c.pairedT === null ? '—' : c.pairedT.low > 0 || c.pairedT.high < 0 ? 'yes' : 'no';
     L.push(`| ${c.arm} | ${m.label} | ${fixed(c.meanDifference * m.scale, m.decimals)} | ${ci(c.pairedT)} | ${ci(c.bootstrap)} | ${fixed(c.relativePercent, 1)}% | ${c.pairedT === null ? '—' : fixed(c.pairedT.p, 4)} | ${excludes} |`);
   }
-  L.push('', `Lower is better for FID, KID and L_AR; higher for accuracy. Paired t: mean ± t₀.₉₇₅,ₙ₋₁ · sd/√n of the ${n} differences. `
+  L.push('', `Lower is better for FID, KID and L_AR; higher for ${r.scoreName}. Paired t: mean ± t₀.₉₇₅,ₙ₋₁ · sd/√n of the ${n} differences. `
     + `Bootstrap: percentile interval of the mean difference over 10 000 resamples of the seeds (seed 0); with few seeds it is narrower than it should be. `
     + 'An interval that includes 0 means this grid cannot tell the arm from the baseline.', '');
 
   L.push('## Every seed', '');
-  L.push('| arm | seed | FID | KID ×10³ | KID sd ×10³ | accuracy % | final L_AR | final L_GVA | train s | eval s |');
+  L.push(`| arm | seed | FID | KID ×10³ | KID sd ×10³ | ${r.scoreName} % | final L_AR | final L_GVA | train s | eval s |`);
   L.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const c of r.cells) {
     L.push(`| ${c.arm} | ${c.seed} | ${fixed(c.fid, 2)} | ${fixed(c.kid * 1e3, 3)} | ${fixed(c.kidStd * 1e3, 3)} | ${fixed(100 * c.promptAccuracy, 1)} | ${fixed(c.finalLossAR, 4)} | ${fixed(c.finalLossGVA, 4)} | ${fixed(c.trainSeconds, 0)} | ${fixed(c.evalSeconds, 0)} |`);
@@ -101,7 +103,8 @@ export function writeResultsMd(r: ExperimentResults, outDir: string): void {
     for (const f of svgs) L.push(`![${f}](${f})`, '');
   }
 
-  L.push('## Samples: the same seed side by side', '', 'One row per class prompt; the same sampling seed in every column.', '');
+  const layoutNote = g.condition === 'class' ? 'One row per class prompt' : g.condition === 'text' ? 'The first held-out prompts, in order, row by row' : 'Unconditional samples';
+  L.push('## Samples: the same seed side by side', '', `${layoutNote}; the same sampling seed in every column.`, '');
   L.push(`| seed | ${g.arms.map((a) => a.name).join(' | ')} |`, `|${'---|'.repeat(g.arms.length + 1)}`);
   for (const s of g.seeds) {
     L.push(`| ${s} | ${g.arms.map((a) => `![${a.name} seed ${s}](${r.cells.find((c) => c.arm === a.name && c.seed === s)!.samples})`).join(' | ')} |`);

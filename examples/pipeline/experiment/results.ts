@@ -51,6 +51,8 @@ export interface ExperimentResults {
   grid: ExperimentGrid;
   command: string;
   backend: string;
+  /** what `promptAccuracy` measures in the grid's conditioning mode (accuracy, caption accuracy, class coverage…) */
+  scoreName: string;
   /** set while only some of the grid's seeds are finished (`grid.seeds` then lists those) */
   partial: { seedsDone: number; seedsPlanned: number } | null;
   /** every cell's figures, arm by arm in grid order, seeds in grid order */
@@ -105,7 +107,8 @@ function curveOf(cells: CellResult[]): CurvePoint[] {
 
 /** Aggregate the finished cells of a grid (every arm × seed). */
 export function aggregate(
-  grid: ExperimentGrid, cells: CellResult[], command: string, backend: string, warnings: string[] = [], sharedSeconds = 0, seedsPlanned = grid.seeds.length,
+  grid: ExperimentGrid, cells: CellResult[], command: string, backend: string, scoreName = 'accuracy', warnings: string[] = [], sharedSeconds = 0,
+  seedsPlanned = grid.seeds.length,
 ): ExperimentResults {
   const ordered = grid.arms.flatMap((a) => grid.seeds.map((s) => {
     const c = cells.find((x) => x.arm === a.name && x.seed === s);
@@ -126,7 +129,7 @@ export function aggregate(
   const comparisons = grid.arms.filter((a) => a.name !== grid.baseline)
     .flatMap((a) => METRICS.map((m) => compare(ordered, a.name, grid.baseline, m.key, grid.seeds)));
   return {
-    grid, command, backend, partial: seedsPlanned > grid.seeds.length ? { seedsDone: grid.seeds.length, seedsPlanned } : null,
+    grid, command, backend, scoreName, partial: seedsPlanned > grid.seeds.length ? { seedsDone: grid.seeds.length, seedsPlanned } : null,
     cells: ordered, summary, comparisons, curves, warnings,
     totalSeconds: { train: ordered.reduce((s, c) => s + c.trainSeconds, 0), eval: ordered.reduce((s, c) => s + c.evalSeconds + c.curveSeconds, 0), shared: sharedSeconds },
   };

@@ -17,6 +17,7 @@ import { describeData, loadData, type DataFlags } from '../datasets';
 import { evaluationWarnings, printWarnings } from '../evaluate';
 import { estimateGrid, type GridEstimate } from './budget';
 import { cellName, runCell, type CellHooks, type CellResult } from './cell';
+import { conditioningFor } from './conditioning';
 import { EXPERIMENT_PRESETS, type ExperimentGrid } from './grid';
 import { aggregate, type ExperimentResults } from './results';
 import { writeResultsMd } from './results-md';
@@ -70,10 +71,11 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
   }
   if (data.train.labels.length < grid.batchSize) throw new UsageError(`--grid: batchSize: ${data.train.labels.length} training images cannot fill a batch of ${grid.batchSize}`, '--grid');
 
+  const cond = conditioningFor(grid, data, opts.outDir, log);
   let estimate: GridEstimate | null = null;
   if (opts.budgetMinutes !== undefined || opts.estimateOnly) {
     log(`timing a few steps of every stage to estimate the grid…`);
-    estimate = await estimateGrid(grid, data.train, opts.outDir);
+    estimate = await estimateGrid(grid, data.train, cond, opts.outDir);
     const ar = Object.entries(estimate.perStep.ar).map(([k, v]) => `${k} ${(1000 * v).toFixed(0)} ms`).join(', ');
     log(`estimate: ${formatDuration(estimate.seconds)} for ${estimate.cellsLeft} of ${estimate.cellsTotal} cells (AR step: ${ar}; sampling ${(1000 * estimate.perStep.sample).toFixed(0)} ms/image)`);
     if (opts.estimateOnly) return { status: 'estimated', estimate };
@@ -116,7 +118,7 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
         if (stopRequested) return { status: 'interrupted', cellsDone: cells.length };
         index++;
         const t0 = performance.now();
-        const outcome = await runCell(grid, arm, stages, data.train, opts.outDir, opts.hooks);
+        const outcome = await runCell(grid, arm, stages, data, cond, opts.outDir, opts.hooks);
         if (outcome.status === 'interrupted') {
           log(`[experiment] ${cellName(arm.name, seed)} stopped at step ${outcome.step}; rerun the same command to resume it`);
           return { status: 'interrupted', cellsDone: cells.length };
@@ -135,7 +137,7 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
       }
       // Every seed finished so far, in a report that a long grid keeps up to date (marked partial).
       const seedsDone = grid.seeds.slice(0, grid.seeds.indexOf(seed) + 1);
-      const results = aggregate({ ...grid, seeds: seedsDone }, cells, opts.command, describeBackend(), warnings, sharedSeconds, grid.seeds.length);
+      const results = aggregate({ ...grid, seeds: seedsDone }, cells, opts.command, describeBackend(), cond.scoreName, warnings, sharedSeconds, grid.seeds.length);
       atomicWriteFile(join(opts.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
       writeResultsMd(results, opts.outDir);
       if (seedsDone.length === grid.seeds.length) {
