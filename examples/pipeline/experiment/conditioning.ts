@@ -27,12 +27,16 @@ export interface Conditioning {
   scoreName: string;
 }
 
-/** The conditioning of `grid` on `data` (the attribute classifier is trained once, under `<out>/shared/`). */
-export function conditioningFor(grid: ExperimentGrid, data: { train: ImageDataset; test: ImageDataset }, outDir: string, log: (line: string) => void): Conditioning {
+/** The conditioning of `grid` on `data`; nothing is trained here (see {@link withAttributeClassifier}). */
+export function conditioningFor(grid: ExperimentGrid, data: { train: ImageDataset; test: ImageDataset }): Conditioning {
   if (grid.condition === 'class') return { spec: { mode: 'class' }, scoreName: 'accuracy' };
   if (grid.condition === 'none') return { spec: { mode: 'none' }, scoreName: 'class coverage' };
   const text = textConditioning(data.train, 0);
-  const hasScenes = 'scenes' in data.test;
-  const attributes = hasScenes ? attributeClassifierAt(join(outDir, 'shared', 'attributes.safetensors'), data.test.images.shape[2]!, log) : undefined;
-  return { spec: text.spec, prompts: text.prompts, attributes, scoreName: attributes ? 'caption accuracy (all attributes)' : 'class accuracy of the prompt' };
+  return { spec: text.spec, prompts: text.prompts, scoreName: 'scenes' in data.test ? 'caption accuracy (all attributes)' : 'class accuracy of the prompt' };
+}
+
+/** Text on shapes: add the attribute classifier that judges captions, trained once under `<out>/shared/` (after the budget check). */
+export function withAttributeClassifier(cond: Conditioning, test: ImageDataset, outDir: string, log: (line: string) => void): Conditioning {
+  if (cond.spec.mode !== 'text' || !('scenes' in test)) return cond;
+  return { ...cond, attributes: attributeClassifierAt(join(outDir, 'shared', 'attributes.safetensors'), test.images.shape[2]!, log) };
 }

@@ -83,7 +83,7 @@ export function writeResultsMd(r: ExperimentResults, outDir: string): void {
     const m = METRICS.find((x) => x.key === c.metric)!;
     const ci = (iv: { low: number; high: number } | null): string => (iv === null ? '—' : `[${fixed(iv.low * m.scale, m.decimals)}, ${fixed(iv.high * m.scale, m.decimals)}]`);
     const excludes = c.pairedT === null ? '—' : c.pairedT.low > 0 || c.pairedT.high < 0 ? 'yes' : 'no';
-    L.push(`| ${c.arm} | ${m.label} | ${fixed(c.meanDifference * m.scale, m.decimals)} | ${ci(c.pairedT)} | ${ci(c.bootstrap)} | ${fixed(c.relativePercent, 1)}% | ${c.pairedT === null ? '—' : fixed(c.pairedT.p, 4)} | ${excludes} |`);
+    L.push(`| ${c.arm} | ${m.label} | ${fixed(c.meanDifference * m.scale, m.decimals)} | ${ci(c.pairedT)} | ${ci(c.bootstrap)} | ${Number.isFinite(c.relativePercent) ? `${fixed(c.relativePercent, 1)}%` : '— (baseline mean 0)'} | ${c.pairedT === null ? '—' : fixed(c.pairedT.p, 4)} | ${excludes} |`);
   }
   L.push('', `Lower is better for FID, KID and L_AR; higher for ${r.scoreName}. Paired t: mean ± t₀.₉₇₅,ₙ₋₁ · sd/√n of the ${n} differences. `
     + `Bootstrap: percentile interval of the mean difference over 10 000 resamples of the seeds (seed 0); with few seeds it is narrower than it should be. `

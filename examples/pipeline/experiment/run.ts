@@ -15,9 +15,10 @@ import { formatDuration, UsageError } from '../../../lib/cli';
 import { atomicWriteFile } from '../../../lib/io';
 import { describeData, loadData, type DataFlags } from '../datasets';
 import { evaluationWarnings, printWarnings } from '../evaluate';
+import { heldOutPrompts, textRequest } from '../evaluate-modes';
 import { estimateGrid, type GridEstimate } from './budget';
 import { cellName, runCell, type CellHooks, type CellResult } from './cell';
-import { conditioningFor } from './conditioning';
+import { conditioningFor, withAttributeClassifier } from './conditioning';
 import { EXPERIMENT_PRESETS, type ExperimentGrid } from './grid';
 import { aggregate, type ExperimentResults } from './results';
 import { writeResultsMd } from './results-md';
@@ -66,12 +67,15 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
   const flags: DataFlags = { dataset: grid.dataset, dataDir: grid.dataDir, trainLimit: p.trainLimit, testLimit: p.testLimit };
   const data = loadData(flags, 0, join(opts.outDir, 'cache')); // one fixed split for every seed and arm
   const numClasses = data.train.classNames.length;
-  for (const [field, n] of [['evalSamples', grid.evalSamples], ['curve.samples', grid.curve.every > 0 ? grid.curve.samples : numClasses]] as const) {
+  // class prompts are balanced over the classes: every class needs a sample
+  for (const [field, n] of grid.condition !== 'class' ? [] : [['evalSamples', grid.evalSamples], ['curve.samples', grid.curve.every > 0 ? grid.curve.samples : numClasses]] as const) {
     if (n < numClasses) throw new UsageError(`--grid: ${field}: expected at least one sample per class (${numClasses} classes in ${grid.dataset}), found ${n}`, '--grid');
   }
   if (data.train.labels.length < grid.batchSize) throw new UsageError(`--grid: batchSize: ${data.train.labels.length} training images cannot fill a batch of ${grid.batchSize}`, '--grid');
 
-  const cond = conditioningFor(grid, data, opts.outDir, log);
+  let cond = conditioningFor(grid, data);
+  // Every held-out prompt must be in the training vocabulary: a usage error now, not after hours of training.
+  if (cond.spec.mode === 'text') textRequest(cond.spec, heldOutPrompts(data.test, Math.max(grid.evalSamples, grid.curve.samples), 0));
   let estimate: GridEstimate | null = null;
   if (opts.budgetMinutes !== undefined || opts.estimateOnly) {
     log(`timing a few steps of every stage to estimate the grid…`);
@@ -88,6 +92,7 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
   }
 
   mkdirSync(opts.outDir, { recursive: true });
+  cond = withAttributeClassifier(cond, data.test, opts.outDir, log);
   atomicWriteFile(join(opts.outDir, GRID_COPY), `${JSON.stringify(grid, null, 2)}\n`);
   let stopRequested = false;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -130,7 +135,7 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
         const perCell = ranSeconds.length > 0 ? ranSeconds.reduce((a, b) => a + b, 0) / ranSeconds.length : estimate && estimate.cellsLeft > 0 ? estimate.seconds / estimate.cellsLeft : NaN;
         log(
           `[experiment] cell ${index}/${total} ${cellName(arm.name, seed)} ${outcome.status === 'skipped' ? '(finished before, skipped)' : `in ${formatDuration(ranSeconds[ranSeconds.length - 1]!)}`}: `
-          + `FID ${r.fid.toFixed(2)}, KID ${(1e3 * r.kid).toFixed(2)}±${(1e3 * r.kidStd).toFixed(2)} ×10⁻³, accuracy ${(100 * r.promptAccuracy).toFixed(1)}%, L_AR ${r.finalLossAR.toFixed(4)}`
+          + `FID ${r.fid.toFixed(2)}, KID ${(1e3 * r.kid).toFixed(2)}±${(1e3 * r.kidStd).toFixed(2)} ×10⁻³, ${cond.scoreName} ${(100 * r.promptAccuracy).toFixed(1)}%, L_AR ${r.finalLossAR.toFixed(4)}`
           + ` — grid ETA ${left === 0 ? 'done' : formatDuration(left * perCell)}`,
         );
         opts.hooks?.afterCell?.(r, outcome.status);
