@@ -20,7 +20,7 @@
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { AdamW, barChartSvg, clipGradNorm, colorAt, heatmapSvg, noDecayParameters, Rng, saveSvg, Tensor } from '../lib';
-import { atomicWriteFile, ensureDir, jsonMetadata, loadSafetensors, readJsonMetadata, saveSafetensors } from '../lib/io';
+import { atomicWriteFile, ensureDir, jsonMetadata, probeWritable, loadSafetensors, readJsonMetadata, saveSafetensors } from '../lib/io';
 import { arraConfig, arraLoss, trainingStateDict, type ArraBatch, type ArraConfig } from '../models/arra';
 import { gradientAttribution, type AttributionReport } from '../models/attribution';
 import { Projector } from '../models/projector';
@@ -230,6 +230,8 @@ function parseArgs(argv: string[]): Map<string, string> {
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const out = args.get('out') ?? 'runs/explain';
+  ensureDir(out); // before any training: an unwritable --out fails now
+  probeWritable(out);
   let ck: ArraCheckpoint;
   let stored: StoredBatch;
   if (args.has('demo')) {
@@ -242,7 +244,6 @@ function main(): void {
     console.log(`trained in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     ck = trained;
     stored = trained.task.draw(16, new Rng(12345)); // held out: a generator seed training never used
-    ensureDir(out);
     saveArraCheckpoint(path.join(out, 'checkpoint.safetensors'), ck);
     saveBatch(path.join(out, 'batch.safetensors'), stored);
   } else {

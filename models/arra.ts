@@ -53,7 +53,8 @@ export interface ArraConfig {
    * How the encoder's output was pooled into f_GF when it was precomputed (recorded; the
    * feature cache key holds it through the encoder's name). ConvNet: `penultimate` (default)
    * or `avg` (global average of the last conv map) or `both` (concatenated). MobileNetV2:
-   * `avg` (its global average pool).
+   * `avg` (its own global average pool, default), `max` (global max of the same map) or
+   * `both` (avg ⊕ max).
    */
   pooling?: EncoderPooling;
   /** Which frozen encoder produced f_GF (recorded with checkpoints; FID must use a different one). */

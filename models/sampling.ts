@@ -134,6 +134,10 @@ export function sampleFromPrefix(
  */
 export function drawCode(logits: ArrayLike<number>, temperature: number, topK: number | undefined, topP: number, rng: Rng): number {
   const K = logits.length;
+  // −∞ masks a code; NaN or +∞ means the model diverged, and sorting them would pick at random
+  for (let k = 0; k < K; k++) {
+    if (Number.isNaN(logits[k]) || logits[k] === Infinity) throw new Error(`drawCode: logit of code ${k} is ${logits[k]}; the model's outputs must be finite`);
+  }
   if (temperature <= 0) {
     let best = 0;
     for (let k = 1; k < K; k++) if (logits[k]! > logits[best]!) best = k;

@@ -93,6 +93,7 @@ const inputCases: [string, string[], RegExp][] = [
   ['a VQ as --align-encoder convnet:', ['train', '--vq', vq, '--align-encoder', `convnet:${vq}`], /--align-encoder: expected a ConvNet checkpoint .*, but .*vq\.safetensors is a VQ tokenizer/],
   ['--align-encoder convnet: without a file', ['train', '--vq', vq, '--align-encoder', 'convnet:'], /--align-encoder: expected a file after 'convnet:'/],
   ['--resume with nothing to resume', ['train', '--vq', vq, '--align', 'off', '--resume', '--out', join(dir, 'fresh')], /--resume: no file at .*fresh\/train-state\.safetensors/],
+  ['--out is the --vq input', ['sample', '--model', model, '--vq', vq, '--out', vq], /--out: .*vq\.safetensors is also the --vq input; writing it would destroy it/],
   ['--data-dir is a file', ['train-vq', '--dataset', 'folder', '--data-dir', aFile], /--data-dir: expected a folder of class folders of images, but .*plain-file is a file of 1 bytes/],
 ];
 for (const [what, argv, message] of inputCases) {
@@ -156,4 +157,25 @@ t.test('defaults never count as given: --align off alone passes the flag checks'
   const r = await run(['train', '--vq', vq, '--align', 'off', '--out', proc]);
   t.equal(r.code, 2);
   t.match(r.err, /--out: cannot write output/, 'it got as far as the outputs');
+});
+
+t.test('demo: an image folder too small for the preset is refused before the first stage trains', async (t) => {
+  const { PNG } = await import('pngjs');
+  const root = join(dir, 'small-folder');
+  for (const cls of ['a', 'b']) {
+    mkdirSync(join(root, cls), { recursive: true });
+    for (let i = 0; i < 4; i++) {
+      const png = new PNG({ width: 8, height: 8 });
+      png.data.fill(30 * i);
+      writeFileSync(join(root, cls, `${i}.png`), PNG.sync.write(png));
+    }
+  }
+  const cwd = process.cwd();
+  process.chdir(dir); // decoded folders are cached under ./runs/cache
+  const out = join(dir, 'demo-small');
+  const r = await run(['demo', '--dataset', 'folder', '--data-dir', root, '--out', out]);
+  process.chdir(cwd);
+  t.equal(r.code, 2);
+  t.match(r.err, /--dataset folder: 7 training images cannot fill the 'quick' preset's batches of up to 64 images/);
+  t.notOk(existsSync(join(out, 'vq')), 'no stage ran');
 });

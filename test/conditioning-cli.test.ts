@@ -39,6 +39,7 @@ const data = ['--dataset', 'shapes', '--image-size', '16', '--train-limit', '48'
 const vq = join(dir, 'vq', 'vq.safetensors');
 const fid = join(dir, 'fid.safetensors');
 const align = join(dir, 'align.safetensors');
+const classifier = join(dir, 'classifier.safetensors');
 
 t.before(async () => {
   const a = await run(['train-vq', ...data, '--steps', '3', '--batch-size', '8', '--codebook-size', '16', '--out', join(dir, 'vq')]);
@@ -47,6 +48,9 @@ t.before(async () => {
   if (b.code !== 0) throw new Error(`train-encoder failed: ${b.err}`);
   const c = await run(['train-encoder', ...data, '--batch-size', '8', '--seed', '5', '--width', '8', '--out', align]);
   if (c.code !== 0) throw new Error(`train-encoder failed: ${c.err}`);
+  // eval judges prompts with a network of its own, neither the FID network nor the alignment encoder
+  const d = await run(['train-encoder', ...data, '--batch-size', '8', '--seed', '9', '--out', classifier]);
+  if (d.code !== 0) throw new Error(`train-encoder failed: ${d.err}`);
 });
 
 const train = (mode: string, out: string, alignment = ['--align', 'off']): Promise<{ code: number; err: string; out: string }> =>
@@ -69,7 +73,7 @@ t.test('--condition none: unconditional training, sampling and eval end to end (
   t.equal(img.height, 2 + 8 * (2 * 16 + 2), '8 rows of 16 px images (×2 upscale, 2 px padding)');
   t.equal(img.width, 2 + 3 * (2 * 16 + 2), '3 per row');
 
-  const e = await run(['eval', ...data, '--model', join(out, 'model.safetensors'), '--vq', vq, '--fid-encoder', `convnet:${fid}`, '--per-class', '2', '--out', join(dir, 'eval-none')]);
+  const e = await run(['eval', ...data, '--model', join(out, 'model.safetensors'), '--vq', vq, '--fid-encoder', `convnet:${fid}`, '--classifier', classifier, '--per-class', '2', '--out', join(dir, 'eval-none')]);
   t.equal(e.code, 0, e.err);
   const json = JSON.parse(readFileSync(join(dir, 'eval-none', 'eval.json'), 'utf8')) as { condition: string; numGenerated: number; unconditional: { coverage: number; inceptionScore: number; numClasses: number } };
   t.equal(json.condition, 'none');
@@ -109,7 +113,7 @@ t.test('--condition text: captions as prompts; free-text sampling; unknown words
   const judge = trainAttributeClassifier({ imageSize: 16, images: 200, epochs: 2 });
   const attr = join(dir, 'attributes.safetensors');
   saveConvNet(attr, judge.net, { config: judge.net.config, dataset: 'shapes-attributes', training: { imageSize: 16, heldOut: judge.heldOut } });
-  const e = await run(['eval', ...data, '--model', model, '--vq', vq, '--fid-encoder', `convnet:${fid}`, '--per-class', '2', '--attribute-classifier', attr, '--out', join(dir, 'eval-text')]);
+  const e = await run(['eval', ...data, '--model', model, '--vq', vq, '--fid-encoder', `convnet:${fid}`, '--classifier', classifier, '--per-class', '2', '--attribute-classifier', attr, '--out', join(dir, 'eval-text')]);
   t.equal(e.code, 0, e.err);
   const json = JSON.parse(readFileSync(join(dir, 'eval-text', 'eval.json'), 'utf8')) as { numGenerated: number; text: { classAccuracy: number; captionAccuracy: { images: number; allCorrect: number; shape: number } } };
   t.equal(json.numGenerated, 48);

@@ -27,8 +27,8 @@ t.test('arra demo --preset tiny --condition none', async (t) => {
   }
   t.equal(code, 0, 'exit status 0');
   const report = readFileSync(join(dir, 'report.md'), 'utf8');
-  t.match(report, /\| model \| seed \| FID ↓ \| class coverage ↑ \|/, 'the score column is class coverage');
-  t.match(report, /\| baseline \(LlamaGen\) \| 0 \| \d+\.\d\d \| \d+\.\d% \|/);
+  t.match(report, /\| model \| training seed[^|]*\| FID ↓ \| KID ↓[^|]*\| class coverage ↑ \|/, 'the score column is class coverage');
+  t.match(report, /\| baseline \(LlamaGen\) \| 0 \| \d+\.\d\d \| -?\d+\.\d{4} ± \d+\.\d{4} \| \d+\.\d ± \d+\.\d% \|/);
   t.match(report, /Unconditional \(`--condition none`\): one constant prefix, no guidance/);
   t.match(report, /--condition none/, 'the reproduce line keeps the mode');
   t.notMatch(report, /FID and prompt accuracy are measured/, 'no claim of a prompt accuracy');

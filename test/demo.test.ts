@@ -36,18 +36,34 @@ t.test('arra demo --preset tiny', async (t) => {
   t.match(report, /\| FID\/KID features \| in-project ConvNet classifier, max-pooling/, 'the FID network is named and described');
   t.match(report, /Reproduce with `npx arra demo --preset tiny --out \S+`/, 'the reproduce line carries the flags given');
 
+  // The report's rows: | label | seed | FID | KID ± std | accuracy ± se | final L_AR | final L_GVA | …
+  const rowOf = (label: string): string[] => {
+    const line = report.split('\n').find((l) => l.startsWith(`| ${label} |`));
+    return line ? line.split('|').slice(1, -1).map((c) => c.trim()) : [];
+  };
+  const firstLossAR: number[] = [];
   for (const run of ['baseline-s0', 'arra-s0']) {
     const { model, arra, step, classNames } = loadArModel(join(dir, run, 'model.safetensors'));
     t.equal(step, 4, `${run}: 4 steps`);
     t.equal(classNames.length, 10);
     t.equal(arra.mode, run.startsWith('arra') ? 'hybnext' : 'off');
-    t.ok(model.parameters().length > 0);
-    const lines = readFileSync(join(dir, run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number });
+    t.equal(model.config.maxSeqLen, 2 + 49, `${run}: class, begin-image and 7×7 codes`);
+    const lines = readFileSync(join(dir, run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number; lossAR: number; lossGVA: number });
     t.same(lines.map((l) => l.step), [1, 2, 3, 4], `${run}: one metrics line per step`);
-    t.ok(lines.every((l) => Number.isFinite(l.loss)));
+    const last = lines.at(-1)!;
+    const row = rowOf(run.startsWith('arra') ? 'ARRA (&lt;HYBNEXT&gt;, block 0, λ=1)' : 'baseline (LlamaGen)');
+    t.equal(row[5], last.lossAR.toFixed(3), `${run}: the report's final L_AR is the last logged one (${last.lossAR})`);
+    t.equal(row[6], run.startsWith('arra') ? last.lossGVA.toFixed(3) : '—', `${run}: and its final L_GVA`);
+    // the first steps start near ln(V) (uniform logits) and go down
+    const lnV = Math.log(model.config.vocabSize);
+    t.ok(Math.abs(lines[0]!.lossAR - lnV) < 0.1 * lnV, `${run}: first L_AR ${lines[0]!.lossAR} ≈ ln V = ${lnV.toFixed(3)}`);
+    firstLossAR.push(lines[0]!.lossAR);
+    t.ok(last.lossAR < lines[0]!.lossAR, `${run}: L_AR went down in 4 steps (${lines[0]!.lossAR} → ${last.lossAR})`);
     const png = PNG.sync.read(readFileSync(join(dir, run, 'samples.png')));
     t.ok(png.width > 0 && png.height > 0, `${run}: samples.png decodes`);
   }
+  // same seed: same initial weights and first batch; ARRA changes only what is added to the loss
+  t.equal(firstLossAR[0], firstLossAR[1], 'baseline and ARRA start from the same L_AR');
   const arraRun = loadTrainingRun(join(dir, 'arra-s0', TRAIN_STATE_FILE));
   t.ok(arraRun.projector, 'the ARRA train state keeps its projector');
   t.equal(loadTrainingRun(join(dir, 'baseline-s0', TRAIN_STATE_FILE)).projector, null, 'the baseline never had one');
@@ -100,9 +116,19 @@ t.test('arra demo --preset tiny', async (t) => {
   t.match(evalMd, /Reproduce with `npx arra eval --test-limit 20 --model \S+ --vq \S+ --fid-encoder convnet:\S+ --classifier \S+ --per-class 2 --out \S+`/, 'the reproduce line carries every non-default flag');
   t.equal(ev.numGenerated, 20, '2 samples × 10 classes');
   t.equal(ev.numReal, 20);
-  t.ok(Number.isFinite(ev.fid) && ev.fid >= 0, `FID ${ev.fid}`);
-  t.ok(ev.promptAccuracy >= 0 && ev.promptAccuracy <= 1);
+  t.ok(Number.isFinite(ev.fid) && ev.fid > 0, `FID ${ev.fid}: 4 training steps do not reproduce the data`);
+  t.ok(Number.isInteger(Math.round(ev.promptAccuracy * 20 * 1e9) / 1e9), `accuracy ${ev.promptAccuracy} is a count out of 20`);
   t.equal(ev.align, 'hybnext');
+  const explained = await quiet(['explain', '--run', join(dir, 'arra-s0'), '--vq', vq, '--align-encoder', `convnet:${enc('align')}`, '--batch-size', '4', '--test-limit', '20', '--out', join(dir, 'explain')]);
+  t.equal(explained.code, 0, `explain runs on the run's own encoder (${explained.err.slice(-200)})`);
+  t.match(readFileSync(join(dir, 'explain', 'alignment.svg'), 'utf8'), /<g class="colorbar">/, 'with its labelled heat map');
+  const wrongEncoder = await quiet(['explain', '--run', join(dir, 'arra-s0'), '--vq', vq, '--align-encoder', `convnet:${join(dir, 'renamed.safetensors')}`, '--test-limit', '20', '--out', join(dir, 'explain-bad')]);
+  t.equal(wrongEncoder.code, 2, 'explain refuses an encoder the run was not aligned to');
+  // the same command again: the same numbers (sampling and scoring are seeded)
+  const again = await quiet(['eval', '--model', model, '--vq', vq, '--fid-encoder', `convnet:${enc('fid')}`, '--classifier', enc('classifier'), '--per-class', '2', '--test-limit', '20', '--out', join(dir, 'eval2')]);
+  t.equal(again.code, 0);
+  const ev2 = JSON.parse(readFileSync(join(dir, 'eval2', 'eval.json'), 'utf8')) as typeof ev;
+  t.same([ev2.fid, ev2.kid, ev2.promptAccuracy], [ev.fid, ev.kid, ev.promptAccuracy], 'eval is reproducible');
   const sampled = await quiet(['sample', '--model', model, '--vq', vq, '--prompts', 'seven,three', '--per-prompt', '2', '--out', join(dir, 's.png')]);
   t.equal(sampled.code, 0);
   const grid = PNG.sync.read(readFileSync(join(dir, 's.png')));

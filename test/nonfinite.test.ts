@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import {
-  AdamW, AnomalyError, assertFiniteStep, createdNonFinite, NonFiniteStepError, Rng, setAnomalyMode, setBackend, SGD, tensor,
+  AdamW, AnomalyError, assertFiniteStep, createdNonFinite, fidFromFeatures, NonFiniteStepError, Rng, setAnomalyMode, setBackend, SGD, tensor,
   Tensor, type ImageDataset,
 } from '../lib';
 import { loadSafetensors, saveSafetensors } from '../lib/io';
@@ -20,6 +20,7 @@ import { buildClassSequences, classConditionalLayout } from '../models/sequence'
 import { Transformer, type TransformerConfig } from '../models/transformer';
 import { trainAr, TRAIN_STATE_FILE, type ArTrainData, type ArTrainOptions } from '../examples/pipeline/ar-trainer';
 import { runTraining } from '../examples/pipeline/run-training';
+import { main } from '../examples/cli';
 import { trainConvNet } from '../examples/pipeline/encoder-trainer';
 import { loadConvNet } from '../models/encoder/convnet';
 import { trainVq } from '../examples/pipeline/vq-trainer';
@@ -205,4 +206,29 @@ t.test('a healthy run with anomaly mode on trains to the end', async (t) => {
   const r = await runTraining(arData, { ...arOpts(out, 1), steps: 3, label: 'healthy', anomaly: true });
   t.equal(r.step, 3);
   t.ok(r.history.every((m) => Number.isFinite(m.loss) && Number.isFinite(m.gradNorm)));
+});
+
+t.test('FID refuses non-finite features at once, naming the row (not later in the eigen-solver)', async (t) => {
+  const a = tensor(Float64Array.from({ length: 12 }, (_, i) => Math.sin(i)), [4, 3]);
+  const b = tensor(Float64Array.from({ length: 12 }, (_, i) => (i === 7 ? NaN : Math.cos(i))), [4, 3]);
+  t.throws(() => fidFromFeatures(a, b), /fidFromFeatures: feature 2 holds NaN at dimension 1; features must be finite/);
+});
+
+t.test('arra train-encoder --lr 1e30 exits non-zero naming the step, and writes nothing', async (t) => {
+  const out = join(dir, 'cli-encoder.safetensors');
+  let err = '';
+  const write = process.stderr.write.bind(process.stderr);
+  const log = console.log;
+  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
+  console.log = () => undefined;
+  let code: number;
+  try {
+    code = await main(['train-encoder', '--dataset', 'shapes', '--image-size', '16', '--train-limit', '64', '--test-limit', '16', '--epochs', '3', '--batch-size', '16', '--width', '4', '--feature-dim', '8', '--lr', '1e30', '--out', out]);
+  } finally {
+    process.stderr.write = write;
+    console.log = log;
+  }
+  t.equal(code, 1, 'exit status 1');
+  t.match(err, /arra train-encoder: train-encoder: the (loss|gradient norm) is (NaN|-?Infinity) at step \d+; the update was not applied/);
+  t.notOk(existsSync(out), 'no checkpoint');
 });

@@ -43,6 +43,7 @@ t.test('atomicWriteFile sweeps temp files of dead processes, keeps live ones', a
   writeFileSync(join(folder, `model.safetensors.tmp-${dead}`), 'half a checkpoint');
   writeFileSync(join(folder, `other.png.tmp-${process.pid}`), 'ours, in flight');
   writeFileSync(join(folder, 'notes.tmp-x'), 'not a temp name');
+  writeFileSync(join(folder, `images.cache.${dead}.a1b2c3d4.tmp`), 'half a dataset cache');
   atomicWriteFile(join(folder, 'report.md'), 'hello');
   t.same(readdirSync(folder).sort(), ['notes.tmp-x', `other.png.tmp-${process.pid}`, 'report.md']);
 });

@@ -234,3 +234,12 @@ t.test('a deeply nested header is refused with the bound, not a stack overflow; 
   saveSafetensors(file, { w: new Tensor(new Float32Array([1, 2]), [1, 2]) }, { note: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["\\' });
   t.same(readSafetensorsHeader(file), { metadata: { note: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["\\' }, tensors: [{ name: 'w', dtype: 'F32', shape: [1, 2] }] });
 });
+
+t.test('a missing file or a folder is a SafetensorsError naming the path, for the loader and the header reader', async (t) => {
+  const { readSafetensorsHeader, SafetensorsError } = await import('../lib/io/safetensors');
+  const missing = path.join(dir, 'missing.safetensors');
+  t.throws(() => loadSafetensors(missing), new SafetensorsError(missing, 'no such file'));
+  t.throws(() => readSafetensorsHeader(missing), /missing\.safetensors: no such file/);
+  t.throws(() => loadSafetensors(dir), /safetensors .*: is a folder, not a file/);
+  t.throws(() => readSafetensorsHeader(dir), /safetensors .*: is a folder, not a file/);
+});

@@ -51,3 +51,10 @@ t.test('top-k is applied before top-p: k = 2 then p = 0.7 of the renormalised pa
   // and p = 0.6 < 0.625: the best alone
   t.same(frequencies(0.6, 2000, 6, 2), [0, 0, 1, 0]);
 });
+
+t.test('a NaN or +∞ logit is an error naming the code; −∞ masks a code', async (t) => {
+  t.throws(() => drawCode([0, NaN, 1], 1, undefined, 1, new Rng(1)), /drawCode: logit of code 1 is NaN; the model's outputs must be finite/);
+  t.throws(() => drawCode([Infinity, 0], 0, undefined, 1, new Rng(1)), /logit of code 0 is Infinity/);
+  const rng = new Rng(2);
+  for (let i = 0; i < 50; i++) t.not(drawCode([0, -Infinity, 0.5], 1, undefined, 1, rng), 1, 'the masked code is never drawn');
+});

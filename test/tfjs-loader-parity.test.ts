@@ -13,6 +13,9 @@ import { loadMobileNetV2, nsfwjsMobileNetV2File, resizeBilinear } from '../model
 import { readModelArtifacts } from '../models/encoder/tfjs-layers/artifacts';
 import { testImages } from './encoder-fixtures';
 
+// IS_TEST silences TF.js's "install tfjs-node" banner, which would land in tap's report.
+tf.env().set('IS_TEST', true);
+
 t.test('MobileNetV2 pooled features match tfjs within 1e-4', async (t) => {
   await tf.setBackend('wasm');
   const file = nsfwjsMobileNetV2File();

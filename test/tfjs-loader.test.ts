@@ -15,6 +15,9 @@ import { backboneUpTo, parseTopology } from '../models/encoder/tfjs-layers/topol
 import { decodeWeight, halfToFloat } from '../models/encoder/tfjs-layers/weights';
 import { bundle, testImages, type TinyModel, writeTinyModel } from './encoder-fixtures';
 
+// IS_TEST silences TF.js's "install tfjs-node" banner, which would land in tap's report.
+tf.env().set('IS_TEST', true);
+
 /** TF.js's own output of layer `name` on NCHW images (converted to NHWC and back to rows). */
 async function tfjsLayerOutput(m: TinyModel, name: string, images: Float32Array, shape: number[]): Promise<Float32Array> {
   await tf.setBackend('cpu');

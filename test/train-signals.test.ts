@@ -20,7 +20,10 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 for (const [signal, said] of [['SIGINT', 'Ctrl-C'], ['SIGTERM', 'SIGTERM']] as const) {
   t.test(`${signal} saves a checkpoint and exits cleanly`, async (t) => {
     const out = join(dir, signal.toLowerCase());
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'train-child.ts'), out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // the test waits for the child's progress line, so the child must print one (test/setup/quiet.mjs silences them)
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'train-child.ts'), out], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ARRA_PROGRESS: 'plain' },
+    });
     let stdout = '';
     let stderr = '';
     let sent = false;

@@ -15,14 +15,15 @@ setBackend('ref');
 const dir = mkdtempSync(join(tmpdir(), 'arra-downsample-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-async function quiet(argv: string[]): Promise<{ code: number; err: string }> {
+async function quiet(argv: string[]): Promise<{ code: number; err: string; out: string }> {
   let err = '';
+  let out = '';
   const e = process.stderr.write.bind(process.stderr);
   const o = process.stdout.write.bind(process.stdout);
   process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
+  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
   try {
-    return { code: await main(argv), err };
+    return { code: await main(argv), err, out };
   } finally {
     process.stderr.write = e;
     process.stdout.write = o;
@@ -55,6 +56,26 @@ t.test('the coarsest grid trains and samples an AR model', async (t) => {
   const s = await quiet(['sample', '--model', join(run, 'model.safetensors'), '--vq', vq, '--per-prompt', '1', '--out', join(dir, 's8.png')]);
   t.equal(s.code, 0, s.err.slice(-400));
   t.ok(existsSync(join(dir, 's8.png')));
+});
+
+t.test('--resume with another preset is refused before tokenizing, naming the file and its config', async (t) => {
+  const vq = join(dir, 'vq8', 'vq.safetensors');
+  const run = join(dir, 'ar8');
+  const r = await quiet(['train', ...data, '--vq', vq, '--align', 'off', '--preset', 'mnist', '--steps', '4', '--batch-size', '4', '--resume', '--out', run]);
+  t.equal(r.code, 2, r.err.slice(-300));
+  t.match(r.err, /--resume: .*ar8\/train-state\.safetensors was made with model \{.*"dModel":16.*differs in dModel: checkpoint 16, now 96/);
+  t.match(r.out, /^backend /, 'stdout is captured');
+  t.notMatch(r.out, /encoding \d+ images/, 'refused before the tokenizer ran');
+});
+
+t.test('a tokenizer that does not fit the model or the data is a usage error naming both', async (t) => {
+  const s = await quiet(['sample', '--model', join(dir, 'ar8', 'model.safetensors'), '--vq', join(dir, 'vq4', 'vq.safetensors'), '--out', join(dir, 'bad.png')]);
+  t.equal(s.code, 2);
+  t.match(s.err, /--vq: .*vq4\/vq\.safetensors has 8 codes and 64 tokens per image \(8×8\), but the --model .*ar8\/model\.safetensors was trained with 8 codes and 16 tokens \(made with \{/);
+  t.notOk(existsSync(join(dir, 'bad.png')));
+  const r = await quiet(['train', '--vq', join(dir, 'vq4', 'vq.safetensors'), '--align', 'off', '--train-limit', '8', '--test-limit', '4', '--out', join(dir, 'ar-bad')]);
+  t.equal(r.code, 2);
+  t.match(r.err, /--vq: .* tokenizes 3×32×32 images, but the data \(mnist@28px .*\) is 1×28×28/);
 });
 
 t.test('other values are usage errors before any work', async (t) => {

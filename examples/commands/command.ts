@@ -7,7 +7,8 @@
  * output location is created and probed for writing. A mistake in any of them is a UsageError
  * naming the flag, whether `run` is called by the CLI or directly.
  */
-import { prepareOutput, requireInputDir, type FlagSpec, type ParsedFlags } from '../../lib/cli';
+import { resolve } from 'node:path';
+import { prepareOutput, requireInputDir, UsageError, type FlagSpec, type ParsedFlags } from '../../lib/cli';
 import { removeIfEmpty } from '../../lib/io';
 import { requireCheckpoint, type CheckpointKind } from '../pipeline/checkpoints';
 import { checkEncoderSpec } from '../pipeline/encoders';
@@ -44,6 +45,13 @@ export function checkFiles(uses: readonly (FileUse | undefined)[], created?: str
     if ('checkpoint' in u) requireCheckpoint(u.flag, u.path, u.checkpoint);
     else if ('encoder' in u) checkEncoderSpec(u.path, u.flag);
     else if ('folder' in u) requireInputDir(u.flag, u.path, u.folder);
+  }
+  // An output file that is also an input would be destroyed by the run that reads it.
+  const inputs = given.filter((u) => !('output' in u)).map((u) => ({ flag: u.flag, at: resolve('encoder' in u ? u.path.replace(/^convnet:/, '') : u.path) }));
+  for (const u of given) {
+    if (!('output' in u) || u.output !== 'file') continue;
+    const same = inputs.find((i) => i.at === resolve(u.path));
+    if (same) throw new UsageError(`${u.flag}: ${u.path} is also the ${same.flag} input; writing it would destroy it (choose another ${u.flag})`, u.flag);
   }
   for (const u of given) if ('output' in u) prepareOutput(u.flag, u.path, u.output, created);
 }

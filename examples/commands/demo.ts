@@ -32,7 +32,7 @@ import { codesOf, globalFeatures } from '../pipeline/prepare';
 import { describeNetwork, reproduceCommand, writeReport, type ModelRow } from '../pipeline/report';
 import { runTraining } from '../pipeline/run-training';
 import { evaluateVq, saveReconstructions, saveVq, trainVq, VQ_FILE } from '../pipeline/vq-trainer';
-import { createProgress } from '../../lib/cli';
+import { createProgress, UsageError } from '../../lib/cli';
 import { command } from './command';
 import type { ConditionSpec } from '../../models/prefix';
 import { attributeClassifierAt } from '../pipeline/attribute-trainer';
@@ -58,6 +58,8 @@ export const DEMO_PRESETS = {
   },
 };
 type DemoPreset = keyof typeof DEMO_PRESETS;
+/** Images per step when the demo trains its two ConvNets. */
+const ENCODER_BATCH = 64;
 
 export const demoFlags = [
     { name: 'preset', type: 'enum', choices: ['tiny', 'quick', 'full'], default: 'quick', help: 'quick (≈11 min on 2 CPU cores, measured under load), full (well over an hour, 3 seeds), tiny (smoke test)' },
@@ -98,6 +100,11 @@ export const demoCommand = command({
       const d = loadData(dataFlagsValue);
       return [d, `${d.train.labels.length} train / ${d.test.labels.length} held-out images (${d.train.source})`];
     });
+    // Every stage's batch must fit before the first stage trains (a small image folder fails here, not after the tokenizer).
+    const largestBatch = Math.max(p.vqBatch, ENCODER_BATCH, p.arBatch);
+    if (train.labels.length < largestBatch) {
+      throw new UsageError(`--dataset ${f.dataset}: ${train.labels.length} training images cannot fill the '${f.preset}' preset's batches of up to ${largestBatch} images (use more images or --preset tiny)`, '--dataset');
+    }
 
     const vq = await stage('1. VQ tokenizer', () => {
       const bar = createProgress({ label: 'train-vq', total: p.vqSteps });
@@ -107,13 +114,13 @@ export const demoCommand = command({
       });
       bar.stop();
       const held = evaluateVq(v, test);
-      saveVq(join(f.out, 'vq', VQ_FILE), v, { heldOut: held });
+      saveVq(join(f.out, 'vq', VQ_FILE), v, { heldOut: held, split });
       saveReconstructions(v, test, join(f.out, 'vq', 'reconstructions.png'));
       return [v, `held-out MSE ${held.mse.toFixed(4)}/pixel, codebook usage ${(100 * held.usage).toFixed(0)}%, ${v.gridSize}×${v.gridSize} tokens`];
     });
 
     const trainNet = (file: string, seed: number, width: number, featureDim: number, arch: ConvNetArch = 'strided'): [ConvNetFeatures, number] => {
-      const r = trainConvNet(train, test, file, { epochs: p.encoderEpochs, batchSize: 64, lr: 2e-3, seed, widths: [width, 2 * width], featureDim, datasetName: f.dataset, arch, split });
+      const r = trainConvNet(train, test, file, { epochs: p.encoderEpochs, batchSize: ENCODER_BATCH, lr: 2e-3, seed, widths: [width, 2 * width], featureDim, datasetName: f.dataset, arch, split });
       return [ConvNetFeatures.load(file), r.testAccuracy];
     };
     const heldOutAccuracy: { role: string; accuracy: number }[] = [];

@@ -20,6 +20,7 @@ import { attributeClassifierAt } from '../pipeline/attribute-trainer';
 import { describeModeScores, fidOf, heldOutPrompts, scoreTextSamples, scoreUnconditionalSamples, textRequest } from '../pipeline/evaluate-modes';
 import { generateImages } from '../pipeline/generate';
 import { checkConditionMatches, expectConditionFlag } from '../pipeline/conditioning';
+import { checkTokenizerFits } from '../pipeline/checkpoints';
 import { checkSamplingFlags, samplingFlags } from './sample';
 import { command } from './command';
 
@@ -70,6 +71,7 @@ export const evalCommand = command({
     const splitWarning = checkSplit(trainedSplit, split, `the model ${f.model}`, '--model');
     if (splitWarning) warnings.push(splitWarning);
     const vq = loadVq(f.vq);
+    checkTokenizerFits(f.vq, vq, '--model', f.model, { numCodes: layout.numCodes, numTokens: model.config.maxSeqLen - (model.config.prefixLen ?? 2), madeWith: model.config });
     const fidNet = openEncoder(f.fidEncoder, '--fid-encoder');
     const classifierFile = f.classifier!;
     const classifierNet = openEncoder(`convnet:${classifierFile}`, '--classifier') as ConvNetFeatures;
@@ -91,6 +93,9 @@ export const evalCommand = command({
     const numClasses = layout.numClasses;
     const perClass = f.perClass ?? Math.ceil(DEFAULT_EVAL_SAMPLES / numClasses);
     const classes = Array.from({ length: numClasses * perClass }, (_, i) => Math.floor(i / perClass));
+    if (f.kidSubsetSize !== undefined && f.kidSubsetSize > Math.min(classes.length, test.labels.length)) {
+      throw new UsageError(`--kid-subset-size: subsets are drawn without replacement from ${classes.length} generated and ${test.labels.length} held-out images; got ${f.kidSubsetSize}`, '--kid-subset-size');
+    }
     const images = catImages(generate(model, layout, vq, classes, { cfgScale: f.cfgScale, temperature: f.temperature, topK: f.topK, seed: f.seed }));
     const result = scoreSamples(images, classes, fidNet.extract(test.images), fidNet, classifierNet.net, { subsets: f.kidSubsets, subsetSize: f.kidSubsetSize, seed: f.seed });
     warnings.push(...evaluationWarnings({ numGenerated: result.numGenerated, numReal: result.numReal, featureDim: result.featureDim, numClasses, heldOutAccuracy }));

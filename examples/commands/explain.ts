@@ -11,7 +11,9 @@ import { openEncoder } from '../pipeline/encoders';
 import { modelConfigFor } from '../pipeline/model-config';
 import { codesOf, globalFeatures } from '../pipeline/prepare';
 import { loadVq } from '../pipeline/vq-trainer';
+import { checkTokenizerFits, checkTokenizerReads } from '../pipeline/checkpoints';
 import { explainToFiles, toArraBatch } from '../explain';
+import { parametersDigest } from '../../models/encoder';
 import { command } from './command';
 
 export const explainCommand = command({
@@ -41,9 +43,13 @@ export const explainCommand = command({
     const { model, projector, arra, split: trainedSplit } = loadTrainingRun(join(f.run, TRAIN_STATE_FILE));
     if (!projector || arra.mode === 'off') throw new UsageError(`--run: ${f.run} is a baseline run (--align off): there is no alignment loss to explain`, '--run');
     const vq = loadVq(f.vq);
-    const encoder = openEncoder(f.alignEncoder, '--align-encoder');
+    const encoder = openEncoder(f.alignEncoder, '--align-encoder', arra.pooling); // the pooling the run's f_GF used
     if (encoder.name !== arra.encoderName) throw new UsageError(`--align-encoder: the run was aligned to '${arra.encoderName}', got '${encoder.name}'`, '--align-encoder');
+    if (arra.encoderDigest && parametersDigest(encoder.parameters()) !== arra.encoderDigest) {
+      throw new UsageError(`--align-encoder: '${encoder.name}' has other weights than the encoder the run was aligned to (digest ${arra.encoderDigest})`, '--align-encoder');
+    }
     const { test, split } = loadData(f);
+    checkTokenizerReads(f.vq, vq, test.images, describeData(f));
     const splitWarning = checkSplit(trainedSplit, split, `the run ${f.run}`, '--run');
     if (splitWarning) printWarnings([splitWarning]);
     const rng = new Rng(f.seed);
@@ -53,7 +59,8 @@ export const explainCommand = command({
     const saved = existsSync(join(f.run, MODEL_FILE)) ? loadArModel(join(f.run, MODEL_FILE)) : null;
     const condition = saved?.condition ?? { mode: 'class' as const };
     const layout = saved?.layout ?? modelConfigFor('mnist', vq, test.classNames.length).layout;
-    const feats = globalFeatures(encoder, sub, `${describeData(f)} explain seed ${f.seed}`, f.cacheDir);
+    checkTokenizerFits(f.vq, vq, '--run', f.run, { numCodes: layout.numCodes, numTokens: model.config.maxSeqLen - (model.config.prefixLen ?? 2), madeWith: model.config });
+    const feats = globalFeatures(encoder, sub, `${describeData(f)} explain seed ${f.seed}`, f.cacheDir, console.log, split);
     const codes = codesOf(vq, sub);
     const texts = condition.mode === 'text' ? trainingPrompts(test, 0) : null; // the held-out images' own prompts
     const batch = condition.mode === 'class'

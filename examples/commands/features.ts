@@ -1,6 +1,7 @@
 /** `arra features`: precompute (and cache) a frozen encoder's global features for a dataset. */
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
+import { ENCODER_POOLINGS } from '../../models/arra';
 import { checkDataFlags, dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
 import { rejectUnusedFlags } from '../../lib/cli';
 import { openEncoder } from '../pipeline/encoders';
@@ -12,6 +13,7 @@ export const featuresCommand = command({
   flags: [
     ...dataFlags,
     { name: 'encoder', type: 'string', required: true, help: "convnet:<file> or mobilenet[@<px>]" },
+    { name: 'alignPooling', type: 'enum', choices: ENCODER_POOLINGS, help: 'global feature, as arra train --align-pooling (part of the cache key)' },
     { name: 'cacheDir', type: 'string', default: join('runs', 'cache'), help: 'folder of feature caches' },
     { name: 'seed', type: 'int', default: 0, help: 'ignored: the data and its split are fixed properties of the dataset (kept so old scripts still parse)' },
   ],
@@ -22,7 +24,7 @@ export const featuresCommand = command({
   files: (f) => [dataFiles(f), { flag: '--encoder', path: f.encoder, encoder: true }, { flag: '--cache-dir', path: f.cacheDir, output: 'dir' }],
   run: (f) => {
     console.log(describeBackend());
-    const encoder = openEncoder(f.encoder, '--encoder');
+    const encoder = openEncoder(f.encoder, '--encoder', f.alignPooling);
     const { train, split } = loadData(f);
     const key = describeData(f);
     const t0 = performance.now();

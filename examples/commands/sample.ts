@@ -6,6 +6,7 @@ import { checkConditionMatches, encodePrompts, expectConditionFlag } from '../pi
 import { catImages, saveSampleGrid } from '../pipeline/evaluate';
 import { generateImages, type GenerationRequest } from '../pipeline/generate';
 import { loadVq } from '../pipeline/vq-trainer';
+import { checkTokenizerFits } from '../pipeline/checkpoints';
 import { command } from './command';
 
 export const samplingFlags = [
@@ -64,6 +65,7 @@ export const sampleCommand = command({
       request = { mode: 'class', classes: repeat(ids) };
     }
     const vq = loadVq(f.vq);
+    checkTokenizerFits(f.vq, vq, '--model', f.model, { numCodes: layout.numCodes, numTokens: model.config.maxSeqLen - (model.config.prefixLen ?? 2), madeWith: model.config });
     const images = catImages(generateImages(model, layout, vq, request, settings));
     saveSampleGrid(images, rows.length, f.out);
     console.log(`wrote ${f.out}: ${rows.length} ${condition.mode === 'none' ? 'rows' : 'prompts'} × ${f.perPrompt} samples (${condition.mode === 'none' ? 'unconditional' : rows.join(condition.mode === 'text' ? '; ' : ', ')})`);

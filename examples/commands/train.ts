@@ -13,7 +13,8 @@ import { conditionFlag, textConditioning } from '../pipeline/conditioning';
 import type { ConditionSpec } from '../../models/prefix';
 import { runTraining } from '../pipeline/run-training';
 import { loadVq } from '../pipeline/vq-trainer';
-import { TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
+import { checkResumeFile, TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
+import { checkTokenizerReads } from '../pipeline/checkpoints';
 import { command } from './command';
 
 export const alignFlags = [
@@ -23,7 +24,7 @@ export const alignFlags = [
   { name: 'lambda', type: 'float', default: 1, min: 0, help: 'weight λ of L_GVA' },
   { name: 'objective', type: 'enum', choices: ARRA_OBJECTIVES, default: 'cosine', help: 'alignment objective: cosine (1 − cos, the paper), mse (raw features, F.mse_loss), mse-normalized (unit vectors, = 2·cosine)' },
   { name: 'projectorHidden', type: 'int', default: 128, min: 1, help: 'hidden width p of the projector' },
-  { name: 'alignPooling', type: 'enum', choices: ENCODER_POOLINGS, help: "global feature of the encoder: convnet penultimate (default) | avg (pooled conv map) | both; mobilenet avg" },
+  { name: 'alignPooling', type: 'enum', choices: ENCODER_POOLINGS, help: "global feature of the encoder: convnet penultimate (default) | avg (pooled conv map) | both; mobilenet avg (default) | max | both" },
 ] as const;
 
 export const trainFlags = [
@@ -39,7 +40,7 @@ export const trainFlags = [
   { name: 'out', type: 'string', default: join('runs', 'train'), help: 'run folder' },
   { name: 'resume', type: 'bool', help: 'continue the run in --out from its checkpoint' },
   { name: 'checkpointEvery', type: 'int', default: 50, min: 0, help: 'save a checkpoint every N steps (0 = only at the end)' },
-  { name: 'anomaly', type: 'bool', help: 'stop at the first op that produces NaN/Inf, naming it' },
+  { name: 'anomaly', type: 'bool', help: 'stop at the first op that creates a NaN/Inf from finite inputs, naming it and the step' },
   { name: 'cacheDir', type: 'string', default: join('runs', 'cache'), help: 'folder of feature caches' },
 ] as const;
 
@@ -72,11 +73,13 @@ export const trainCommand = command({
     console.log(describeBackend());
     const vq = loadVq(f.vq);
     const { train, split } = loadData(f);
+    checkTokenizerReads(f.vq, vq, train.images, describeData(f));
     const text = f.condition === 'text' ? textConditioning(train, f.seed) : null;
     const condition: ConditionSpec = text?.spec ?? { mode: f.condition };
     if (text) console.log(`text conditioning: ${condition.vocab!.length - 2} words, prompt slot ${condition.promptLen}; e.g. "${text.texts[0]}"`);
     const { config, layout } = modelConfigFor(f.preset, vq, train.classNames.length, condition);
     const encoder = f.align === 'off' ? null : openEncoder(f.alignEncoder!, '--align-encoder', f.alignPooling);
+    if (f.resume) checkResumeFile(join(f.out, TRAIN_STATE_FILE), config, { mode: f.align, alignLayer: f.alignLayer, projectorHidden: f.projectorHidden, encoderName: encoder?.name ?? 'none' });
     console.log(`encoding ${train.labels.length} images with the tokenizer (${vq.gridSize}×${vq.gridSize} codes)…`);
     const codes = codesOf(vq, train);
     const features = encoder ? globalFeatures(encoder, train, describeData(f), f.cacheDir, console.log, split) : null;

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import {
   AdamW, assertFiniteStep, atStep, clipGradNorm, cosineWithWarmup, indexSelect, noDecayParameters, noGrad, Rng, type SplitRecord, type Tensor,
 } from '../../lib';
-import { ensureDir, loadSafetensors, readJsonMetadata, saveSafetensors, jsonMetadata } from '../../lib/io';
+import { ensureDir, loadSafetensors, readJsonMetadata, readSafetensorsHeader, saveSafetensors, jsonMetadata } from '../../lib/io';
 import { UsageError } from '../../lib/cli';
 import { arraLoss, checkArraConfig, inferenceStateDict, type ArraConfig } from '../../models/arra';
 import { Projector } from '../../models/projector';
@@ -226,7 +226,9 @@ function saveTrainState(path: string, model: Transformer, projector: Projector |
  * another preset or alignment mode is a usage error naming the file, what it was made with and
  * what differs.
  */
-function checkResumable(path: string, saved: { model: TransformerConfig; arra: ArraConfig }, opts: ArTrainOptions): void {
+type ShapeSettings = Pick<ArraConfig, 'mode' | 'projectorHidden' | 'alignLayer' | 'encoderName'>;
+
+function checkResumable(path: string, saved: { model: TransformerConfig; arra: ShapeSettings }, opts: { model: TransformerConfig; arra: ShapeSettings }): void {
   const differs: string[] = [];
   const keys = new Set([...Object.keys(saved.model), ...Object.keys(opts.model)]) as Set<keyof TransformerConfig>;
   for (const k of keys) {
@@ -241,6 +243,16 @@ function checkResumable(path: string, saved: { model: TransformerConfig; arra: A
       `this run differs in ${differs.join('; ')} (use the same --preset and alignment flags, or another --out)`, '--resume',
     );
   }
+}
+
+/**
+ * Check, from the header alone, that the train state at `path` can be resumed with this model
+ * config and these alignment settings: what `arra train --resume` runs before it tokenizes
+ * anything. Throws a UsageError naming the file, the config it was made with and what differs.
+ */
+export function checkResumeFile(path: string, model: TransformerConfig, arra: ShapeSettings): void {
+  const { metadata } = readSafetensorsHeader(path);
+  checkResumable(path, { model: readJsonMetadata<TransformerConfig>(metadata, 'model', path), arra: readJsonMetadata<ArraConfig>(metadata, 'arra', path) }, { model, arra });
 }
 
 function loadTrainState(path: string, model: Transformer, projector: Projector | null, optimizer: AdamW, rng: Rng, opts: ArTrainOptions): number {

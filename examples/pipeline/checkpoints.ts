@@ -76,3 +76,37 @@ export function loadingFrom<T>(file: string, madeWith: unknown, load: () => T): 
     throw new Error(`${file}: ${message} (the checkpoint was made with ${JSON.stringify(madeWith)})`);
   }
 }
+
+/** The shape of what a tokenizer reads and writes, for {@link checkTokenizerFits}. */
+interface TokenizerShape {
+  config: { imageSize: number; channels: number; codebookSize: number };
+  gridSize: number;
+}
+
+/**
+ * A model can only be used with a tokenizer of its codebook size and token grid: checked when
+ * `--model`/`--run` and `--vq` are both given, before any sampling. `madeWith` is the model's
+ * config, named in the message.
+ */
+export function checkTokenizerFits(vqPath: string, vq: TokenizerShape, modelFlag: string, modelPath: string, model: { numCodes: number; numTokens: number; madeWith: unknown }): void {
+  const tokens = vq.gridSize * vq.gridSize;
+  if (vq.config.codebookSize !== model.numCodes || tokens !== model.numTokens) {
+    throw new UsageError(
+      `--vq: ${vqPath} has ${vq.config.codebookSize} codes and ${tokens} tokens per image (${vq.gridSize}×${vq.gridSize}), but the ${modelFlag} ` +
+      `${modelPath} was trained with ${model.numCodes} codes and ${model.numTokens} tokens (made with ${JSON.stringify(model.madeWith)}); pass the tokenizer it was trained with`,
+      '--vq',
+    );
+  }
+}
+
+/** The images of a data set must be what the tokenizer was trained on: channels and side. */
+export function checkTokenizerReads(vqPath: string, vq: TokenizerShape, images: { shape: readonly number[] }, data: string): void {
+  const [, c, h, w] = images.shape;
+  if (c !== vq.config.channels || h !== vq.config.imageSize || w !== vq.config.imageSize) {
+    throw new UsageError(
+      `--vq: ${vqPath} tokenizes ${vq.config.channels}×${vq.config.imageSize}×${vq.config.imageSize} images, but the data (${data}) is ${c}×${h}×${w}; ` +
+      'use the --dataset and --image-size it was trained with',
+      '--vq',
+    );
+  }
+}

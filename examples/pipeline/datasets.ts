@@ -89,7 +89,12 @@ export function loadData(f: DataFlags, _seed = 0, cacheDir = join('runs', 'cache
       if (size !== 28) throw new UsageError(`--image-size: ${f.dataset} images are 28 px, got ${size}`, '--image-size');
       const load = f.dataset === 'mnist' ? loadMnist : loadFashionMnist;
       const split = { rule: `official ${f.dataset} files: train-images for training, t10k-images held out`, heldOutCount: 10000, heldOutDigest: keyListDigest([`${f.dataset}:t10k-images-idx3-ubyte`]) };
-      return { train: load({ split: 'train', limit: f.trainLimit }), test: load({ split: 'test', limit: f.testLimit }), split };
+      try {
+        return { train: load({ split: 'train', limit: f.trainLimit }), test: load({ split: 'test', limit: f.testLimit }), split };
+      } catch (err) {
+        // not installed, or its files are damaged: the flag that chose them is what to change
+        throw new UsageError(`--dataset ${f.dataset}: ${(err as Error).message}`, '--dataset');
+      }
     }
     case 'shapes': {
       // Two disjoint, fixed generator seeds: the held-out scenes are never trained on.

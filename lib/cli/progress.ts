@@ -9,6 +9,9 @@
  *
  * and a final `[train] 500/500 (100%) 3.1 it/s done in 2m41s`. The stream and the clock
  * can be injected, which is how the tests check the plain format without waiting.
+ *
+ * `ARRA_PROGRESS=off` silences the default stream (stderr) entirely — the test suite sets it
+ * (test/setup/quiet.mjs) so that tap's report is not interleaved with progress lines.
  */
 import { Presets, SingleBar } from 'cli-progress';
 
@@ -47,6 +50,11 @@ export interface Progress {
   stop(): void;
 }
 
+/** Whether `ARRA_PROGRESS=off` asks for no progress on the default stream. */
+export function progressSilenced(): boolean {
+  return process.env.ARRA_PROGRESS === 'off';
+}
+
 /** `45s`, `2m03s`, `1h05m` (seconds rounded). */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
@@ -76,6 +84,7 @@ function formatExtras(extras: ProgressExtras): string {
 
 /** Create a progress display (see the module comment for the two modes). */
 export function createProgress(opts: ProgressOptions): Progress {
+  if (opts.stream === undefined && progressSilenced()) return { update: () => undefined, increment: () => undefined, stop: () => undefined };
   const stream = opts.stream ?? process.stderr;
   const tty = opts.tty ?? stream.isTTY === true;
   return tty ? ttyProgress(opts, stream) : plainProgress(opts, stream);

@@ -5,14 +5,18 @@
  * ```
  * "ARRADS01"                  8 bytes, magic
  * header length               uint32 little-endian
- * header                      JSON: params, sourceHash, shape, classNames, prompts, source
+ * header                      JSON: params, sourceHash, dataSha256, shape, classNames, prompts, source
  * zero padding                to a multiple of 4 bytes
  * images                      float32 little-endian, N·C·S·S values
  * labels                      int32 little-endian, N values
  * ```
  * The header records the loader's parameters and a hash of every source file's path, size
  * and modification time. A cache whose parameters differ, whose sources changed, or whose
- * bytes do not add up is reported as such and rebuilt — never silently reused. Writes go to
+ * bytes do not add up is reported as such and rebuilt — never silently reused. The header also
+ * holds a SHA-256 of the data section (images and labels): a flipped bit or pixels overwritten
+ * with NaN no longer match it, so the file is reported corrupt and rebuilt (checked on every
+ * load; hashing is far cheaper than the decoding it saves). Pixels must be finite and labels
+ * in range, on write and on read. Writes go to
  * a temporary file that is then renamed over the old one, so a crash mid-write leaves either
  * the old cache or the new one, not half of one.
  */
@@ -20,7 +24,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ensureDir } from '../io/dirs';
+import { ensureDir, removeStaleTempFiles } from '../io/dirs';
 import { Tensor } from '../tensor';
 import type { ImageDataset } from './dataset';
 
@@ -51,6 +55,8 @@ interface CacheHeader {
   params: Record<string, unknown>;
   sourceHash: string;
   sourceCount: number;
+  /** SHA-256 (hex) of the data section: the image bytes followed by the label bytes */
+  dataSha256?: string;
   shape: number[];
   classNames: string[];
   prompts?: string[];
@@ -106,11 +112,18 @@ export function readDatasetCache(file: string, key: CacheKey): CacheRead {
   const imageBytes = 4 * n * c * h * w;
   const expected = dataStart + imageBytes + 4 * n;
   if (bytes.length !== expected) return { status: 'corrupt', reason: `${file}: ${bytes.length} bytes, header implies ${expected}` };
+  if (typeof header.dataSha256 !== 'string') return { status: 'stale', reason: `${file}: written without a data checksum (an older cache format)` };
+  const sha = dataChecksum(bytes.subarray(dataStart, expected));
+  if (sha !== header.dataSha256) {
+    return { status: 'corrupt', reason: `${file}: the data's SHA-256 is ${sha.slice(0, 12)}…, the header recorded ${header.dataSha256.slice(0, 12)}… (the file was modified or damaged)` };
+  }
   // Copy out of the file buffer: typed arrays need aligned, owned memory.
   const images = new Float32Array(n * c * h * w);
   new Uint8Array(images.buffer).set(bytes.subarray(dataStart, dataStart + imageBytes));
   const labels = new Int32Array(n);
   new Uint8Array(labels.buffer).set(bytes.subarray(dataStart + imageBytes, expected));
+  const bad = checkValues(images, labels, header.classNames.length);
+  if (bad !== null) return { status: 'corrupt', reason: `${file}: ${bad}` };
   const dataset: ImageDataset = { images: new Tensor(images, [n, c, h, w]), labels, classNames: header.classNames, source: header.source };
   if (header.prompts) dataset.prompts = header.prompts;
   return { status: 'hit', dataset };
@@ -118,10 +131,15 @@ export function readDatasetCache(file: string, key: CacheKey): CacheRead {
 
 /** Write `ds` to `file` with `key` in its header, atomically (temp file + rename). */
 export function writeDatasetCache(file: string, key: CacheKey, ds: ImageDataset): void {
+  const images = Float32Array.from(ds.images.values());
+  const bad = checkValues(images, ds.labels, ds.classNames.length);
+  if (bad !== null) throw new Error(`writeDatasetCache ${file}: refusing to cache this dataset: ${bad}`);
+  const data = [Buffer.from(images.buffer, images.byteOffset, images.byteLength), Buffer.from(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength)];
   const header: CacheHeader = {
     params: key.params,
     sourceHash: hashSources(key.sources),
     sourceCount: key.sources.length,
+    dataSha256: dataChecksum(Buffer.concat(data)),
     shape: ds.images.shape,
     classNames: ds.classNames,
     source: ds.source,
@@ -132,9 +150,9 @@ export function writeDatasetCache(file: string, key: CacheKey, ds: ImageDataset)
   prefix.write(MAGIC, 0, 'latin1');
   prefix.writeUInt32LE(json.length, 8);
   const pad = Buffer.alloc(align4(12 + json.length) - 12 - json.length);
-  const images = Float32Array.from(ds.images.values());
-  const parts = [prefix, json, pad, Buffer.from(images.buffer, images.byteOffset, images.byteLength), Buffer.from(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength)];
+  const parts = [prefix, json, pad, ...data];
   ensureDir(path.dirname(file));
+  removeStaleTempFiles(path.dirname(file)); // left by a process killed mid-write
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   try {
     fs.writeFileSync(tmp, Buffer.concat(parts));
@@ -147,7 +165,7 @@ export function writeDatasetCache(file: string, key: CacheKey, ds: ImageDataset)
 
 /** Options for {@link cachedDataset}. */
 export interface CachedOptions {
-  /** Told whether the cache was used, and if not, why (`'missing'`, `'stale'`, `'corrupt'`). */
+  /** Told whether the cache was used, and if not, why (`'missing'`, `'stale'`, `'corrupt'`). Without it, a stale or corrupt cache is reported on stderr. */
   onCache?: (status: CacheRead['status'], reason: string, file: string) => void;
 }
 
@@ -158,10 +176,25 @@ export function cachedDataset(file: string, key: CacheKey, build: () => ImageDat
     opts.onCache?.('hit', 'parameters and source files match', file);
     return read.dataset;
   }
-  opts.onCache?.(read.status, read.reason, file);
+  if (opts.onCache) opts.onCache(read.status, read.reason, file);
+  else if (read.status !== 'missing') process.stderr.write(`dataset cache ${read.status}: ${read.reason}; rebuilding it\n`);
   const ds = build();
   writeDatasetCache(file, key, ds);
   return ds;
+}
+
+/** SHA-256 (hex) of the data section. */
+function dataChecksum(data: Uint8Array): string {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
+
+/** The first non-finite pixel or out-of-range label, described; null when all are fine. */
+function checkValues(images: Float32Array, labels: Int32Array, numClasses: number): string | null {
+  for (let i = 0; i < images.length; i++) if (!Number.isFinite(images[i]!)) return `pixel ${i} is ${images[i]} (pixels must be finite)`;
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i]! < 0 || labels[i]! >= numClasses) return `label ${i} is ${labels[i]}, outside [0, ${numClasses})`;
+  }
+  return null;
 }
 
 function align4(n: number): number {

@@ -31,7 +31,8 @@ export function progress(total: number, label: string, opts: ProgressOptions = {
   const stream = opts.stream ?? process.stderr;
   let count = 0;
   let finished = false;
-  if (opts.silent || total <= 0) {
+  // ARRA_PROGRESS=off (set by the test suite) silences the default stream, as in lib/cli/progress.ts
+  if (opts.silent || total <= 0 || (opts.stream === undefined && process.env.ARRA_PROGRESS === 'off')) {
     return { tick: () => undefined, done: () => undefined };
   }
   if (stream.isTTY) {

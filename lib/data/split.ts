@@ -44,11 +44,23 @@ export function keyListDigest(keys: readonly string[]): string {
   return createHash('sha256').update(keys.join('\n')).digest('hex').slice(0, 16);
 }
 
-/** Indices of the train and held-out items among `keys`, by {@link isHeldOut}, with the split's record. */
+/** A second, independent hash of a key in [0, 1): the fixed order items are listed in. */
+function orderHash(key: string): number {
+  return createHash('sha256').update(key).digest().readUInt32BE(4) / 2 ** 32;
+}
+
+/**
+ * Indices of the train and held-out items among `keys`, by {@link isHeldOut}, with the split's
+ * record. Each side is listed in a fixed pseudo-random order (by a second hash of the key), so
+ * that taking its first n items — a `--train-limit` — draws from every class rather than the
+ * first classes of a folder listed class by class; the order, too, is the same for every seed.
+ */
 export function hashSplit(keys: readonly string[], fraction: number): { train: number[]; test: number[]; record: SplitRecord } {
   const train: number[] = [];
   const test: number[] = [];
   keys.forEach((k, i) => (isHeldOut(k, fraction) ? test : train).push(i));
+  const order = keys.map(orderHash);
+  for (const side of [train, test]) side.sort((a, b) => order[a]! - order[b]! || a - b);
   const heldOut = test.map((i) => keys[i]!);
   return { train, test, record: { rule: hashSplitRule(fraction), heldOutCount: heldOut.length, heldOutDigest: keyListDigest(heldOut) } };
 }

@@ -49,6 +49,11 @@ function checkFeatures(op: string, features: Tensor): [number, number] {
   if (features.rank !== 2) throw new Error(`${op}: expected features of shape [N, D], got [${features.shape.join(',')}]`);
   const [n, d] = features.shape as [number, number];
   if (n < 2) throw new Error(`${op}: need at least 2 feature vectors for a covariance, got ${n}`);
+  // a NaN here would otherwise surface far away, as a failed eigen-decomposition
+  const v = features.values();
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i]!)) throw new Error(`${op}: feature ${Math.floor(i / d)} holds ${v[i]} at dimension ${i % d}; features must be finite (a diverged or corrupt feature network?)`);
+  }
   return [n, d];
 }
 

@@ -91,11 +91,14 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** The temporary files {@link atomicWriteFile} leaves when killed mid-write: `<name>.tmp-<pid>`. */
-const TEMP_NAME = /\.tmp-(\d+)$/;
+/**
+ * The temporary files a write killed before its rename leaves: `<name>.tmp-<pid>`
+ * (atomicWriteFile) and `<name>.<pid>.<hex>.tmp` (the decoded-image cache, lib/data/cache.ts).
+ */
+const TEMP_NAMES = [/\.tmp-(\d+)$/, /\.(\d+)\.[0-9a-f]+\.tmp$/];
 
 /**
- * Remove `<name>.tmp-<pid>` files in `dir` whose writing process is gone (killed between
+ * Remove `<name>.tmp-<pid>` (and `<name>.<pid>.<hex>.tmp`) files in `dir` whose writing process is gone (killed between
  * writing and renaming). Files of live processes — another run writing into the same folder —
  * are kept. Returns the names removed. Best effort: an unreadable folder removes nothing.
  */
@@ -108,7 +111,7 @@ export function removeStaleTempFiles(dir: string): string[] {
   }
   const removed: string[] = [];
   for (const name of names) {
-    const m = TEMP_NAME.exec(name);
+    const m = TEMP_NAMES.map((re) => re.exec(name)).find((x) => x !== null);
     if (!m) continue;
     const pid = Number(m[1]);
     if (pid === process.pid || processAlive(pid)) continue;

@@ -399,9 +399,16 @@ export interface SafetensorsHeader {
  * apply to the header, including that the byte ranges tile the data section.
  */
 export function readSafetensorsHeader(path: string): SafetensorsHeader {
-  const fd = fs.openSync(path, 'r');
+  let fd: number;
   try {
-    const size = fs.fstatSync(fd).size;
+    fd = fs.openSync(path, 'r');
+  } catch (err) {
+    throw unreadable(path, err);
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (stat.isDirectory()) throw new SafetensorsError(path, 'is a folder, not a file');
+    const size = stat.size;
     const prefix = Buffer.alloc(8);
     if (size < 8 || fs.readSync(fd, prefix, 0, 8, 0) !== 8) throw new SafetensorsError(path, `file is ${size} bytes, too short for the 8-byte header length`);
     const headerLen64 = prefix.readBigUInt64LE(0);
@@ -459,12 +466,27 @@ export function parseSafetensors(bytes: Uint8Array, file = '<bytes>'): Safetenso
  * A floating-point tensor holding NaN or ±Infinity is refused unless `opts.allowNonFinite`.
  */
 export function loadSafetensors(path: string, opts: LoadSafetensorsOptions = {}): SafetensorsFile {
-  const file = parseSafetensors(fs.readFileSync(path), path);
+  const file = parseSafetensors(readOrExplain(path), path);
   if (!opts.allowNonFinite) {
     const bad = findNonFinite(file.tensors);
     if (bad !== null) throw new SafetensorsError(path, `${bad}; weights must be finite (a diverged or corrupted checkpoint?)`);
   }
   return file;
+}
+
+/** The file's bytes; a missing file or a folder is a {@link SafetensorsError} naming the path, not a bare ENOENT/EISDIR. */
+function readOrExplain(path: string): Buffer {
+  try {
+    return fs.readFileSync(path);
+  } catch (err) {
+    throw unreadable(path, err);
+  }
+}
+
+function unreadable(path: string, err: unknown): SafetensorsError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : `cannot be read (${code ?? (err as Error).message})`;
+  return new SafetensorsError(path, why);
 }
 
 // ---------------------------------------------------------------------------------------------

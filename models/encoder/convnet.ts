@@ -118,6 +118,9 @@ export function saveConvNet(file: string, net: ConvNet, meta: ConvNetMeta): void
 /** Load a ConvNet saved by {@link saveConvNet}. */
 export function loadConvNet(file: string): { net: ConvNet; meta: ConvNetMeta; digest: string } {
   const st = loadSafetensors(file);
+  if (st.metadata.kind !== undefined && st.metadata.kind !== JSON.stringify('arra-convnet')) {
+    throw new Error(`${file}: expected a ConvNet checkpoint (from arra train-encoder), found a checkpoint of kind ${st.metadata.kind}`);
+  }
   const meta = readJsonMetadata<ConvNetMeta>(st.metadata, 'convnet', file);
   const net = new ConvNet(meta.config);
   try {

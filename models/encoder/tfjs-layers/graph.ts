@@ -110,8 +110,12 @@ export class TfjsLayersGraph {
     return new TfjsLayersGraph(modelFile, built, weights, out, inputSize, native, channels);
   }
 
-  /** Run the layers in order on a preprocessed batch [B, C, S, S]; returns the last layer's output. */
-  forward(x: Tensor): Tensor {
+  /**
+   * Run the layers in order on a preprocessed batch [B, C, S, S]; returns the last layer's
+   * output, or that of layer `stopAt` (e.g. the feature map before the global pool).
+   */
+  forward(x: Tensor, stopAt?: string): Tensor {
+    if (stopAt !== undefined && !this.layers.some((l) => l.node.name === stopAt)) throw new Error(`${this.file}: no layer '${stopAt}' in the built backbone`);
     const outputs = new Map<string, Tensor>();
     const consumers = new Map<string, number>();
     for (const { node } of this.layers) for (const i of node.inputs) consumers.set(i, (consumers.get(i) ?? 0) + 1);
@@ -120,6 +124,7 @@ export class TfjsLayersGraph {
       const ins = op.kind === 'input' ? [x] : node.inputs.map((n) => outputs.get(n)!);
       last = forwardLayer(op, ins, this.weights.get(node.name)!, node.name);
       outputs.set(node.name, last);
+      if (node.name === stopAt) return last;
       // Free activations nobody needs any more (MobileNetV2 maps are tens of MB at 224 px).
       for (const i of node.inputs) {
         const left = consumers.get(i)! - 1;

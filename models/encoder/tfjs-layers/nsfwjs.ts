@@ -38,5 +38,7 @@ export function nsfwjsMobileNetV2File(): string {
 /** The pretrained MobileNetV2 backbone as a frozen 1280-d feature extractor. */
 export function loadMobileNetV2(opts: TfjsEncoderOptions = {}): TfjsLayersEncoder {
   const size = opts.inputSize ?? 224;
-  return TfjsLayersEncoder.load(nsfwjsMobileNetV2File(), { ...opts, inputSize: size, name: opts.name ?? `nsfwjs-mobilenet_v2@${size}` });
+  const pooling = opts.pooling ?? 'avg';
+  const name = opts.name ?? `nsfwjs-mobilenet_v2@${size}${pooling === 'avg' ? '' : `-${pooling}`}`;
+  return TfjsLayersEncoder.load(nsfwjsMobileNetV2File(), { ...opts, inputSize: size, name });
 }
