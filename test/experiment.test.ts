@@ -74,7 +74,7 @@ t.test('grid validation: every mistake names the field, expected and found, befo
   t.equal(validateGrid({ ...structuredClone(TINY), arms: [{ name: 'off', align: 'off' }, { name: 'last', align: 'rep', alignLayer: 'last' }] }, 'g').arms[1]!.alignLayer, 1, "'last' of the tiny model is block 1");
   t.same([g.baseline, g.arms[1]!.encoder, g.arms[1]!.objective, g.arms[1]!.pooling, g.condition], ['off', 'convnet', 'cosine', 'penultimate', 'class'], 'defaults filled in');
   t.equal(validateGrid({ ...structuredClone(TINY), arms: [{ name: 'off', align: 'off' }, { name: 'm', align: 'hybnext', encoder: 'mobilenet' }] }, 'g').arms[1]!.pooling, 'avg', "MobileNetV2's pooling is its global average");
-  bad((g) => { arms(g)[1]!.encoder = 'mobilenet@64'; arms(g)[1]!.pooling = 'both'; }, /arms\[1\]\.pooling: "both" is not supported yet \(the MobileNetV2 encoder offers avg today\)/, 'MobileNetV2 offers only avg');
+  bad((g) => { arms(g)[1]!.encoder = 'mobilenet@64'; arms(g)[1]!.pooling = 'penultimate'; }, /arms\[1\]\.pooling: "penultimate" is not supported yet \(the MobileNetV2 encoder offers avg, max, both today\)/, 'MobileNetV2 has no penultimate layer to offer');
 
   // Through the CLI: exit status 2, the message on stderr, nothing written.
   const file = join(dir, 'bad.json');

@@ -74,8 +74,9 @@ export async function estimateGrid(grid: ExperimentGrid, train: ImageDataset, co
     const numTokens = vq.gridSize ** 2;
     const rng = new Rng(0); // private: timing must not advance the global generator
     const codes = Int32Array.from({ length: N * numTokens }, () => rng.int(p.codebook));
-    // f_GF dimension: the alignment ConvNet's 128-d penultimate layer, its 48 channels averaged, or both; MobileNetV2's 1280
-    const encoderDim = (arm: Arm): number => (arm.encoder !== 'convnet' ? 1280 : arm.pooling === 'avg' ? 48 : arm.pooling === 'both' ? 176 : 128);
+    // f_GF dimension: the alignment ConvNet's 128-d penultimate layer, its 48 channels averaged, or both; MobileNetV2's 1280 (2560 for both pools)
+    const encoderDim = (arm: Arm): number =>
+      arm.encoder !== 'convnet' ? (arm.pooling === 'both' ? 2560 : 1280) : arm.pooling === 'avg' ? 48 : arm.pooling === 'both' ? 176 : 128;
     const ar: Record<string, number> = {};
     let model!: Awaited<ReturnType<typeof trainAr>>['model'];
     for (const arm of grid.arms) {

@@ -65,7 +65,7 @@ export interface Arm {
 
 /** The poolings each encoder offers today (examples/pipeline/encoders.ts), the first the default. */
 export function poolingsOf(encoder: ArmEncoder): readonly EncoderPooling[] {
-  return encoder === 'convnet' ? CONVNET_POOLINGS : ['avg'];
+  return encoder === 'convnet' ? CONVNET_POOLINGS : ['avg', 'max', 'both']; // MobileNetV2: global pools of its last map
 }
 
 /** A validated grid. */
