@@ -87,6 +87,12 @@ export interface ArTrainOptions {
   /** called every `evalEvery` steps with the model (e.g. FID against step) */
   evalEvery?: number;
   onEval?: (step: number, model: Transformer) => void;
+  /**
+   * Called with each batch before its forward pass (the model still holds the weights the
+   * batch will see): `rows` are the drawn image indices, `tokens` the [B, T] input sequences.
+   * `arra experiment`'s pairing test reads the first batch and the initial weights here.
+   */
+  onBatch?: (step: number, batch: { rows: Int32Array; tokens: Int32Array }, model: Transformer) => void;
 }
 
 /** One line of metrics.jsonl. */
@@ -164,6 +170,7 @@ export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<
     const codes = new Int32Array(B * data.numTokens);
     rows.forEach((r, b) => codes.set(data.codes.subarray(r * data.numTokens, (r + 1) * data.numTokens), b * data.numTokens));
     const seq = conditionedSequences(data, rows, codes, opts.dropCondProb ?? 0.1, rng);
+    opts.onBatch?.(step + 1, { rows, tokens: seq.tokens }, model);
 
     const out = atStep('train', step + 1, () => {
       const globalFeatures = data.globalFeatures ? noGrad(() => indexSelect(data.globalFeatures!, 0, rows)) : null;
