@@ -15,6 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { type Backend, createFastBackend, createGpujsBackend, referenceBackend } from '../lib';
 import { tfjsMatmul, tfjsReset, tfjsSoftmax, useTfjs } from './peers/tfjs';
+import { describeTorch, runTorch } from './peers/torch';
 import { REFERENCE_TINY } from './reference-config';
 import { repsFor, time, type Timing } from './timing';
 import { runTrainSection, type TrainRow } from './train-step';
@@ -98,7 +99,16 @@ async function runMatmul(): Promise<MatmulRow[]> {
     }
   }
   rows.push(...numpyRows(shapes));
+  rows.push(...torchMatmulRows(shapes));
   return rows;
+}
+
+/** `torch mm` rows: the same shapes through torch.mm on 2 threads (bench/peers/torch.ts). */
+function torchMatmulRows(shapes: { shape: string; m: number; k: number; n: number }[]): MatmulRow[] {
+  const r = runTorch({ steps: 0, matmul: shapes.map((s) => [s.m, s.k, s.n]), matmulReps: quick ? 5 : 20 });
+  if (typeof r === 'string') { notes.push(r); return []; }
+  notes.push(`matmul: ${describeTorch(r)}`);
+  return shapes.map((s, i) => matmulRow('torch mm (2 threads)', s, r.matmul[i]!));
 }
 
 /** numpy sgemm through python3, with OpenBLAS's core-type / L2 overrides unset for it only. */
@@ -143,6 +153,9 @@ async function runSoftmax(): Promise<SoftmaxRow[]> {
       tfjsReset();
     }
   }
+  const t = runTorch({ steps: 0, softmax: shapes, softmaxReps: quick ? 5 : 30 });
+  if (typeof t === 'string') notes.push(t);
+  else shapes.forEach(([r, c], i) => rows.push(row('torch softmax (2 threads)', r, c, t.softmax[i]!)));
   return rows;
 }
 

@@ -3,14 +3,16 @@
  * AdamW on the reference tiny transformer (bench/reference-config.ts), in tokens per second.
  *
  * Ours runs models/transformer.ts (the `bench` preset) on each backend; the peers run the
- * same architecture written with tfjs (bench/peers/tfjs-transformer.ts) on tfjs-wasm and
- * tfjs-cpu.
+ * same architecture written with PyTorch (bench/peers/torch_transformer.py, 2 threads, run
+ * between two of our measurements so both see the same load) and with tfjs
+ * (bench/peers/tfjs-transformer.ts) on tfjs-wasm and tfjs-cpu.
  */
 import { AdamW, crossEntropy, Rng, setBackend, type Tensor } from '../lib';
 import { transformerPresets } from '../models/presets';
 import { Transformer } from '../models/transformer';
 import { tfjsTrainStep } from './peers/tfjs-transformer';
 import { useTfjs, tfjsReset } from './peers/tfjs';
+import { describeTorch, runTorch } from './peers/torch';
 import { REFERENCE_TINY } from './reference-config';
 import { time, timeAsync, type Timing } from './timing';
 
@@ -69,6 +71,16 @@ export async function runTrainSection(ctx: { quick: boolean; all: boolean; log: 
   const ours: [string, string][] = [['arra fast', 'fast'], ...(ctx.all ? [['arra gpujs (webasm)', 'gpujs'], ['arra ref', 'ref']] as [string, string][] : [])];
   for (const [impl, name] of ours) {
     rows.push(row(impl, time(oursStep(name), name === 'fast' ? steps : 1, 1)));
+    ctx.log(rows[rows.length - 1]!);
+  }
+  // PyTorch, then ours once more: A/B/A, so a change of load during the run shows up.
+  const torch = runTorch({ steps: ctx.quick ? 3 : 10 });
+  if (typeof torch === 'string') ctx.notes.push(torch);
+  else if (torch.train) {
+    ctx.notes.push(`trainStep: ${describeTorch(torch)}`);
+    rows.push(row(`torch ${torch.torch} CPU (${torch.threads} threads)`, torch.train));
+    ctx.log(rows[rows.length - 1]!);
+    rows.push(row('arra fast (again, after torch)', time(oursStep('fast'), steps, 1)));
     ctx.log(rows[rows.length - 1]!);
   }
   if (!ctx.all) ctx.notes.push('trainStep: arra ref and arra gpujs skipped (minutes per step); add --train-all to include them');
