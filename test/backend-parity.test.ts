@@ -6,6 +6,7 @@
  * - matmul: |got − want| ≤ 1e-5·√k · max(1, |want|)  (a k-term dot product's rounding grows
  *   like √k for random signs; 1e-5 leaves ~100× headroom over u)
  * - softmax, softmaxBackward, unary, binary, sumMiddle: ≤ 1e-5 · max(1, |want|) (sumMiddle: × √mid)
+ *   (the fast backend's SIMD exp is ≈ 1e-7 relative; its row sums use four partial sums)
  * - NaN must stay NaN in the same positions; ±Infinity must match exactly.
  * Plus: a small MLP's forward + backward through the ops gives the same gradients on every
  * backend (rel 1e-4).
@@ -172,6 +173,14 @@ edge.set([-1000, -1000, -1000, -1000, -1001], 5);
 edge.set([1, NaN, 2, 3, 4], 10);
 edge.set([7, 7, 7, 7, 7], 15);
 
+/** x with a +1000, a −1000 and a NaN in row 1 and a row of ±1000 as row 2 (rows of `cols`). */
+function spiked(x: Float32Array, cols: number): Float32Array {
+  const at = (r: number, c: number): number => Math.min(x.length - 1, r * cols + c);
+  x[at(0, 1)] = 1000; x[at(0, 2)] = -1000; x[at(0, 3)] = NaN;
+  if (x.length >= 3 * cols) for (let c = 0; c < cols; c++) x[at(2, c)] = c % 2 === 0 ? 1000 : -1000;
+  return x;
+}
+
 const expEdges = [-Infinity, -1000, -104.5, -103.9, -100, -87.4, -50, -1e-8, -0, 0, 1e-8, 0.5, 1, 20, 88.5, 88.8, 100, Infinity, NaN];
 
 const CASES: KernelCase[] = [
@@ -197,6 +206,17 @@ const CASES: KernelCase[] = [
   unaryValuesCase('sigmoid', 'at the edges of float32', expEdges),
   unaryValuesCase('silu', 'at the edges of float32', expEdges),
   softmaxBackwardCase(7, 13),
+  // The SIMD kernels (vector-kernels.ts) copy whole rows in chunks of 16 Ki floats: rows that
+  // straddle two chunks, a row longer than a chunk, ragged tails, ±1000 and NaN inside.
+  softmaxCase('37x530, ±1000 and NaN rows (rows across a chunk boundary)', 37, 530, spiked(randn(37 * 530, 5), 530)),
+  softmaxCase('one row of 20001 (longer than a chunk)', 1, 20001, randn(20001, 5)),
+  softmaxBackwardCase(37, 530),
+  softmaxBackwardCase(2, 20001),
+  unaryValuesCase('exp', 'over three chunks, ±1000, NaN', [...spiked(randn(40003, 30), 40003)]),
+  unaryValuesCase('sigmoid', 'over three chunks, ±1000, NaN', [...spiked(randn(40003, 30), 40003)]),
+  unaryValuesCase('silu', 'over three chunks, ±1000, NaN', [...spiked(randn(40003, 30), 40003)]),
+  unaryValuesCase('geluTanh', 'at the edges of float32', expEdges),
+  unaryValuesCase('geluTanh', '±1000 and NaN', [1000, -1000, NaN, 3, -3, 0.1, -0.1]),
   binaryCase('add', [3, 5], [3, 5], [3, 5]),
   binaryCase('sub', [2, 3, 4], [1, 1, 4], [2, 3, 4]), // row vector
   binaryCase('div', [1, 1, 4], [2, 3, 4], [2, 3, 4]), // row vector on the left

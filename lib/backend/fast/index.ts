@@ -1,6 +1,7 @@
 /**
- * The `fast` CPU backend: WebAssembly SIMD matmul on all cores (gemm.ts) and inlined
- * TypeScript loops for the memory-bound kernels (elementwise.ts).
+ * The `fast` CPU backend: WebAssembly SIMD matmul on all cores (gemm.ts), WebAssembly SIMD
+ * softmax, softmax backward and exp/sigmoid/SiLU/tanh-GELU (vector-kernels.ts, run by
+ * vector.ts), and inlined TypeScript loops for the other memory-bound kernels (elementwise.ts).
  *
  * float32 only: float64 work (gradient checks) goes to the reference kernels, which are the
  * source of truth anyway. Everything here is checked against them by
@@ -8,8 +9,9 @@
  */
 import type { Backend, MatmulArgs } from '../backend';
 import { referenceBackend } from '../reference';
-import { fastBinary, fastSoftmax, fastSoftmaxBackward, fastSumMiddle, fastUnary } from './elementwise';
+import { fastBinary, fastSumMiddle, fastUnary } from './elementwise';
 import { GemmEngine } from './gemm';
+import { isVectorUnary, VectorEngine } from './vector';
 
 export { GemmEngine, PARALLEL_MIN_MACS } from './gemm';
 
@@ -33,6 +35,8 @@ export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
   let engine: GemmEngine | null = null;
   const threads = opts.threads ?? (Number(process.env.ARRA_THREADS) || 0);
   const gemm = (): GemmEngine => (engine ??= new GemmEngine(threads > 0 ? threads : undefined));
+  let vectorEngine: VectorEngine | null = null;
+  const vec = (): VectorEngine => (vectorEngine ??= new VectorEngine());
   return {
     name: 'fast',
     get threads(): number {
@@ -43,11 +47,11 @@ export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
       else referenceBackend.matmul(args);
     },
     softmax(x, out, rows, cols): void {
-      if (out instanceof Float32Array) fastSoftmax(x, out, rows, cols);
+      if (out instanceof Float32Array) vec().softmax(x, out, rows, cols);
       else referenceBackend.softmax(x, out, rows, cols);
     },
     softmaxBackward(y, dy, out, rows, cols): void {
-      if (out instanceof Float32Array) fastSoftmaxBackward(y, dy, out, rows, cols);
+      if (out instanceof Float32Array) vec().softmaxBackward(y, dy, out, rows, cols);
       else referenceBackend.softmaxBackward(y, dy, out, rows, cols);
     },
     binary(kind, a, aShape, b, bShape, out, outShape): void {
@@ -55,6 +59,7 @@ export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
       referenceBackend.binary(kind, a, aShape, b, bShape, out, outShape);
     },
     unary(kind, x, out): void {
+      if (out instanceof Float32Array && isVectorUnary(kind)) { vec().unary(kind, x, out); return; }
       if (out instanceof Float32Array && fastUnary(kind, x, out)) return;
       referenceBackend.unary(kind, x, out);
     },

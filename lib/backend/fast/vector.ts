@@ -1,0 +1,100 @@
+/**
+ * Runs the SIMD vector kernels (vector-kernels.ts) on JavaScript typed arrays.
+ *
+ * The kernels read and write wasm memory, and tensors live in ordinary typed arrays, so data
+ * are copied in and out — in chunks of at most {@link CHUNK_FLOATS} floats (whole rows for
+ * softmax), so each chunk is still in L1/L2 cache when the kernel reads it and when its
+ * result is copied back: the copies are bulk `TypedArray.set`s (memcpy), and main memory
+ * sees each element once in and once out, as a kernel working in place would.
+ * One small private memory, single-threaded (no SharedArrayBuffer needed).
+ */
+import type { FloatArray } from '../../tensor';
+import { VECTOR_UNARY, vectorModuleBytes, type VectorUnaryKind } from './vector-kernels';
+import { wasm, type WasmMemory } from './wasm-api';
+
+/** Floats per chunk: 16 Ki floats = 64 KiB per buffer, three buffers within a 256 KiB L2. */
+export const CHUNK_FLOATS = 16384;
+const PAGE = 65536;
+/** Enough address space for rows up to 64 Mi floats (reserved, not committed). */
+const MAX_PAGES = 16384 * 3;
+
+type Map3 = (x: number, out: number, n: number) => void;
+
+/** Unary kinds with a SIMD kernel. */
+export function isVectorUnary(kind: string): kind is VectorUnaryKind {
+  return Object.prototype.hasOwnProperty.call(VECTOR_UNARY, kind);
+}
+
+/** The compiled module, its memory and three chunk buffers (a, b, out). */
+export class VectorEngine {
+  private readonly memory: WasmMemory;
+  private readonly exports: Record<string, unknown>;
+  private f32: Float32Array;
+  /** floats per buffer */
+  private cap = CHUNK_FLOATS;
+
+  constructor() {
+    const pages = Math.ceil((3 * CHUNK_FLOATS * 4) / PAGE);
+    this.memory = new wasm.Memory({ initial: pages, maximum: MAX_PAGES, shared: false });
+    const module = new wasm.Module(vectorModuleBytes({ initialPages: pages, maxPages: MAX_PAGES, shared: false }));
+    this.exports = new wasm.Instance(module, { env: { memory: this.memory } }).exports;
+    this.f32 = new Float32Array(this.memory.buffer);
+  }
+
+  /** Make each of the three buffers hold at least `floats` (a softmax row longer than a chunk). */
+  private reserve(floats: number): void {
+    if (floats <= this.cap) return;
+    const bytes = 3 * floats * 4;
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    this.f32 = new Float32Array(this.memory.buffer);
+    this.cap = floats;
+  }
+
+  /** out[i] = f(x[i]) for a kind with a SIMD kernel. */
+  unary(kind: VectorUnaryKind, x: FloatArray, out: FloatArray): void {
+    const run = this.exports[kind] as Map3;
+    const f32 = this.f32;
+    const outBase = 2 * this.cap;
+    for (let s = 0; s < x.length; s += CHUNK_FLOATS) {
+      const e = Math.min(x.length, s + CHUNK_FLOATS);
+      f32.set(x.subarray(s, e), 0);
+      run(0, outBase * 4, e - s);
+      out.set(f32.subarray(outBase, outBase + e - s), s);
+    }
+  }
+
+  /** Row softmax of a rows×cols matrix; see Backend.softmax. */
+  softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    if (rows === 0 || cols === 0) return;
+    this.reserve(cols);
+    const run = this.exports.softmax as (x: number, out: number, rows: number, cols: number) => void;
+    const outBase = 2 * this.cap;
+    const per = Math.max(1, Math.floor(this.cap / cols));
+    for (let r = 0; r < rows; r += per) {
+      const n = Math.min(per, rows - r) * cols;
+      const s = r * cols;
+      this.f32.set(x.subarray(s, s + n), 0);
+      run(0, outBase * 4, n / cols, cols);
+      out.set(this.f32.subarray(outBase, outBase + n), s);
+    }
+  }
+
+  /** dx = y ⊙ (dy − Σ dy⊙y) row-wise; see Backend.softmaxBackward. */
+  softmaxBackward(y: FloatArray, dy: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    if (rows === 0 || cols === 0) return;
+    this.reserve(cols);
+    const run = this.exports.softmaxBackward as (y: number, dy: number, out: number, rows: number, cols: number) => void;
+    const bBase = this.cap;
+    const outBase = 2 * this.cap;
+    const per = Math.max(1, Math.floor(this.cap / cols));
+    for (let r = 0; r < rows; r += per) {
+      const n = Math.min(per, rows - r) * cols;
+      const s = r * cols;
+      this.f32.set(y.subarray(s, s + n), 0);
+      this.f32.set(dy.subarray(s, s + n), bBase);
+      run(0, bBase * 4, outBase * 4, n / cols, cols);
+      out.set(this.f32.subarray(outBase, outBase + n), s);
+    }
+  }
+}
