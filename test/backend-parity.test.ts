@@ -7,6 +7,8 @@
  *   like √k for random signs; 1e-5 leaves ~100× headroom over u)
  * - softmax, softmaxBackward, unary, binary, sumMiddle: ≤ 1e-5 · max(1, |want|) (sumMiddle: × √mid)
  *   (the fast backend's SIMD exp is ≈ 1e-7 relative; its row sums use four partial sums)
+ * - adamw: ≤ 1e-5 · max(1, |want|) on θ, m, v after two steps (float32 arithmetic vs float64)
+ * - rmsNorm: 1e-5·√cols (Σx² is a cols-term float32 sum); its backward 1e-5·√(rows·cols)
  * - NaN must stay NaN in the same positions; ±Infinity must match exactly.
  * Plus: a small MLP's forward + backward through the ops gives the same gradients on every
  * backend (rel 1e-4).
@@ -153,6 +155,75 @@ function expRelativeError(be: Backend): number {
   return worst;
 }
 
+/** Backends without the optional kernel fall back to the reference loop, as the ops do. */
+const kernelOf = <K extends 'adamw' | 'rmsNorm' | 'rmsNormBackward'>(be: Backend, k: K): NonNullable<Backend[K]> =>
+  (be[k] ?? referenceBackend[k]) as NonNullable<Backend[K]>;
+
+/** Several outputs of one kernel, side by side, for one comparison. */
+function joined(parts: (Float32Array | Float64Array)[], f64: boolean): Float32Array | Float64Array {
+  const out = f64 ? new Float64Array(parts.reduce((n, p) => n + p.length, 0)) : new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+/** AdamW's update: θ, m and v after two steps, from random state with ±1000 and NaN gradients. */
+function adamwCase(n: number, weightDecay: number): KernelCase {
+  const theta = randn(n), m = randn(n, 0.1), v = randn(n, 0.1).map((x) => x * x);
+  const grads = [randn(n), randn(n, 3)];
+  grads[0]![1] = 1000; grads[0]![2] = -1000; grads[1]![n - 1] = NaN;
+  return {
+    name: `adamw n=${n} weightDecay=${weightDecay}`,
+    tol: 1e-5,
+    run(be, f64) {
+      const cp = (x: Float32Array): Float32Array | Float64Array => (f64 ? as64(x) : x.slice());
+      const s = { theta: cp(theta), m: cp(m), v: cp(v) };
+      grads.forEach((g, i) => {
+        const t = i + 1;
+        kernelOf(be, 'adamw')({ ...s, grad: cp(g), lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, correction1: 1 - 0.9 ** t, correction2: 1 - 0.999 ** t });
+      });
+      return joined([s.theta, s.m, s.v], f64);
+    },
+  };
+}
+
+/** RMSNorm forward (y and rinv) on rows×cols with γ, rows of ±1000 and a NaN. */
+function rmsNormCase(rows: number, cols: number): KernelCase {
+  const x = spiked(randn(rows * cols, 3), cols);
+  const w = randn(cols);
+  return {
+    name: `rmsNorm ${rows}x${cols} (±1000, NaN)`,
+    tol: 1e-5 * Math.sqrt(cols), // Σx² is a cols-term float32 sum, like matmul's k
+    run(be, f64) {
+      const out = f64 ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
+      const rinv = new Float64Array(rows);
+      kernelOf(be, 'rmsNorm')({ x: f64 ? as64(x) : x, weight: f64 ? as64(w) : w, out, rinv, rows, cols, eps: 1e-5 });
+      return joined([out, rinv], f64);
+    },
+  };
+}
+
+/** RMSNorm backward (dx and dγ). */
+function rmsNormBackwardCase(rows: number, cols: number, withNaN: boolean): KernelCase {
+  const x = randn(rows * cols, 3);
+  x[1] = 1000; x[2] = -1000;
+  if (withNaN) x[cols + 3] = NaN;
+  const w = randn(cols), g = randn(rows * cols);
+  const rinv = new Float64Array(rows);
+  referenceBackend.rmsNorm!({ x: as64(x), weight: as64(w), out: new Float64Array(rows * cols), rinv, rows, cols, eps: 1e-5 });
+  return {
+    name: `rmsNormBackward ${rows}x${cols} (±1000${withNaN ? ', NaN' : ''})`,
+    tol: 1e-5 * Math.sqrt(rows * cols), // dγ sums over rows, dx's mean over cols
+    run(be, f64) {
+      const dx = f64 ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
+      const dw = f64 ? new Float64Array(cols) : new Float32Array(cols);
+      const r = f64 ? rinv : Float32Array.from(rinv);
+      kernelOf(be, 'rmsNormBackward')({ x: f64 ? as64(x) : x, weight: f64 ? as64(w) : w, rinv: r, g: f64 ? as64(g) : g, dx, dWeight: dw, rows, cols });
+      return joined([dx, dw], f64);
+    },
+  };
+}
+
 function sumMiddleCase(outer: number, mid: number, inner: number): KernelCase {
   const x = randn(outer * mid * inner);
   return {
@@ -232,6 +303,14 @@ const CASES: KernelCase[] = [
   binaryCase('maximum', [2, 3], [1, 3], [2, 3]),
   binaryCase('minimum', [4, 2], [4, 1], [4, 2]),
   ...(['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'tanh', 'sigmoid', 'relu', 'silu', 'geluTanh', 'geluErf'] as UnaryKind[]).map(unaryCase),
+  adamwCase(40003, 0.1), // three chunks, a ragged tail
+  adamwCase(7, 0),
+  rmsNormCase(37, 530), // rows across a chunk boundary
+  rmsNormCase(3, 20001), // rows longer than a chunk
+  rmsNormCase(5, 3),
+  rmsNormBackwardCase(37, 530, false),
+  rmsNormBackwardCase(2, 20001, false),
+  rmsNormBackwardCase(6, 13, true),
   sumMiddleCase(3, 5, 7),
   sumMiddleCase(4, 100, 1),
   sumMiddleCase(1, 9, 11),

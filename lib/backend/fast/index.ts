@@ -1,6 +1,6 @@
 /**
  * The `fast` CPU backend: WebAssembly SIMD matmul on all cores (gemm.ts), WebAssembly SIMD
- * softmax, softmax backward and exp/sigmoid/SiLU/tanh-GELU (vector-kernels.ts, run by
+ * softmax, softmax backward, exp/sigmoid/SiLU/tanh-GELU, RMSNorm and AdamW (vector-kernels.ts, run by
  * vector.ts), and inlined TypeScript loops for the other memory-bound kernels (elementwise.ts).
  *
  * float32 only: float64 work (gradient checks) goes to the reference kernels, which are the
@@ -8,7 +8,7 @@
  * test/backend-parity.test.ts.
  */
 import type { Backend, MatmulArgs } from '../backend';
-import { referenceBackend } from '../reference';
+import { referenceAdamW, referenceBackend, referenceRmsNorm, referenceRmsNormBackward } from '../reference';
 import { fastBinary, fastSumMiddle, fastUnary } from './elementwise';
 import { GemmEngine } from './gemm';
 import { isVectorUnary, VectorEngine } from './vector';
@@ -66,6 +66,18 @@ export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
     sumMiddle(x, out, outer, mid, inner): void {
       if (out instanceof Float32Array) fastSumMiddle(x, out, outer, mid, inner);
       else referenceBackend.sumMiddle(x, out, outer, mid, inner);
+    },
+    adamw(args): void {
+      if (args.theta instanceof Float32Array) vec().adamw(args);
+      else referenceAdamW(args);
+    },
+    rmsNorm(args): void {
+      if (args.out instanceof Float32Array) vec().rmsNorm(args);
+      else referenceRmsNorm(args);
+    },
+    rmsNormBackward(args): void {
+      if (args.dx instanceof Float32Array) vec().rmsNormBackward(args);
+      else referenceRmsNormBackward(args);
     },
     dispose(): void {
       engine?.dispose();

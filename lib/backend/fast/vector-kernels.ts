@@ -21,6 +21,10 @@
  * **Tails.** Rows whose length is not a multiple of 4 finish with the same vector code on
  * one element splatted into all lanes (lane 0 is kept), so there is one formula, not two.
  *
+ * **AdamW and RMSNorm** (`adamw`, `rmsNorm`, `rmsNormBackward`) are the reference loops
+ * (reference.ts) four lanes at a time, in float32 arithmetic where the reference computes in
+ * float64 and rounds once on store: results agree to a few float32 ulp.
+ *
  * Summation order: the row sums of softmax (Σ eˣ) and of its backward (Σ dy·y) accumulate
  * four interleaved partial sums, added pairwise at the end — a different rounding from the
  * reference's left-to-right sum (both are within a few ulp of the exact sum).
@@ -252,10 +256,138 @@ function softmaxBackwardKernel(): FuncSpec {
 }
 
 /**
- * The module: `softmax`, `softmaxBackward`, and one map kernel per {@link VECTOR_UNARY} kind
- * (exported under the kind's name), importing `env.memory`.
+ * `adamw(theta, grad, m, v, n, lr, β₁, β₂, ε, decay, c₁, c₂, 1 − β₁, 1 − β₂)`, in place on theta, m and v:
+ *   m ← β₁m + (1 − β₁)g,  v ← β₂v + (1 − β₂)g²,  θ ← θ·decay − lr·(m/c₁)/(√(v/c₂) + ε).
+ * 1 − β is passed in, computed in float64: 1 − float32(0.999) would be off by 1e-5 relative.
+ */
+function adamwKernel(): FuncSpec {
+  const TH = 0, G = 1, M = 2, V = 3, N = 4, LR = 5, B1 = 6, B2 = 7, EPS = 8, DECAY = 9, C1P = 10, C2P = 11, OMB1 = 12, OMB2 = 13;
+  const f = new Fn('adamw', [I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32, F32, F32]);
+  const c = f.code;
+  const splat = (emit: () => void): number => { const l = f.local(V128); emit(); c.f32x4Splat().localSet(l); return l; };
+  const vb1 = splat(() => c.localGet(B1)), v1b1 = splat(() => c.localGet(OMB1));
+  const vb2 = splat(() => c.localGet(B2)), v1b2 = splat(() => c.localGet(OMB2));
+  const vlr = splat(() => c.localGet(LR)), veps = splat(() => c.localGet(EPS)), vdecay = splat(() => c.localGet(DECAY));
+  const vc1 = splat(() => c.localGet(C1P)), vc2 = splat(() => c.localGet(C2P));
+  const i = f.local(I32), vend = f.local(I32), end = f.local(I32);
+  const g = f.local(V128), m = f.local(V128), v = f.local(V128);
+  c.localGet(N).i32Const(2).i32Shl().localSet(end);
+  c.localGet(N).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
+  const body = (load: (ptr: number) => void, store: (ptr: number, val: () => void) => void): void => {
+    load(G); c.localSet(g);
+    load(M); c.localGet(vb1).f32x4Mul().localGet(g).localGet(v1b1).f32x4Mul().f32x4Add().localSet(m);
+    load(V); c.localGet(vb2).f32x4Mul().localGet(g).localGet(g).f32x4Mul().localGet(v1b2).f32x4Mul().f32x4Add().localSet(v);
+    store(M, () => c.localGet(m));
+    store(V, () => c.localGet(v));
+    store(TH, () => {
+      load(TH); c.localGet(vdecay).f32x4Mul();
+      c.localGet(vlr).localGet(m).localGet(vc1).f32x4Div().f32x4Mul();
+      c.localGet(v).localGet(vc2).f32x4Div().f32x4Sqrt().localGet(veps).f32x4Add().f32x4Div().f32x4Sub();
+    });
+  };
+  const addr = (ptr: number): void => { c.localGet(ptr).localGet(i).i32Add(); };
+  whileBelow(c, i, vend, 16, () => body((p) => { addr(p); c.v128Load(); }, (p, val) => { addr(p); val(); c.v128Store(); }));
+  whileBelow(c, i, end, 4, () => body((p) => { addr(p); c.v128Load32Splat(); }, (p, val) => { addr(p); val(); c.f32x4ExtractLane(0).f32Store(); }));
+  return f.spec();
+}
+
+/** `rmsNorm(x, w, out, rinv, rows, cols, eps)`: r = 1/√(Σx²/cols + eps), out = x·r·w, rinv[row] = r. */
+function rmsNormKernel(): FuncSpec {
+  const X = 0, W = 1, OUT = 2, RINV = 3, ROWS = 4, COLS = 5, EPS = 6;
+  const f = new Fn('rmsNorm', [I32, I32, I32, I32, I32, I32, F32]);
+  const c = f.code;
+  const rowBytes = f.local(I32), vend = f.local(I32), i = f.local(I32);
+  const ms = f.local(F32), ri = f.local(F32), vacc = f.local(V128), vx = f.local(V128), vri = f.local(V128);
+  c.localGet(COLS).i32Const(2).i32Shl().localSet(rowBytes);
+  c.localGet(COLS).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
+  c.block().loop();
+  c.localGet(ROWS).i32Eqz().brIf(1);
+  c.f32x4Const(0).localSet(vacc);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => { c.localGet(X).localGet(i).i32Add().v128Load().localTee(vx).localGet(vx).f32x4Mul().localGet(vacc).f32x4Add().localSet(vacc); });
+  emitLaneSum(c, vacc);
+  c.localSet(ms);
+  whileBelow(c, i, rowBytes, 4, () => { c.localGet(X).localGet(i).i32Add().f32Load().localTee(ri).localGet(ri).f32Mul().localGet(ms).f32Add().localSet(ms); });
+  c.f32Const(1).localGet(ms).localGet(COLS).f32ConvertI32S().f32Div().localGet(EPS).f32Add().f32Sqrt().f32Div().localSet(ri);
+  c.localGet(RINV).localGet(ri).f32Store();
+  c.localGet(ri).f32x4Splat().localSet(vri);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => {
+    c.localGet(OUT).localGet(i).i32Add().localGet(X).localGet(i).i32Add().v128Load().localGet(vri).f32x4Mul();
+    c.localGet(W).localGet(i).i32Add().v128Load().f32x4Mul().v128Store();
+  });
+  whileBelow(c, i, rowBytes, 4, () => {
+    c.localGet(OUT).localGet(i).i32Add().localGet(X).localGet(i).i32Add().f32Load().localGet(ri).f32Mul();
+    c.localGet(W).localGet(i).i32Add().f32Load().f32Mul().f32Store();
+  });
+  c.localGet(X).localGet(rowBytes).i32Add().localSet(X);
+  c.localGet(OUT).localGet(rowBytes).i32Add().localSet(OUT);
+  c.localGet(RINV).i32Const(4).i32Add().localSet(RINV);
+  c.localGet(ROWS).i32Const(1).i32Sub().localSet(ROWS);
+  c.br(0).end().end();
+  return f.spec();
+}
+
+/**
+ * `rmsNormBackward(x, w, rinv, g, dx, dw, rows, cols)`, per row with r = rinv[row], x̂ = x·r:
+ *   s = Σ g·w·x̂ / cols,  dw += g·x̂ (dw is accumulated, not cleared),  dx = r·(g·w − x̂·s).
+ */
+function rmsNormBackwardKernel(): FuncSpec {
+  const X = 0, W = 1, RINV = 2, G = 3, DX = 4, DW = 5, ROWS = 6, COLS = 7;
+  const f = new Fn('rmsNormBackward', [I32, I32, I32, I32, I32, I32, I32, I32]);
+  const c = f.code;
+  const rowBytes = f.local(I32), vend = f.local(I32), i = f.local(I32);
+  const ri = f.local(F32), s = f.local(F32), vri = f.local(V128), vs = f.local(V128), vacc = f.local(V128), gx = f.local(V128);
+  const sgx = f.local(F32);
+  c.localGet(COLS).i32Const(2).i32Shl().localSet(rowBytes);
+  c.localGet(COLS).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
+  c.block().loop();
+  c.localGet(ROWS).i32Eqz().brIf(1);
+  c.localGet(RINV).f32Load().localTee(ri).f32x4Splat().localSet(vri);
+  // gx = g·x̂; s = Σ gx·w; dw += gx
+  c.f32x4Const(0).localSet(vacc);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => {
+    c.localGet(G).localGet(i).i32Add().v128Load().localGet(X).localGet(i).i32Add().v128Load().f32x4Mul().localGet(vri).f32x4Mul().localSet(gx);
+    c.localGet(vacc).localGet(gx).localGet(W).localGet(i).i32Add().v128Load().f32x4Mul().f32x4Add().localSet(vacc);
+    c.localGet(DW).localGet(i).i32Add().localGet(DW).localGet(i).i32Add().v128Load().localGet(gx).f32x4Add().v128Store();
+  });
+  emitLaneSum(c, vacc);
+  c.localSet(s);
+  whileBelow(c, i, rowBytes, 4, () => {
+    c.localGet(G).localGet(i).i32Add().f32Load().localGet(X).localGet(i).i32Add().f32Load().f32Mul().localGet(ri).f32Mul().localSet(sgx);
+    c.localGet(s).localGet(sgx).localGet(W).localGet(i).i32Add().f32Load().f32Mul().f32Add().localSet(s);
+    c.localGet(DW).localGet(i).i32Add().localGet(DW).localGet(i).i32Add().f32Load().localGet(sgx).f32Add().f32Store();
+  });
+  c.localGet(s).localGet(COLS).f32ConvertI32S().f32Div().localTee(s).f32x4Splat().localSet(vs);
+  // dx = r·(g·w − x·r·s)
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => {
+    c.localGet(DX).localGet(i).i32Add();
+    c.localGet(G).localGet(i).i32Add().v128Load().localGet(W).localGet(i).i32Add().v128Load().f32x4Mul();
+    c.localGet(X).localGet(i).i32Add().v128Load().localGet(vri).f32x4Mul().localGet(vs).f32x4Mul().f32x4Sub();
+    c.localGet(vri).f32x4Mul().v128Store();
+  });
+  whileBelow(c, i, rowBytes, 4, () => {
+    c.localGet(DX).localGet(i).i32Add();
+    c.localGet(G).localGet(i).i32Add().f32Load().localGet(W).localGet(i).i32Add().f32Load().f32Mul();
+    c.localGet(X).localGet(i).i32Add().f32Load().localGet(ri).f32Mul().localGet(s).f32Mul().f32Sub();
+    c.localGet(ri).f32Mul().f32Store();
+  });
+  c.localGet(X).localGet(rowBytes).i32Add().localSet(X);
+  c.localGet(G).localGet(rowBytes).i32Add().localSet(G);
+  c.localGet(DX).localGet(rowBytes).i32Add().localSet(DX);
+  c.localGet(RINV).i32Const(4).i32Add().localSet(RINV);
+  c.localGet(ROWS).i32Const(1).i32Sub().localSet(ROWS);
+  c.br(0).end().end();
+  return f.spec();
+}
+
+/**
+ * The module: `softmax`, `softmaxBackward`, `adamw`, `rmsNorm`, `rmsNormBackward` and one map
+ * kernel per {@link VECTOR_UNARY} kind (exported under the kind's name), importing `env.memory`.
  */
 export function vectorModuleBytes(memory: { initialPages: number; maxPages: number; shared: boolean }): Uint8Array {
   const maps = (Object.keys(VECTOR_UNARY) as VectorUnaryKind[]).map((k) => mapKernel(k, VECTOR_UNARY[k]));
-  return assembleModule([softmaxKernel(), softmaxBackwardKernel(), ...maps], memory);
+  return assembleModule([softmaxKernel(), softmaxBackwardKernel(), adamwKernel(), rmsNormKernel(), rmsNormBackwardKernel(), ...maps], memory);
 }

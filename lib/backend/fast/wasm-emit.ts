@@ -113,6 +113,9 @@ export class Code {
   f32Const(v: number): this { return this.op(0x43, ...bytesOfF32(v)); }
   f32Add(): this { return this.op(0x92); }
   f32Sub(): this { return this.op(0x93); }
+  f32Sqrt(): this { return this.op(0x91); }
+  /** i32 (signed) → f32 */
+  f32ConvertI32S(): this { return this.op(0xb2); }
   f32Mul(): this { return this.op(0x94); }
   f32Div(): this { return this.op(0x95); }
   /** Scalar max; NaN in either operand gives NaN, as `Math.max`. */
@@ -137,6 +140,7 @@ export class Code {
   /** Pseudo-min `b < a ? b : a` (NaN in `a` is kept). */
   f32x4Pmin(): this { return this.op(...simd(0xea)); }
   f32x4Abs(): this { return this.op(...simd(0xe0)); }
+  f32x4Sqrt(): this { return this.op(...simd(0xe3)); }
   f32x4Neg(): this { return this.op(...simd(0xe1)); }
   /** Truncate each f32 lane to i32, saturating (NaN → 0). */
   i32x4TruncSatF32x4S(): this { return this.op(...simd(0xf8)); }
