@@ -44,6 +44,7 @@ if (process.env.ARRA_KERNEL_TIMES) {
       binary(k, a, as, b, bs, o, os) { const t0 = performance.now(); inner.binary(k, a, as, b, bs, o, os); note(`binary ${k} [${as.join(',')}]∘[${bs.join(',')}]`, t0); },
       unary(k, x, o) { const t0 = performance.now(); inner.unary(k, x, o); note(`unary ${k} ${x.length}`, t0); },
       sumMiddle(x, o, a, b, c) { const t0 = performance.now(); inner.sumMiddle(x, o, a, b, c); note(`sumMiddle ${a}x${b}x${c}`, t0); },
+      logSumExp(x, o, r, c) { const t0 = performance.now(); inner.logSumExp!(x, o, r, c); note(`logSumExp ${r}x${c}`, t0); },
       adamw(a) { const t0 = performance.now(); inner.adamw!(a); note('adamw (all parameters)', t0); },
       rmsNorm(a) { const t0 = performance.now(); inner.rmsNorm!(a); note(`rmsNorm ${a.rows}x${a.cols}`, t0); },
       rmsNormBackward(a) { const t0 = performance.now(); inner.rmsNormBackward!(a); note(`rmsNormBackward ${a.rows}x${a.cols}`, t0); },

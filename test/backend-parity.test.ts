@@ -187,6 +187,19 @@ function adamwCase(n: number, weightDecay: number): KernelCase {
   };
 }
 
+/** Row logsumexp (the cross-entropy forward). */
+function logSumExpCase(name: string, rows: number, cols: number, x: Float32Array): KernelCase {
+  return {
+    name: `logSumExp ${name}`,
+    tol: 1e-5,
+    run(be, f64) {
+      const out = f64 ? new Float64Array(rows) : new Float32Array(rows);
+      (be.logSumExp ?? referenceBackend.logSumExp!)(f64 ? as64(x) : x, out, rows, cols);
+      return out;
+    },
+  };
+}
+
 /** RMSNorm forward (y and rinv) on rows×cols with γ, rows of ±1000 and a NaN. */
 function rmsNormCase(rows: number, cols: number): KernelCase {
   const x = spiked(randn(rows * cols, 3), cols);
@@ -303,6 +316,10 @@ const CASES: KernelCase[] = [
   binaryCase('maximum', [2, 3], [1, 3], [2, 3]),
   binaryCase('minimum', [4, 2], [4, 1], [4, 2]),
   ...(['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'tanh', 'sigmoid', 'relu', 'silu', 'geluTanh', 'geluErf'] as UnaryKind[]).map(unaryCase),
+  logSumExpCase('37x530, ±1000 and NaN rows', 37, 530, spiked(randn(37 * 530, 5), 530)),
+  logSumExpCase('±1000, NaN, constant rows', 4, 5, edge),
+  logSumExpCase('causal rows (−∞)', 3, 4, Float32Array.from([0.5, -Infinity, -Infinity, -Infinity, 1, 2, -Infinity, -Infinity, -3, 40, -80, 7])),
+  logSumExpCase('one row of 20001', 1, 20001, randn(20001, 5)),
   adamwCase(40003, 0.1), // three chunks, a ragged tail
   adamwCase(7, 0),
   rmsNormCase(37, 530), // rows across a chunk boundary

@@ -116,9 +116,11 @@ export interface Backend {
   /**
    * Optional fused kernels: a backend without one gets the reference loop (reference.ts,
    * `referenceAdamW`, `referenceRmsNorm`, `referenceRmsNormBackward`), so adding a kernel here
-   * never breaks another backend.
+   * never breaks another backend (`referenceLogSumExp` too).
    */
   adamw?(args: AdamWArgs): void;
+  /** Row-wise `out[r] = log Σ_c exp(x[r,c])`, computed as m + log Σ exp(x − m), m the row max (`referenceLogSumExp`). */
+  logSumExp?(x: FloatArray, out: FloatArray, rows: number, cols: number): void;
   rmsNorm?(args: RmsNormArgs): void;
   rmsNormBackward?(args: RmsNormBackwardArgs): void;
   /** Release cached resources (compiled kernels, worker threads). Safe to call twice. */

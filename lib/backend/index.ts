@@ -16,7 +16,7 @@ import { createGpujsBackend, type GpujsBackend } from './gpujs';
 import { referenceBackend } from './reference';
 
 export type { AdamWArgs, Backend, BinaryKind, MatmulArgs, RmsNormArgs, RmsNormBackwardArgs, UnaryKind } from './backend';
-export { referenceAdamW, referenceBackend, referenceRmsNorm, referenceRmsNormBackward } from './reference';
+export { referenceAdamW, referenceBackend, referenceLogSumExp, referenceRmsNorm, referenceRmsNormBackward } from './reference';
 export { createFastBackend, type FastBackend, type FastBackendOptions } from './fast';
 export { createGpujsBackend, resolveGpujsMode, type GpujsBackend, type GpujsBackendOptions, type GpujsMode } from './gpujs';
 

@@ -90,6 +90,18 @@ export function referenceAdamW({ theta, grad, m, v, lr, beta1: b1, beta2: b2, ep
   }
 }
 
+/** `out[r] = m + log Σ_c exp(x[r,c] − m)`, m = max_c x[r,c]: no overflow, NaN propagates. */
+export function referenceLogSumExp(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let m = -Infinity;
+    for (let c = 0; c < cols; c++) m = Math.max(m, x[o + c]!);
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += Math.exp(x[o + c]! - m);
+    out[r] = m + Math.log(s);
+  }
+}
+
 /** RMSNorm forward row by row (see {@link RmsNormArgs}). */
 export function referenceRmsNorm({ x, weight: w, out, rinv, rows, cols: D, eps }: RmsNormArgs): void {
   for (let r = 0; r < rows; r++) {
@@ -204,6 +216,7 @@ export const referenceBackend: Backend = {
   },
 
   adamw: referenceAdamW,
+  logSumExp: referenceLogSumExp,
   rmsNorm: referenceRmsNorm,
   rmsNormBackward: referenceRmsNormBackward,
 

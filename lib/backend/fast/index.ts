@@ -1,6 +1,6 @@
 /**
  * The `fast` CPU backend: WebAssembly SIMD matmul on all cores (gemm.ts), WebAssembly SIMD
- * softmax, softmax backward, exp/sigmoid/SiLU/tanh-GELU, RMSNorm and AdamW (vector-kernels.ts, run by
+ * softmax, softmax backward, exp/sigmoid/SiLU/tanh-GELU, logsumexp, RMSNorm and AdamW (vector-kernels.ts, run by
  * vector.ts), and inlined TypeScript loops for the other memory-bound kernels (elementwise.ts).
  *
  * float32 only: float64 work (gradient checks) goes to the reference kernels, which are the
@@ -8,7 +8,7 @@
  * test/backend-parity.test.ts.
  */
 import type { Backend, MatmulArgs } from '../backend';
-import { referenceAdamW, referenceBackend, referenceRmsNorm, referenceRmsNormBackward } from '../reference';
+import { referenceAdamW, referenceBackend, referenceLogSumExp, referenceRmsNorm, referenceRmsNormBackward } from '../reference';
 import { fastBinary, fastSumMiddle, fastUnary } from './elementwise';
 import { GemmEngine } from './gemm';
 import { isVectorUnary, VectorEngine } from './vector';
@@ -70,6 +70,10 @@ export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
     adamw(args): void {
       if (args.theta instanceof Float32Array) vec().adamw(args);
       else referenceAdamW(args);
+    },
+    logSumExp(x, out, rows, cols): void {
+      if (x instanceof Float32Array) vec().logSumExp(x, out, rows, cols);
+      else referenceLogSumExp(x, out, rows, cols);
     },
     rmsNorm(args): void {
       if (args.out instanceof Float32Array) vec().rmsNorm(args);

@@ -214,6 +214,53 @@ function softmaxKernel(): FuncSpec {
   return f.spec();
 }
 
+/**
+ * `rowMaxSumExp(x, maxOut, sumOut, rows, cols)`: per row m = max_c x and s = Σ_c exp(x − m),
+ * the two halves of logsumexp = m + log s (the log is taken in float64 by the caller: wasm
+ * has no log instruction, and it is one per row).
+ */
+function rowMaxSumExpKernel(): FuncSpec {
+  const X = 0, MAX = 1, SUM = 2, ROWS = 3, COLS = 4;
+  const f = new Fn('rowMaxSumExp', [I32, I32, I32, I32, I32]);
+  const c = f.code;
+  const rowBytes = f.local(I32), vend = f.local(I32), i = f.local(I32);
+  const m = f.local(F32), sum = f.local(F32);
+  const vmax = f.local(V128), vm = f.local(V128), vx = f.local(V128), ve = f.local(V128), vsum = f.local(V128);
+  c.localGet(COLS).i32Const(2).i32Shl().localSet(rowBytes);
+  c.localGet(COLS).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
+  c.block().loop();
+  c.localGet(ROWS).i32Eqz().brIf(1);
+  c.f32x4Const(-Infinity).localSet(vmax);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => { c.localGet(vmax).localGet(X).localGet(i).i32Add().v128Load().f32x4Max().localSet(vmax); });
+  c.localGet(vmax).f32x4ExtractLane(0).localGet(vmax).f32x4ExtractLane(1).f32Max();
+  c.localGet(vmax).f32x4ExtractLane(2).localGet(vmax).f32x4ExtractLane(3).f32Max().f32Max().localSet(m);
+  whileBelow(c, i, rowBytes, 4, () => { c.localGet(m).localGet(X).localGet(i).i32Add().f32Load().f32Max().localSet(m); });
+  c.localGet(m).f32x4Splat().localSet(vm);
+  c.f32x4Const(0).localSet(vsum);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => {
+    c.localGet(X).localGet(i).i32Add().v128Load().localGet(vm).f32x4Sub().localSet(vx);
+    emitExp(f, vx, ve);
+    c.localGet(vsum).localGet(ve).f32x4Add().localSet(vsum);
+  });
+  emitLaneSum(c, vsum);
+  c.localSet(sum);
+  whileBelow(c, i, rowBytes, 4, () => {
+    c.localGet(X).localGet(i).i32Add().v128Load32Splat().localGet(vm).f32x4Sub().localSet(vx);
+    emitExp(f, vx, ve);
+    c.localGet(sum).localGet(ve).f32x4ExtractLane(0).f32Add().localSet(sum);
+  });
+  c.localGet(MAX).localGet(m).f32Store();
+  c.localGet(SUM).localGet(sum).f32Store();
+  c.localGet(X).localGet(rowBytes).i32Add().localSet(X);
+  c.localGet(MAX).i32Const(4).i32Add().localSet(MAX);
+  c.localGet(SUM).i32Const(4).i32Add().localSet(SUM);
+  c.localGet(ROWS).i32Const(1).i32Sub().localSet(ROWS);
+  c.br(0).end().end();
+  return f.spec();
+}
+
 /** `softmaxBackward(y, dy, out, rows, cols)`: per row d = Σ dy·y, then out = y·(dy − d). */
 function softmaxBackwardKernel(): FuncSpec {
   const Y = 0, DY = 1, OUT = 2, ROWS = 3, COLS = 4;
@@ -384,10 +431,10 @@ function rmsNormBackwardKernel(): FuncSpec {
 }
 
 /**
- * The module: `softmax`, `softmaxBackward`, `adamw`, `rmsNorm`, `rmsNormBackward` and one map
+ * The module: `softmax`, `softmaxBackward`, `rowMaxSumExp`, `adamw`, `rmsNorm`, `rmsNormBackward` and one map
  * kernel per {@link VECTOR_UNARY} kind (exported under the kind's name), importing `env.memory`.
  */
 export function vectorModuleBytes(memory: { initialPages: number; maxPages: number; shared: boolean }): Uint8Array {
   const maps = (Object.keys(VECTOR_UNARY) as VectorUnaryKind[]).map((k) => mapKernel(k, VECTOR_UNARY[k]));
-  return assembleModule([softmaxKernel(), softmaxBackwardKernel(), adamwKernel(), rmsNormKernel(), rmsNormBackwardKernel(), ...maps], memory);
+  return assembleModule([softmaxKernel(), softmaxBackwardKernel(), rowMaxSumExpKernel(), adamwKernel(), rmsNormKernel(), rmsNormBackwardKernel(), ...maps], memory);
 }

@@ -159,4 +159,21 @@ export class VectorEngine {
     }
     dWeight.set(f32.subarray(4 * cap, 4 * cap + cols));
   }
+
+  /** Row logsumexp: the kernel's max and Σ exp(x − max) per row, then m + log s in float64. */
+  logSumExp(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    if (rows === 0) return;
+    if (cols === 0) { out.fill(-Infinity, 0, rows); return; }
+    this.reserve(cols);
+    const run = this.exports.rowMaxSumExp as (...a: number[]) => void;
+    const cap = this.cap;
+    const f32 = this.f32;
+    const per = Math.max(1, Math.floor(cap / cols));
+    for (let r = 0; r < rows; r += per) {
+      const nr = Math.min(per, rows - r);
+      f32.set(x.subarray(r * cols, (r + nr) * cols), 0);
+      run(0, cap * 4, 2 * cap * 4, nr, cols);
+      for (let i = 0; i < nr; i++) out[r + i] = f32[cap + i]! + Math.log(f32[2 * cap + i]!);
+    }
+  }
 }
