@@ -49,7 +49,7 @@ function row(impl: string, t: Timing): TrainRow {
 }
 
 /** Our step on backend `name`. */
-function oursStep(name: string): () => void {
+export function oursStep(name: string): () => void {
   setBackend(name);
   const model = new Transformer({ ...transformerPresets.bench });
   const opt = new AdamW(model.parameters(), { lr: 3e-4, weightDecay: 0.1 });
