@@ -34,14 +34,6 @@ const MC_PANELS = 32;
  * two threads win from about 128×128×128 (2 M).
  */
 export const PARALLEL_MIN_MACS = 2 ** 21;
-/**
- * After a parallel product whose helpers were late (pool.ts: they did not get a core), this
- * many large products run on the calling thread alone before threads are tried again.
- * Measured on the 2-core machine at load ≈ 20: one thread was faster for every product of
- * the training step, best and median (the median by up to 8×); on an idle machine the
- * helpers are never late and nothing changes.
- */
-export const LATE_BACKOFF = 64;
 
 const PAGE = 65536;
 /** 4 GiB of address space is reserved (not committed) for the shared memory. */
@@ -55,8 +47,6 @@ export class GemmEngine {
   private readonly pool: ThreadPool;
   private f32: Float32Array;
   private i32: Int32Array;
-  /** Large products left to run single-threaded after late helpers (see LATE_BACKOFF). */
-  private backoff = 0;
 
   constructor(threads = availableParallelism()) {
     const shared = threads > 1;
@@ -115,8 +105,7 @@ export class GemmEngine {
     // Split the (batch, row panel) items evenly between threads, then write each thread's
     // tasks contiguously so it can run its own slice of the list.
     const items = nBatch * mPanels;
-    let threads = nBatch * m * n * k >= PARALLEL_MIN_MACS ? Math.min(this.threads, items) : 1;
-    if (threads > 1 && this.backoff > 0) { this.backoff--; threads = 1; }
+    const threads = nBatch * m * n * k >= PARALLEL_MIN_MACS ? Math.min(this.threads, items) : 1;
     const slices: [number, number][] = [];
     let task = taskBase / 4; // in 16-byte records
     for (let t = 0; t < threads; t++) {
@@ -135,8 +124,7 @@ export class GemmEngine {
       }
       slices.push([start * 16, task - start]);
     }
-    // Which thread computes a tile never changes its arithmetic: results are the same either way.
-    if (this.pool.runSlices(slices, nPad * 4, ars, aps, this.run).helpersLate) this.backoff = LATE_BACKOFF;
+    this.pool.runSlices(slices, nPad * 4, ars, aps, this.run);
 
     // Unpack: drop the zero padding. Short rows are copied by a plain loop: a `subarray` per
     // row costs more than copying a few dozen floats (attention has thousands of such rows).

@@ -83,21 +83,15 @@ export class ThreadPool {
 
   /**
    * Run slices of one task list in parallel: slice 0 on the calling thread, slice i on
-   * helper i − 1. `slices[i] = [tasksAddr, count]`. Returns when all are done, with whether
-   * the helpers were *late*: the caller then waited longer for them than its own slice took,
-   * so a helper needed over twice as long for an equal share — it did not get a core (on a
-   * machine busier than its cores, a second thread makes a product slower, not faster).
+   * helper i − 1. `slices[i] = [tasksAddr, count]`. Returns when all are done.
    */
   runSlices(
     slices: readonly (readonly [number, number])[], ldc: number, ars: number, aps: number,
     runHere: (tasks: number, count: number, ldc: number, ars: number, aps: number) => void,
-  ): { helpersLate: boolean } {
+  ): void {
     for (let i = 1; i < slices.length; i++) this.helpers[i - 1]!.start(slices[i]![0], slices[i]![1], ldc, ars, aps);
-    const t0 = performance.now();
     runHere(slices[0]![0], slices[0]![1], ldc, ars, aps);
-    const t1 = performance.now();
     for (let i = 1; i < slices.length; i++) this.helpers[i - 1]!.wait();
-    return { helpersLate: slices.length > 1 && performance.now() - t1 > t1 - t0 };
   }
 
   dispose(): void {
