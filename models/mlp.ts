@@ -6,7 +6,7 @@
  *
  * W1 and W3 map D → hidden (a gate and a value), W2 maps back hidden → D. No biases.
  */
-import { type DType, Linear, Module, type Rng, siluMul, type Tensor } from '../lib';
+import { type DType, Linear, Module, type Rng, silu, type Tensor } from '../lib';
 
 /** Options of {@link SwiGLU}. */
 export interface SwiGLUOptions {
@@ -29,8 +29,8 @@ export class SwiGLU extends Module {
 
   /** x [..., D] → [..., D]. */
   forward(x: Tensor): Tensor {
-    // SiLU(W1·x) ⊙ W3·x as one op (siluMul): the same numbers as silu(·).mul(·), one pass fewer
-    const gated = siluMul(this.w1.forward(x), this.w3.forward(x)); // [..., hidden]
-    return this.w2.forward(gated); // [..., D]
+    const gate = silu(this.w1.forward(x)); // [..., hidden]
+    const value = this.w3.forward(x); // [..., hidden]
+    return this.w2.forward(gate.mul(value)); // [..., D]
   }
 }

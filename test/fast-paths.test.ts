@@ -6,7 +6,7 @@
  * explicit loops, and on `fast` in float32 against the reference.
  */
 import t from 'tap';
-import { matmul, permute, setBackend, silu, siluMul, Tensor, transpose } from '../lib';
+import { matmul, permute, setBackend, Tensor, transpose } from '../lib';
 import { maxRelDiff, rnd } from './helpers';
 
 /** Plain [m, k]·[k, n] product of nested arrays. */
@@ -76,24 +76,4 @@ t.test('a gradient summed from many uses is added in place without touching shar
   z.sum().backward();
   const want = Array.from(x.values(), (v) => 2 * (3 + 2 * v)); // d/dx 2·(3x + x²)
   t.ok(maxRelDiff(x.grad!.values(), want) < 1e-12, '∂/∂x = 2(3 + 2x)');
-});
-
-t.test('siluMul (SwiGLU\'s fused gate) equals silu(a).mul(b) to the bit, forward and backward', async (t) => {
-  for (const name of ['ref', 'fast']) {
-    setBackend(name);
-    for (const dtype of ['float32', 'float64'] as const) {
-      const init = { a: Float64Array.from({ length: 3 * 37 }, (_, i) => 4 * Math.sin(i * 1.7)), b: Float64Array.from({ length: 3 * 37 }, (_, i) => Math.cos(i * 0.9)) };
-      init.a[5] = 1000; init.a[6] = -1000; init.a[7] = NaN;
-      const run = (fused: boolean): number[][] => {
-        const mk = (v: Float64Array): Tensor => new Tensor(dtype === 'float32' ? Float32Array.from(v) : v.slice(), [3, 37], true);
-        const a = mk(init.a), b = mk(init.b);
-        const h = fused ? siluMul(a, b) : silu(a).mul(b);
-        h.mul(new Tensor(dtype === 'float32' ? Float32Array.from(init.b) : init.b.slice(), [3, 37])).sum().backward();
-        return [h, a.grad!, b.grad!].map((x) => Array.from(x.values()));
-      };
-      t.same(run(true), run(false), `${name} ${dtype}: h, ∂a, ∂b identical`);
-    }
-  }
-  t.throws(() => siluMul(new Tensor(new Float32Array(6), [2, 3]), new Tensor(new Float32Array(6), [3, 2])), /siluMul: a and b must have the same shape, got \[2,3\] and \[3,2\]/);
-  setBackend('ref');
 });

@@ -19,7 +19,7 @@ export * from './pool';
 /** Names of the public ops; each must have a float64 gradient check. */
 export const OP_NAMES = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
-  'neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'tanh', 'sigmoid', 'relu', 'silu', 'siluMul', 'gelu',
+  'neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'tanh', 'sigmoid', 'relu', 'silu', 'gelu',
   'sum', 'mean', 'max', 'variance', 'logsumexp',
   'reshape', 'permute', 'transpose',
   'matmul', 'astype',

@@ -4,7 +4,6 @@
  */
 import { record } from '../autograd';
 import { erf } from '../backend/reference';
-import { fmtShape } from '../shape';
 import { allocate, Tensor } from '../tensor';
 import { unaryKernel } from './util';
 
@@ -87,45 +86,6 @@ export function silu(x: Tensor): Tensor {
     const dx = allocate(g.dtype, gv.length);
     for (let i = 0; i < dx.length; i++) dx[i] = gv[i]! * s[i]! * (1 + xv[i]! * (1 - s[i]!));
     return [new Tensor(dx, x.shape)];
-  });
-}
-
-/**
- * SwiGLU's gating product in one op: h = SiLU(a) ⊙ b = a·σ(a)·b (Shazeer 2020), for a and b
- * of the same shape. The same numbers as `silu(a).mul(b)` to the bit (SiLU(a) is rounded to
- * the dtype before the product, as it is stored there), in one pass instead of two and with
- * one backward instead of two:
- *   ∂h/∂a = g·b · σ(a)·(1 + a·(1 − σ(a)))   (SiLU's derivative, as in {@link silu})
- *   ∂h/∂b = g · SiLU(a)
- */
-export function siluMul(a: Tensor, b: Tensor): Tensor {
-  if (a.dtype !== b.dtype) throw new Error(`siluMul: dtype mismatch, a is ${a.dtype}, b is ${b.dtype}`);
-  if (a.rank !== b.rank || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new Error(`siluMul: a and b must have the same shape, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
-  }
-  const s = unaryKernel('sigmoid', a).values(); // σ(a)
-  const av = a.values();
-  const bv = b.values();
-  const f32 = a.dtype === 'float32';
-  const act = allocate(a.dtype, av.length); // SiLU(a), kept for ∂h/∂b
-  const y = allocate(a.dtype, av.length);
-  for (let i = 0; i < y.length; i++) {
-    const h = f32 ? Math.fround(av[i]! * s[i]!) : av[i]! * s[i]!;
-    act[i] = h;
-    y[i] = h * bv[i]!;
-  }
-  return record('siluMul', new Tensor(y, a.shape), [a, b], (g) => {
-    const gv = g.values();
-    const da = a.requiresGrad ? allocate(g.dtype, gv.length) : null;
-    const db = b.requiresGrad ? allocate(g.dtype, gv.length) : null;
-    for (let i = 0; i < gv.length; i++) {
-      if (da) {
-        const gb = f32 ? Math.fround(gv[i]! * bv[i]!) : gv[i]! * bv[i]!; // ∂L/∂SiLU(a), rounded as mul's backward stores it
-        da[i] = gb * s[i]! * (1 + av[i]! * (1 - s[i]!));
-      }
-      if (db) db[i] = gv[i]! * act[i]!;
-    }
-    return [da && new Tensor(da, a.shape), db && new Tensor(db, b.shape)];
   });
 }
 
