@@ -8,6 +8,10 @@
  *    "trainStep": [{impl, config, tokensPerSec, msPerStep, medianMsPerStep, steps}]}
  * and prints the same as markdown tables. Figures are best-of-N with the median next to it:
  * the machine is shared with other jobs, so medians are noisy.
+ * Peers: tfjs-wasm and tfjs-cpu in-process, numpy sgemm through python3, and PyTorch through
+ * /usr/bin/python3 (bench/peers/torch.ts: rows `torch mm (2 threads)`, `torch softmax (2 threads)`
+ * and a `trainStep` row `torch <version> CPU (2 threads)` followed by ours again; skipped with a
+ * note when `import torch` fails). bench/report.ts regenerates bench/RESULTS.md's summary.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
