@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  AdamW, assertFiniteStep, atStep, clipGradNorm, cosineWithWarmup, indexSelect, noDecayParameters, noGrad, Rng, type SplitRecord, type Tensor,
+  AdamW, assertFiniteStep, atStep, clipGradNorm, cosineWithWarmup, indexSelect, noDecayParameters, noGrad, Rng, streamSeed, type SplitRecord, type Tensor,
 } from '../../lib';
 import { ensureDir, loadSafetensors, readJsonMetadata, readSafetensorsHeader, saveSafetensors, jsonMetadata } from '../../lib/io';
 import { UsageError } from '../../lib/cli';
@@ -145,12 +145,12 @@ export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<
   const encoderDim = data.globalFeatures?.shape[1] ?? 0;
   // The projector exists only for training with alignment (§3.2); the baseline never builds it.
   const projector = aligned
-    ? new Projector(opts.model.dModel, encoderDim, { hidden: opts.arra.projectorHidden, rng: new Rng(opts.seed + 1) })
+    ? new Projector(opts.model.dModel, encoderDim, { hidden: opts.arra.projectorHidden, rng: new Rng(streamSeed(opts.seed, 1)) })
     : null;
   const params = [...model.parameters(), ...(projector?.parameters() ?? [])];
   const optimizer = new AdamW(params, { lr: opts.lr, betas: [0.9, 0.95], weightDecay: opts.weightDecay ?? 0.05, noDecay: noDecayParameters(params) });
   const schedule = cosineWithWarmup({ warmup: opts.warmup ?? Math.min(50, Math.floor(opts.steps / 10)), total: opts.steps, base: opts.lr, min: opts.lr * 0.1 });
-  const rng = new Rng(opts.seed + 2); // batches and condition dropping
+  const rng = new Rng(streamSeed(opts.seed, 2)); // batches and condition dropping
   let step = 0;
 
   ensureDir(opts.outDir);
