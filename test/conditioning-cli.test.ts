@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import t from 'tap';
 import { main } from '../examples/cli';
+import { runCli } from './cli-run';
 import { loadArModel } from '../examples/pipeline/ar-trainer';
 import { trainAttributeClassifier } from '../examples/pipeline/attribute-trainer';
 import { saveConvNet } from '../models/encoder';
@@ -17,23 +18,7 @@ import { saveConvNet } from '../models/encoder';
 const dir = mkdtempSync(join(tmpdir(), 'arra-cond-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(argv: string[]): Promise<{ code: number; err: string; out: string }> {
-  let err = '';
-  let out = '';
-  const e = process.stderr.write.bind(process.stderr);
-  const o = process.stdout.write.bind(process.stdout);
-  const log = console.log;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  console.log = (...a: unknown[]) => { out += `${a.join(' ')}\n`; };
-  try {
-    return { code: await main(argv), err, out };
-  } finally {
-    process.stderr.write = e;
-    process.stdout.write = o;
-    console.log = log;
-  }
-}
+const run = runCli; // main() with stdout, stderr and console.log captured (cli-run.ts)
 
 const data = ['--dataset', 'shapes', '--image-size', '16', '--train-limit', '48', '--test-limit', '24'];
 const vq = join(dir, 'vq', 'vq.safetensors');
