@@ -66,6 +66,12 @@ t.test('--condition none: unconditional training, sampling and eval end to end (
   t.equal(json.unconditional.numClasses, 24);
   t.ok(json.unconditional.coverage > 0 && json.unconditional.coverage <= 1, `coverage ${json.unconditional.coverage}`);
   t.ok(json.unconditional.inceptionScore >= 1 && json.unconditional.inceptionScore <= 24, `IS-style ${json.unconditional.inceptionScore}`);
+
+  // The KID subset size is checked in this mode too, before anything is sampled (as in class mode).
+  const big = await run(['eval', ...data, '--model', join(out, 'model.safetensors'), '--vq', vq, '--fid-encoder', `convnet:${fid}`, '--classifier', classifier, '--per-class', '2', '--kid-subset-size', '49', '--out', join(dir, 'eval-none-kid')]);
+  t.equal(big.code, 2, 'a subset larger than the 48 generated images is a usage error');
+  t.match(big.err, /--kid-subset-size: subsets are drawn without replacement from 48 generated and \d+ held-out images; got 49/);
+  t.notOk(existsSync(join(dir, 'eval-none-kid', 'eval.json')), 'nothing evaluated');
 });
 
 t.test('--condition text: captions as prompts; free-text sampling; unknown words are usage errors; caption accuracy in eval', async (t) => {

@@ -93,9 +93,7 @@ export const evalCommand = command({
     const numClasses = layout.numClasses;
     const perClass = f.perClass ?? Math.ceil(DEFAULT_EVAL_SAMPLES / numClasses);
     const classes = Array.from({ length: numClasses * perClass }, (_, i) => Math.floor(i / perClass));
-    if (f.kidSubsetSize !== undefined && f.kidSubsetSize > Math.min(classes.length, test.labels.length)) {
-      throw new UsageError(`--kid-subset-size: subsets are drawn without replacement from ${classes.length} generated and ${test.labels.length} held-out images; got ${f.kidSubsetSize}`, '--kid-subset-size');
-    }
+    checkKidSubsetSize(f.kidSubsetSize, classes.length, test.labels.length);
     const images = catImages(generate(model, layout, vq, classes, { cfgScale: f.cfgScale, temperature: f.temperature, topK: f.topK, seed: f.seed }));
     const result = scoreSamples(images, classes, fidNet.extract(test.images), fidNet, classifierNet.net, { subsets: f.kidSubsets, subsetSize: f.kidSubsetSize, seed: f.seed });
     warnings.push(...evaluationWarnings({ numGenerated: result.numGenerated, numReal: result.numReal, featureDim: result.featureDim, numClasses, heldOutAccuracy }));
@@ -116,6 +114,13 @@ export const evalCommand = command({
     console.log(`wrote ${join(f.out, 'eval.json')}, eval.md and samples.png`);
   },
 });
+
+/** `--kid-subset-size` must fit both sets: subsets are drawn without replacement (checked before any sampling). */
+function checkKidSubsetSize(size: number | undefined, numGenerated: number, numReal: number): void {
+  if (size !== undefined && size > Math.min(numGenerated, numReal)) {
+    throw new UsageError(`--kid-subset-size: subsets are drawn without replacement from ${numGenerated} generated and ${numReal} held-out images; got ${size}`, '--kid-subset-size');
+  }
+}
 
 function writeEvalReport(path: string, r: {
   f: { model: string; seed: number; kidSubsets: number }; result: ReturnType<typeof scoreSamples>; warnings: string[];
@@ -164,6 +169,7 @@ interface EvalContext {
 function evalOtherModes(f: EvalFlags, m: Pick<ReturnType<typeof loadArModel>, 'model' | 'layout' | 'arra' | 'step' | 'condition'>, c: EvalContext): void {
   const { test } = c;
   const n = test.classNames.length * (f.perClass ?? Math.ceil(DEFAULT_EVAL_SAMPLES / test.classNames.length));
+  checkKidSubsetSize(f.kidSubsetSize, n, test.labels.length);
   const prompts = m.condition.mode === 'text' ? heldOutPrompts(test, n, f.seed) : null;
   const request = prompts ? textRequest(m.condition, prompts) : { mode: 'none' as const, count: n }; // unknown words: usage error before any work
   if (m.condition.mode === 'none' && f.cfgScale !== 1) console.log('unconditional model: no classifier-free guidance (there is no condition to contrast with)');
