@@ -66,6 +66,7 @@ t.test('--condition none: unconditional training, sampling and eval end to end (
   t.equal(json.unconditional.numClasses, 24);
   t.ok(json.unconditional.coverage > 0 && json.unconditional.coverage <= 1, `coverage ${json.unconditional.coverage}`);
   t.ok(json.unconditional.inceptionScore >= 1 && json.unconditional.inceptionScore <= 24, `IS-style ${json.unconditional.inceptionScore}`);
+  t.match(readFileSync(join(dir, 'eval-none', 'eval.md'), 'utf8'), new RegExp(`\\| class coverage ↑ \\| ${(100 * json.unconditional.coverage).toFixed(1)}% \\| none \\| 48 \\|`), 'eval.md holds the coverage of eval.json');
 
   // The KID subset size is checked in this mode too, before anything is sampled (as in class mode).
   const big = await run(['eval', ...data, '--model', join(out, 'model.safetensors'), '--vq', vq, '--fid-encoder', `convnet:${fid}`, '--classifier', classifier, '--per-class', '2', '--kid-subset-size', '49', '--out', join(dir, 'eval-none-kid')]);
@@ -113,6 +114,9 @@ t.test('--condition text: captions as prompts; free-text sampling; unknown words
   for (const k of ['allCorrect', 'shape'] as const) t.ok(json.text.captionAccuracy[k] >= 0 && json.text.captionAccuracy[k] <= 1, `${k} is a fraction`);
   t.match(e.out, /caption accuracy: shape \d+\.\d%, colour/);
   t.ok(readFileSync(join(dir, 'eval-text', 'prompts.txt'), 'utf8').includes(' at '), 'the grid\'s prompts are written beside it');
+  const md = readFileSync(join(dir, 'eval-text', 'eval.md'), 'utf8');
+  t.match(md, /conditioning `text`/, 'eval.md names the mode');
+  t.match(md, new RegExp(`\\| caption accuracy: all attributes ↑ \\| ${(100 * json.text.captionAccuracy.allCorrect).toFixed(1)}% \\| ± [\\d.]+% \\(binomial standard error\\) \\| 48 \\|`), 'eval.md holds the caption accuracy of eval.json');
 
   const x = await run(['explain', ...data, '--run', out, '--vq', vq, '--align-encoder', `convnet:${align}`, '--batch-size', '4', '--out', join(dir, 'explain-text')]);
   t.equal(x.code, 0, x.err);
