@@ -1,8 +1,10 @@
 /**
  * Time (and, under `node --cpu-prof`, profile) training steps of the `mnist` preset on the
  * `fast` backend: forward, image-token cross-entropy, backward, AdamW — the demo's inner loop.
+ * With `bench` as the second argument it runs the benchmark's reference tiny transformer
+ * instead (bench/train-step.ts's step: random tokens, plain cross-entropy).
  *
- *   npx tsx bench/profile-step.ts [steps=5]
+ *   npx tsx bench/profile-step.ts [steps=5] [mnist|bench]
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-step.ts 5
  *   npx tsx bench/profile-summary.ts /tmp/prof/<file>.cpuprofile   (self time by function)
  *
@@ -11,12 +13,17 @@
  *
  * Data are random codes and classes: the step's cost does not depend on the values.
  */
-import { AdamW, type Backend, createFastBackend, registerBackend, Rng, setBackend } from '../lib';
+import { AdamW, type Backend, createFastBackend, crossEntropy, registerBackend, Rng, setBackend } from '../lib';
 import { transformerPresets } from '../models/presets';
 import { buildClassSequences, classConditionalLayout, imageTokenLoss } from '../models/sequence';
 import { Transformer } from '../models/transformer';
+import { REFERENCE_TINY } from '../models/reference-config';
+import { randomBatch } from './train-step';
 
 const steps = Number(process.argv[2] ?? 5);
+const preset = process.argv[3] ?? 'mnist';
+if (!Number.isInteger(steps) || steps < 1) throw new Error(`profile-step: steps must be a positive integer, got '${process.argv[2]}'`);
+if (preset !== 'mnist' && preset !== 'bench') throw new Error(`profile-step: preset must be 'mnist' or 'bench', got '${preset}'`);
 const B = 32;
 const N = 49; // 7×7 codes
 const kernelMs = new Map<string, number>();
@@ -37,26 +44,39 @@ if (process.env.ARRA_KERNEL_TIMES) {
       binary(k, a, as, b, bs, o, os) { const t0 = performance.now(); inner.binary(k, a, as, b, bs, o, os); note(`binary ${k} [${as.join(',')}]∘[${bs.join(',')}]`, t0); },
       unary(k, x, o) { const t0 = performance.now(); inner.unary(k, x, o); note(`unary ${k} ${x.length}`, t0); },
       sumMiddle(x, o, a, b, c) { const t0 = performance.now(); inner.sumMiddle(x, o, a, b, c); note(`sumMiddle ${a}x${b}x${c}`, t0); },
+      logSumExp(x, o, r, c) { const t0 = performance.now(); inner.logSumExp!(x, o, r, c); note(`logSumExp ${r}x${c}`, t0); },
+      adamw(a) { const t0 = performance.now(); inner.adamw!(a); note('adamw (all parameters)', t0); },
+      rmsNorm(a) { const t0 = performance.now(); inner.rmsNorm!(a); note(`rmsNorm ${a.rows}x${a.cols}`, t0); },
+      rmsNormBackward(a) { const t0 = performance.now(); inner.rmsNormBackward!(a); note(`rmsNormBackward ${a.rows}x${a.cols}`, t0); },
     };
     return be;
   });
 }
 setBackend(process.env.ARRA_KERNEL_TIMES ? 'timed' : process.env.ARRA_BACKEND ?? 'fast');
 const layout = classConditionalLayout(256, 10);
-const model = new Transformer({ ...transformerPresets.mnist });
+const model = new Transformer({ ...transformerPresets[preset] });
 const opt = new AdamW(model.parameters(), { lr: 3e-4, weightDecay: 0.1 });
 const rng = new Rng(1);
 const codes = Int32Array.from({ length: B * N }, () => rng.int(256));
 const classes = Int32Array.from({ length: B }, () => rng.int(10));
+
+const benchData = randomBatch(1);
 
 const times: number[] = [];
 let cpu0 = process.cpuUsage();
 for (let s = 0; s < steps + 1; s++) {
   if (s === 1) cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const batch = buildClassSequences(layout, codes, classes, { dropCondProb: 0.1, rng });
-  const { logits } = model.forward(batch.tokens, batch.shape); // [B, T, V]
-  const loss = imageTokenLoss(logits, batch.targets);
+  let loss;
+  if (preset === 'mnist') {
+    const batch = buildClassSequences(layout, codes, classes, { dropCondProb: 0.1, rng });
+    const { logits } = model.forward(batch.tokens, batch.shape); // [B, T, V]
+    loss = imageTokenLoss(logits, batch.targets);
+  } else {
+    const { batch: b, seqLen, vocabSize } = REFERENCE_TINY;
+    const { logits } = model.forward(benchData.tokens, [b, seqLen]); // [B, T, V]
+    loss = crossEntropy(logits.reshape([b * seqLen, vocabSize]), benchData.targets);
+  }
   opt.zeroGrad();
   loss.backward();
   opt.step();
@@ -67,7 +87,7 @@ times.sort((a, b) => a - b);
 // CPU time (all threads) is steadier than wall time on a shared machine.
 const cpu = process.cpuUsage(cpu0);
 const cpuMs = (cpu.user + cpu.system) / 1e3 / steps;
-console.log(`mnist preset, batch ${B}: best ${times[0]!.toFixed(0)} ms/step, median ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms/step, CPU ${cpuMs.toFixed(0)} ms/step over ${steps} steps`);
+console.log(`${preset} preset, batch ${B}: best ${times[0]!.toFixed(0)} ms/step, median ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms/step, CPU ${cpuMs.toFixed(0)} ms/step over ${steps} steps`);
 if (kernelMs.size > 0) {
   let total = 0;
   for (const ms of kernelMs.values()) total += ms;

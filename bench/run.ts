@@ -8,6 +8,10 @@
  *    "trainStep": [{impl, config, tokensPerSec, msPerStep, medianMsPerStep, steps}]}
  * and prints the same as markdown tables. Figures are best-of-N with the median next to it:
  * the machine is shared with other jobs, so medians are noisy.
+ * Peers: tfjs-wasm and tfjs-cpu in-process, numpy sgemm through python3, and PyTorch through
+ * /usr/bin/python3 (bench/peers/torch.ts: rows `torch mm (2 threads)`, `torch softmax (2 threads)`
+ * and a `trainStep` row `torch <version> CPU (2 threads)` followed by ours again; skipped with a
+ * note when `import torch` fails). bench/report.ts regenerates bench/RESULTS.md's summary.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -16,6 +20,7 @@ import * as path from 'path';
 import { type Backend, createFastBackend, createGpujsBackend, referenceBackend } from '../lib';
 import { tfjsMatmul, tfjsReset, tfjsSoftmax, useTfjs } from './peers/tfjs';
 import { REFERENCE_TINY } from '../models/reference-config';
+import { describeTorch, runTorch } from './peers/torch';
 import { repsFor, time, type Timing } from './timing';
 import { runTrainSection, type TrainRow } from './train-step';
 
@@ -98,7 +103,16 @@ async function runMatmul(): Promise<MatmulRow[]> {
     }
   }
   rows.push(...numpyRows(shapes));
+  rows.push(...torchMatmulRows(shapes));
   return rows;
+}
+
+/** `torch mm` rows: the same shapes through torch.mm on 2 threads (bench/peers/torch.ts). */
+function torchMatmulRows(shapes: { shape: string; m: number; k: number; n: number }[]): MatmulRow[] {
+  const r = runTorch({ steps: 0, matmul: shapes.map((s) => [s.m, s.k, s.n]), matmulReps: quick ? 5 : 20 });
+  if (typeof r === 'string') { notes.push(r); return []; }
+  notes.push(`matmul: ${describeTorch(r)}`);
+  return shapes.map((s, i) => matmulRow('torch mm (2 threads)', s, r.matmul[i]!));
 }
 
 /** numpy sgemm through python3, with OpenBLAS's core-type / L2 overrides unset for it only. */
@@ -143,6 +157,9 @@ async function runSoftmax(): Promise<SoftmaxRow[]> {
       tfjsReset();
     }
   }
+  const t = runTorch({ steps: 0, softmax: shapes, softmaxReps: quick ? 5 : 30 });
+  if (typeof t === 'string') notes.push(t);
+  else shapes.forEach(([r, c], i) => rows.push(row('torch softmax (2 threads)', r, c, t.softmax[i]!)));
   return rows;
 }
 

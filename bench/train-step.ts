@@ -3,8 +3,9 @@
  * AdamW on the reference tiny transformer (models/reference-config.ts), in tokens per second.
  *
  * Ours runs models/transformer.ts (the `bench` preset) on each backend; the peers run the
- * same architecture written with tfjs (bench/peers/tfjs-transformer.ts) on tfjs-wasm and
- * tfjs-cpu.
+ * same architecture written with PyTorch (bench/peers/torch_transformer.py, 2 threads, run
+ * between two of our measurements so both see the same load) and with tfjs
+ * (bench/peers/tfjs-transformer.ts) on tfjs-wasm and tfjs-cpu.
  */
 import { AdamW, crossEntropy, Rng, setBackend, type Tensor } from '../lib';
 import { transformerPresets } from '../models/presets';
@@ -12,6 +13,7 @@ import { Transformer } from '../models/transformer';
 import { tfjsTrainStep } from './peers/tfjs-transformer';
 import { useTfjs, tfjsReset } from './peers/tfjs';
 import { REFERENCE_TINY } from '../models/reference-config';
+import { describeTorch, runTorch } from './peers/torch';
 import { time, timeAsync, type Timing } from './timing';
 
 /** One row of the `trainStep` table. */
@@ -47,7 +49,7 @@ function row(impl: string, t: Timing): TrainRow {
 }
 
 /** Our step on backend `name`. */
-function oursStep(name: string): () => void {
+export function oursStep(name: string): () => void {
   setBackend(name);
   const model = new Transformer({ ...transformerPresets.bench });
   const opt = new AdamW(model.parameters(), { lr: 3e-4, weightDecay: 0.1 });
@@ -69,6 +71,16 @@ export async function runTrainSection(ctx: { quick: boolean; all: boolean; log: 
   const ours: [string, string][] = [['arra fast', 'fast'], ...(ctx.all ? [['arra gpujs (webasm)', 'gpujs'], ['arra ref', 'ref']] as [string, string][] : [])];
   for (const [impl, name] of ours) {
     rows.push(row(impl, time(oursStep(name), name === 'fast' ? steps : 1, 1)));
+    ctx.log(rows[rows.length - 1]!);
+  }
+  // PyTorch, then ours once more: A/B/A, so a change of load during the run shows up.
+  const torch = runTorch({ steps: ctx.quick ? 3 : 10 });
+  if (typeof torch === 'string') ctx.notes.push(torch);
+  else if (torch.train) {
+    ctx.notes.push(`trainStep: ${describeTorch(torch)}`);
+    rows.push(row(`torch ${torch.torch} CPU (${torch.threads} threads)`, torch.train));
+    ctx.log(rows[rows.length - 1]!);
+    rows.push(row('arra fast (again, after torch)', time(oursStep('fast'), steps, 1)));
     ctx.log(rows[rows.length - 1]!);
   }
   if (!ctx.all) ctx.notes.push('trainStep: arra ref and arra gpujs skipped (minutes per step); add --train-all to include them');

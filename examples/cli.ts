@@ -9,6 +9,7 @@
  *   arra eval           FID, prompt accuracy and a sample grid for a checkpoint
  *   arra explain        gradient attribution report (L_AR vs L_GVA) for a checkpoint
  *   arra demo           all of the above on MNIST, baseline vs ARRA, into runs/demo/report.md
+ *   arra experiment     a grid of arms × seeds, paired by seed, with confidence intervals
  *
  * `arra <command> --help` lists each command's flags. A usage error (unknown flag, missing or
  * bad value) prints its message and exits with status 2, having written nothing.

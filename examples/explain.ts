@@ -19,7 +19,7 @@
  */
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
-import { AdamW, barChartSvg, clipGradNorm, colorAt, heatmapSvg, noDecayParameters, Rng, saveSvg, Tensor } from '../lib';
+import { AdamW, barChartSvg, clipGradNorm, colorAt, heatmapSvg, noDecayParameters, Rng, streamSeed, saveSvg, Tensor } from '../lib';
 import { atomicWriteFile, ensureDir, jsonMetadata, probeWritable, loadSafetensors, readJsonMetadata, saveSafetensors } from '../lib/io';
 import { arraConfig, arraLoss, trainingStateDict, type ArraBatch, type ArraConfig } from '../models/arra';
 import { gradientAttribution, type AttributionReport } from '../models/attribution';
@@ -198,10 +198,10 @@ export function trainDemo(cfg: ArraConfig, steps: number, seed = 0): ArraCheckpo
     maxSeqLen: 2 + task.grid * task.grid, rope: '2d', gridSize: task.grid, seed,
   };
   const model = new Transformer(config);
-  const projector = new Projector(config.dModel, task.encoderDim, { hidden: cfg.projectorHidden, rng: new Rng(seed + 1) });
+  const projector = new Projector(config.dModel, task.encoderDim, { hidden: cfg.projectorHidden, rng: new Rng(streamSeed(seed, 1)) });
   const params = [...model.parameters(), ...projector.parameters()];
   const opt = new AdamW(params, { lr: 3e-3, betas: [0.9, 0.95], weightDecay: 0.05, noDecay: noDecayParameters(params) });
-  const rng = new Rng(seed + 2);
+  const rng = new Rng(streamSeed(seed, 2));
   for (let step = 1; step <= steps; step++) {
     const stored = task.draw(32, rng);
     const seq = buildClassSequences(task.layout, stored.codes, stored.classes, { dropCondProb: 0.1, rng });

@@ -25,7 +25,7 @@
  */
 import {
   allocate, Conv2d, convTranspose2d, type DType, fmtShape, indexSelect, l1, matmul, Module, mse,
-  noGrad, normalize, record, Rng, sigmoid, silu, Tensor,
+  noGrad, normalize, record, Rng, streamSeed, sigmoid, silu, Tensor,
 } from '../lib';
 import { uniformParameter } from '../lib/nn/init';
 
@@ -276,7 +276,7 @@ export class VQTokenizer extends Module {
     this.codebook = new Tensor(cb, [config.codebookSize, config.codeDim], true);
     this.gridSize = config.imageSize / downsample;
     this.hits = new Float64Array(config.codebookSize);
-    this.reviveRng = new Rng(this.config.seed + 1);
+    this.reviveRng = new Rng(streamSeed(this.config.seed, 1));
   }
 
   private checkImages(images: Tensor, op: string): [number, number] {

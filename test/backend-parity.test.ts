@@ -6,6 +6,9 @@
  * - matmul: |got − want| ≤ 1e-5·√k · max(1, |want|)  (a k-term dot product's rounding grows
  *   like √k for random signs; 1e-5 leaves ~100× headroom over u)
  * - softmax, softmaxBackward, unary, binary, sumMiddle: ≤ 1e-5 · max(1, |want|) (sumMiddle: × √mid)
+ *   (the fast backend's SIMD exp is ≈ 1e-7 relative; its row sums use four partial sums)
+ * - adamw: ≤ 1e-5 · max(1, |want|) on θ, m, v after two steps (float32 arithmetic vs float64)
+ * - rmsNorm: 1e-5·√cols (Σx² is a cols-term float32 sum); its backward 1e-5·√(rows·cols)
  * - NaN must stay NaN in the same positions; ±Infinity must match exactly.
  * Plus: a small MLP's forward + backward through the ops gives the same gradients on every
  * backend (rel 1e-4).
@@ -152,6 +155,88 @@ function expRelativeError(be: Backend): number {
   return worst;
 }
 
+/** Backends without the optional kernel fall back to the reference loop, as the ops do. */
+const kernelOf = <K extends 'adamw' | 'rmsNorm' | 'rmsNormBackward'>(be: Backend, k: K): NonNullable<Backend[K]> =>
+  (be[k] ?? referenceBackend[k]) as NonNullable<Backend[K]>;
+
+/** Several outputs of one kernel, side by side, for one comparison. */
+function joined(parts: (Float32Array | Float64Array)[], f64: boolean): Float32Array | Float64Array {
+  const out = f64 ? new Float64Array(parts.reduce((n, p) => n + p.length, 0)) : new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+/** AdamW's update: θ, m and v after two steps, from random state with ±1000 and NaN gradients. */
+function adamwCase(n: number, weightDecay: number): KernelCase {
+  const theta = randn(n), m = randn(n, 0.1), v = randn(n, 0.1).map((x) => x * x);
+  const grads = [randn(n), randn(n, 3)];
+  grads[0]![1] = 1000; grads[0]![2] = -1000; grads[1]![n - 1] = NaN;
+  return {
+    name: `adamw n=${n} weightDecay=${weightDecay}`,
+    tol: 1e-5,
+    run(be, f64) {
+      const cp = (x: Float32Array): Float32Array | Float64Array => (f64 ? as64(x) : x.slice());
+      const s = { theta: cp(theta), m: cp(m), v: cp(v) };
+      grads.forEach((g, i) => {
+        const t = i + 1;
+        kernelOf(be, 'adamw')({ ...s, grad: cp(g), lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, correction1: 1 - 0.9 ** t, correction2: 1 - 0.999 ** t });
+      });
+      return joined([s.theta, s.m, s.v], f64);
+    },
+  };
+}
+
+/** Row logsumexp (the cross-entropy forward). */
+function logSumExpCase(name: string, rows: number, cols: number, x: Float32Array): KernelCase {
+  return {
+    name: `logSumExp ${name}`,
+    tol: 1e-5,
+    run(be, f64) {
+      const out = f64 ? new Float64Array(rows) : new Float32Array(rows);
+      (be.logSumExp ?? referenceBackend.logSumExp!)(f64 ? as64(x) : x, out, rows, cols);
+      return out;
+    },
+  };
+}
+
+/** RMSNorm forward (y and rinv) on rows×cols with γ, rows of ±1000 and a NaN. */
+function rmsNormCase(rows: number, cols: number): KernelCase {
+  const x = spiked(randn(rows * cols, 3), cols);
+  const w = randn(cols);
+  return {
+    name: `rmsNorm ${rows}x${cols} (±1000, NaN)`,
+    tol: 1e-5 * Math.sqrt(cols), // Σx² is a cols-term float32 sum, like matmul's k
+    run(be, f64) {
+      const out = f64 ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
+      const rinv = new Float64Array(rows);
+      kernelOf(be, 'rmsNorm')({ x: f64 ? as64(x) : x, weight: f64 ? as64(w) : w, out, rinv, rows, cols, eps: 1e-5 });
+      return joined([out, rinv], f64);
+    },
+  };
+}
+
+/** RMSNorm backward (dx and dγ). */
+function rmsNormBackwardCase(rows: number, cols: number, withNaN: boolean): KernelCase {
+  const x = randn(rows * cols, 3);
+  x[1] = 1000; x[2] = -1000;
+  if (withNaN) x[cols + 3] = NaN;
+  const w = randn(cols), g = randn(rows * cols);
+  const rinv = new Float64Array(rows);
+  referenceBackend.rmsNorm!({ x: as64(x), weight: as64(w), out: new Float64Array(rows * cols), rinv, rows, cols, eps: 1e-5 });
+  return {
+    name: `rmsNormBackward ${rows}x${cols} (±1000${withNaN ? ', NaN' : ''})`,
+    tol: 1e-5 * Math.sqrt(rows * cols), // dγ sums over rows, dx's mean over cols
+    run(be, f64) {
+      const dx = f64 ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
+      const dw = f64 ? new Float64Array(cols) : new Float32Array(cols);
+      const r = f64 ? rinv : Float32Array.from(rinv);
+      kernelOf(be, 'rmsNormBackward')({ x: f64 ? as64(x) : x, weight: f64 ? as64(w) : w, rinv: r, g: f64 ? as64(g) : g, dx, dWeight: dw, rows, cols });
+      return joined([dx, dw], f64);
+    },
+  };
+}
+
 function sumMiddleCase(outer: number, mid: number, inner: number): KernelCase {
   const x = randn(outer * mid * inner);
   return {
@@ -171,6 +256,14 @@ edge.set([1000, -1000, 0, 1000, 999], 0);
 edge.set([-1000, -1000, -1000, -1000, -1001], 5);
 edge.set([1, NaN, 2, 3, 4], 10);
 edge.set([7, 7, 7, 7, 7], 15);
+
+/** x with a +1000, a −1000 and a NaN in row 1 and a row of ±1000 as row 2 (rows of `cols`). */
+function spiked(x: Float32Array, cols: number): Float32Array {
+  const at = (r: number, c: number): number => Math.min(x.length - 1, r * cols + c);
+  x[at(0, 1)] = 1000; x[at(0, 2)] = -1000; x[at(0, 3)] = NaN;
+  if (x.length >= 3 * cols) for (let c = 0; c < cols; c++) x[at(2, c)] = c % 2 === 0 ? 1000 : -1000;
+  return x;
+}
 
 const expEdges = [-Infinity, -1000, -104.5, -103.9, -100, -87.4, -50, -1e-8, -0, 0, 1e-8, 0.5, 1, 20, 88.5, 88.8, 100, Infinity, NaN];
 
@@ -197,6 +290,17 @@ const CASES: KernelCase[] = [
   unaryValuesCase('sigmoid', 'at the edges of float32', expEdges),
   unaryValuesCase('silu', 'at the edges of float32', expEdges),
   softmaxBackwardCase(7, 13),
+  // The SIMD kernels (vector-kernels.ts) copy whole rows in chunks of 16 Ki floats: rows that
+  // straddle two chunks, a row longer than a chunk, ragged tails, ±1000 and NaN inside.
+  softmaxCase('37x530, ±1000 and NaN rows (rows across a chunk boundary)', 37, 530, spiked(randn(37 * 530, 5), 530)),
+  softmaxCase('one row of 20001 (longer than a chunk)', 1, 20001, randn(20001, 5)),
+  softmaxBackwardCase(37, 530),
+  softmaxBackwardCase(2, 20001),
+  unaryValuesCase('exp', 'over three chunks, ±1000, NaN', [...spiked(randn(40003, 30), 40003)]),
+  unaryValuesCase('sigmoid', 'over three chunks, ±1000, NaN', [...spiked(randn(40003, 30), 40003)]),
+  unaryValuesCase('silu', 'over three chunks, ±1000, NaN', [...spiked(randn(40003, 30), 40003)]),
+  unaryValuesCase('geluTanh', 'at the edges of float32', expEdges),
+  unaryValuesCase('geluTanh', '±1000 and NaN', [1000, -1000, NaN, 3, -3, 0.1, -0.1]),
   binaryCase('add', [3, 5], [3, 5], [3, 5]),
   binaryCase('sub', [2, 3, 4], [1, 1, 4], [2, 3, 4]), // row vector
   binaryCase('div', [1, 1, 4], [2, 3, 4], [2, 3, 4]), // row vector on the left
@@ -212,6 +316,18 @@ const CASES: KernelCase[] = [
   binaryCase('maximum', [2, 3], [1, 3], [2, 3]),
   binaryCase('minimum', [4, 2], [4, 1], [4, 2]),
   ...(['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'tanh', 'sigmoid', 'relu', 'silu', 'geluTanh', 'geluErf'] as UnaryKind[]).map(unaryCase),
+  logSumExpCase('37x530, ±1000 and NaN rows', 37, 530, spiked(randn(37 * 530, 5), 530)),
+  logSumExpCase('±1000, NaN, constant rows', 4, 5, edge),
+  logSumExpCase('causal rows (−∞)', 3, 4, Float32Array.from([0.5, -Infinity, -Infinity, -Infinity, 1, 2, -Infinity, -Infinity, -3, 40, -80, 7])),
+  logSumExpCase('one row of 20001', 1, 20001, randn(20001, 5)),
+  adamwCase(40003, 0.1), // three chunks, a ragged tail
+  adamwCase(7, 0),
+  rmsNormCase(37, 530), // rows across a chunk boundary
+  rmsNormCase(3, 20001), // rows longer than a chunk
+  rmsNormCase(5, 3),
+  rmsNormBackwardCase(37, 530, false),
+  rmsNormBackwardCase(2, 20001, false),
+  rmsNormBackwardCase(6, 13, true),
   sumMiddleCase(3, 5, 7),
   sumMiddleCase(4, 100, 1),
   sumMiddleCase(1, 9, 11),

@@ -32,6 +32,7 @@ t.test('arra demo --preset tiny', async (t) => {
   t.match(report, new RegExp(`\\| ARRA \\(&lt;HYBNEXT&gt;, block 0, λ=1\\) ${row} \\d+\\.\\d{3} \\|`), 'ARRA row with L_GVA; <HYBNEXT> escaped for Markdown');
   t.notMatch(report, /<HYBNEXT>/, 'no raw <HYBNEXT> anywhere in the report');
   t.match(report, /training seed \(one training seed: a data point, not a result\)/, 'a single-seed table says so');
+  t.match(report, /### How strong is the evidence\?\n\n\*\*One seed: a data point, not a result\.\*\* ARRA − baseline on seed 0: FID [+-]\d+\.\d\d, KID [+-]\d+\.\d{4}/, 'and says how weak one seed is');
   t.match(report, /FID, KID and prompt accuracy are measured with \*different\* networks/);
   t.match(report, /\| FID\/KID features \| in-project ConvNet classifier, max-pooling/, 'the FID network is named and described');
   t.match(report, /Reproduce with `npx arra demo --preset tiny --out \S+`/, 'the reproduce line carries the flags given');

@@ -154,3 +154,16 @@ t.test('niceTicks: round steps covering the range', async (t) => {
   t.same(niceTicks(0.1, 0.3).ticks, [0.1, 0.15, 0.2, 0.25, 0.3], 'no floating-point dust (0.30000000000000004)');
   t.equal(escapeXml(`a<b>&"c'`), 'a&lt;b&gt;&amp;&quot;c&apos;');
 });
+
+t.test('lineChartSvg: a band per series (mean ± sd over seeds) widens the y range and is one polygon', async (t) => {
+  const svg = lineChartSvg([
+    { name: 'off', points: [[0, 10], [100, 8]], band: [[0, 9, 11], [100, 2, 14]] },
+    { name: 'arra', points: [[0, 10], [100, 7]] },
+  ]);
+  const polygons = svg.match(/<polygon class="band" points="([^"]+)"/g) ?? [];
+  t.equal(polygons.length, 1, 'only the series with a band gets one');
+  const pts = /points="([^"]+)"/.exec(polygons[0]!)![1]!.split(' ');
+  t.equal(pts.length, 4, 'upper edge there, lower edge back');
+  t.match(svg, />14</, 'the band top (14) sets the y axis, above every line point');
+  t.match(svg, />2</, 'and the band bottom (2) too');
+});

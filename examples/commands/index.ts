@@ -1,6 +1,7 @@
 /** Every `arra` subcommand, in pipeline order. */
 import { demoCommand } from './demo';
 import { evalCommand } from './eval';
+import { experimentCommand } from './experiment';
 import { explainCommand } from './explain';
 import { featuresCommand } from './features';
 import { sampleCommand } from './sample';
@@ -19,4 +20,5 @@ export const COMMANDS = {
   eval: evalCommand,
   explain: explainCommand,
   demo: demoCommand,
+  experiment: experimentCommand,
 };

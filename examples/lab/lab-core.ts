@@ -11,7 +11,7 @@
  * in the page in a few seconds.
  */
 import {
-  AdamW, clipGradNorm, cosineSimilarity, describeBackend, indexSelect, noGrad, parseSafetensors, reshape, Rng,
+  AdamW, clipGradNorm, cosineSimilarity, describeBackend, indexSelect, noGrad, parseSafetensors, reshape, Rng, streamSeed,
   serializeSafetensors, type Tensor,
 } from '../../lib';
 import {
@@ -306,7 +306,7 @@ export class SideBySide {
     const arraSettings = settings.mode === 'off' ? { ...settings, mode: 'hybnext' as const } : settings;
     this.baseline = new TrainRun(lab, { ...settings, mode: 'off' }, seed);
     this.arra = new TrainRun(lab, arraSettings, seed);
-    this.rng = new Rng(seed + 11);
+    this.rng = new Rng(streamSeed(seed, 11));
   }
 
   get steps(): number {

@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  AdamW, assertFiniteStep, atStep, clipGradNorm, cosineWithWarmup, indexSelect, noDecayParameters, noGrad, Rng, type SplitRecord, type Tensor,
+  AdamW, assertFiniteStep, atStep, clipGradNorm, cosineWithWarmup, indexSelect, noDecayParameters, noGrad, Rng, streamSeed, type SplitRecord, type Tensor,
 } from '../../lib';
 import { ensureDir, loadSafetensors, readJsonMetadata, readSafetensorsHeader, saveSafetensors, jsonMetadata } from '../../lib/io';
 import { UsageError } from '../../lib/cli';
@@ -88,6 +88,12 @@ export interface ArTrainOptions {
   /** called every `evalEvery` steps with the model (e.g. FID against step) */
   evalEvery?: number;
   onEval?: (step: number, model: Transformer) => void;
+  /**
+   * Called with each batch before its forward pass (the model still holds the weights the
+   * batch will see): `rows` are the drawn image indices, `tokens` the [B, T] input sequences.
+   * `arra experiment`'s pairing test reads the first batch and the initial weights here.
+   */
+  onBatch?: (step: number, batch: { rows: Int32Array; tokens: Int32Array }, model: Transformer) => void;
 }
 
 /** One line of metrics.jsonl. */
@@ -140,12 +146,12 @@ export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<
   const encoderDim = data.globalFeatures?.shape[1] ?? 0;
   // The projector exists only for training with alignment (§3.2); the baseline never builds it.
   const projector = aligned
-    ? new Projector(opts.model.dModel, encoderDim, { hidden: opts.arra.projectorHidden, rng: new Rng(opts.seed + 1) })
+    ? new Projector(opts.model.dModel, encoderDim, { hidden: opts.arra.projectorHidden, rng: new Rng(streamSeed(opts.seed, 1)) })
     : null;
   const params = [...model.parameters(), ...(projector?.parameters() ?? [])];
   const optimizer = new AdamW(params, { lr: opts.lr, betas: [0.9, 0.95], weightDecay: opts.weightDecay ?? 0.05, noDecay: noDecayParameters(params) });
   const schedule = cosineWithWarmup({ warmup: opts.warmup ?? Math.min(50, Math.floor(opts.steps / 10)), total: opts.steps, base: opts.lr, min: opts.lr * 0.1 });
-  const rng = new Rng(opts.seed + 2); // batches and condition dropping
+  const rng = new Rng(streamSeed(opts.seed, 2)); // batches and condition dropping
   let step = 0;
 
   ensureDir(opts.outDir);
@@ -165,6 +171,7 @@ export async function trainAr(data: ArTrainData, opts: ArTrainOptions): Promise<
     const codes = new Int32Array(B * data.numTokens);
     rows.forEach((r, b) => codes.set(data.codes.subarray(r * data.numTokens, (r + 1) * data.numTokens), b * data.numTokens));
     const seq = conditionedSequences(data, rows, codes, opts.dropCondProb ?? 0.1, rng);
+    opts.onBatch?.(step + 1, { rows, tokens: seq.tokens }, model);
 
     const out = atStep('train', step + 1, () => {
       const globalFeatures = data.globalFeatures ? noGrad(() => indexSelect(data.globalFeatures!, 0, rows)) : null;

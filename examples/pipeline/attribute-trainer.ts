@@ -5,7 +5,7 @@
  * judge's own accuracy beside it.
  */
 import { existsSync } from 'node:fs';
-import { AdamW, captionedShapes, cosineWithWarmup, indexSelect, noGrad, Rng } from '../../lib';
+import { AdamW, captionedShapes, cosineWithWarmup, indexSelect, noGrad, Rng, streamSeed } from '../../lib';
 import {
   attributeLoss, attributeNet, captionScores, cellCrops, cellTargets, type CaptionScores, type ConvNet, loadConvNet, predictCells, saveConvNet,
 } from '../../models/encoder';
@@ -38,7 +38,7 @@ export function trainAttributeClassifier(opts: AttributeTrainOptions): { net: Co
   const steps = epochs * Math.floor(images / batchSize);
   const optimizer = new AdamW(net.parameters(), { lr, weightDecay: 1e-4 });
   const schedule = cosineWithWarmup({ warmup: Math.min(20, Math.floor(steps / 10)), total: steps, base: lr, min: lr / 20 });
-  const rng = new Rng(seed + 1);
+  const rng = new Rng(streamSeed(seed, 1));
   net.train();
   for (let step = 0; step < steps; step++) {
     // A batch of images, i.e. all nine cells of each: empty cells stay in their natural share.

@@ -4,7 +4,7 @@
  * classifier that judges prompt accuracy, and as a feature network (FID, or an alignment
  * target — never both for the same model).
  */
-import { AdamW, assertFiniteStep, atStep, batches, cosineWithWarmup, crossEntropy, gradNorm, type ImageDataset, Rng, type SplitRecord } from '../../lib';
+import { AdamW, assertFiniteStep, atStep, batches, cosineWithWarmup, crossEntropy, gradNorm, type ImageDataset, Rng, streamSeed, type SplitRecord } from '../../lib';
 import { UsageError } from '../../lib/cli';
 import { accuracy, ConvNet, type ConvNetArch, DEFAULT_CONVNET, saveConvNet } from '../../models/encoder';
 
@@ -37,7 +37,7 @@ export function trainConvNet(train: ImageDataset, test: ImageDataset, path: stri
   const total = Math.max(1, opts.epochs * stepsPerEpoch);
   const schedule = cosineWithWarmup({ warmup: Math.min(100, Math.floor(total / 10)), total, base: opts.lr, min: opts.lr / 20 });
   const optimizer = new AdamW(net.parameters(), { lr: opts.lr, weightDecay: 1e-4 });
-  const rng = new Rng(opts.seed + 1);
+  const rng = new Rng(streamSeed(opts.seed, 1));
   let step = 0;
   net.train();
   for (let epoch = 0; epoch < opts.epochs; epoch++) {

@@ -1,4 +1,5 @@
 /** Writing the demo's report.md: settings, the baseline-vs-ARRA table, grids and curves; helpers every report shares. */
+import { evidenceLines } from './evidence';
 import { flagText, type FlagSpec } from '../../lib/cli';
 import { atomicWriteFile } from '../../lib/io';
 import { ConvNetFeatures, type FeatureExtractor } from '../../models/encoder';
@@ -128,7 +129,8 @@ export function writeReport(path: string, r: ReportInput): void {
     }
   }
   const first = r.rows[0];
-  lines.push('', `Samples per model: ${first?.numGenerated ?? 0} generated (sampling seed 1234) against ${first?.numReal ?? 0} held-out real images; ${seeds} training seed${seeds === 1 ? '' : 's'} per model.`, '');
+  lines.push('', ...evidenceLines(r.rows));
+  lines.push(`Samples per model: ${first?.numGenerated ?? 0} generated (sampling seed 1234) against ${first?.numReal ?? 0} held-out real images; ${seeds} training seed${seeds === 1 ? '' : 's'} per model.`, '');
   lines.push('## Figures', '');
   for (const f of r.figures) lines.push(`### ${md(f.title)}`, '', `![${md(f.title)}](${f.file})`, '');
   lines.push('## Stages', '', '| stage | wall time | note |', '|---|---|---|');

@@ -42,6 +42,59 @@ export type BinaryKind = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'mi
 export type UnaryKind =
   | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'tanh' | 'sigmoid' | 'relu' | 'silu' | 'geluTanh' | 'geluErf';
 
+/**
+ * One AdamW update of one parameter, in place (lib/optim/adamw.ts has the algorithm):
+ *   m ← β₁m + (1 − β₁)g,  v ← β₂v + (1 − β₂)g²,
+ *   θ ← θ·(1 − lr·λ) − lr · (m/c₁) / (√(v/c₂) + ε),   c₁ = 1 − β₁ᵗ, c₂ = 1 − β₂ᵗ.
+ * `weightDecay` (λ) is per call, so parameter groups can give each tensor its own.
+ */
+export interface AdamWArgs {
+  theta: FloatArray;
+  grad: FloatArray;
+  /** first moment m, updated in place */
+  m: FloatArray;
+  /** second moment v, updated in place */
+  v: FloatArray;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** bias corrections c₁ = 1 − β₁ᵗ and c₂ = 1 − β₂ᵗ at this step t */
+  correction1: number;
+  correction2: number;
+}
+
+/**
+ * RMSNorm over rows of length `cols` (lib/ops/norm.ts has the math):
+ * forward `r = 1/√(mean(x²) + eps)`, `y = x·r·γ`, writing `rinv[row] = r` for the backward.
+ */
+export interface RmsNormArgs {
+  x: FloatArray;
+  /** γ [cols] */
+  weight: FloatArray;
+  out: FloatArray;
+  /** [rows]: 1/√(mean(x²) + eps) per row */
+  rinv: FloatArray;
+  rows: number;
+  cols: number;
+  eps: number;
+}
+
+/** RMSNorm backward: `dx = r·(g·γ − x·r·mean(g·γ·x·r))`, `dγ = Σ_rows g·x·r` (dγ overwritten). */
+export interface RmsNormBackwardArgs {
+  x: FloatArray;
+  weight: FloatArray;
+  rinv: FloatArray;
+  /** upstream gradient, same shape as x */
+  g: FloatArray;
+  dx: FloatArray;
+  /** [cols] */
+  dWeight: FloatArray;
+  rows: number;
+  cols: number;
+}
+
 export interface Backend {
   /** Short name used by `setBackend` and `ARRA_BACKEND` (`ref`, `fast`, `gpujs`). */
   readonly name: string;
@@ -60,6 +113,16 @@ export interface Backend {
   unary(kind: UnaryKind, x: FloatArray, out: FloatArray): void;
   /** Sum over the middle axis of an outer×mid×inner array: `out[o,i] = Σ_m x[o,m,i]`. */
   sumMiddle(x: FloatArray, out: FloatArray, outer: number, mid: number, inner: number): void;
+  /**
+   * Optional fused kernels: a backend without one gets the reference loop (reference.ts,
+   * `referenceAdamW`, `referenceRmsNorm`, `referenceRmsNormBackward`), so adding a kernel here
+   * never breaks another backend (`referenceLogSumExp` too).
+   */
+  adamw?(args: AdamWArgs): void;
+  /** Row-wise `out[r] = log Σ_c exp(x[r,c])`, computed as m + log Σ exp(x − m), m the row max (`referenceLogSumExp`). */
+  logSumExp?(x: FloatArray, out: FloatArray, rows: number, cols: number): void;
+  rmsNorm?(args: RmsNormArgs): void;
+  rmsNormBackward?(args: RmsNormBackwardArgs): void;
   /** Release cached resources (compiled kernels, worker threads). Safe to call twice. */
   dispose?(): void;
 }

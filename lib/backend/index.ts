@@ -16,8 +16,8 @@ import { createFastBackend, type FastBackend } from './fast';
 import { createGpujsBackend, type GpujsBackend } from './gpujs';
 import { referenceBackend } from './reference';
 
-export type { Backend, BinaryKind, MatmulArgs, UnaryKind } from './backend';
-export { referenceBackend } from './reference';
+export type { AdamWArgs, Backend, BinaryKind, MatmulArgs, RmsNormArgs, RmsNormBackwardArgs, UnaryKind } from './backend';
+export { referenceAdamW, referenceBackend, referenceLogSumExp, referenceRmsNorm, referenceRmsNormBackward } from './reference';
 export { createFastBackend, type FastBackend, type FastBackendOptions } from './fast';
 export { createGpujsBackend, DEFAULT_MAX_KERNELS, resolveGpujsMode, type GpujsBackend, type GpujsBackendOptions, type GpujsMode, type KernelCacheStats } from './gpujs';
 
@@ -72,7 +72,7 @@ export function backend(): Backend {
  */
 export function describeBackend(): string {
   const b = backend();
-  if (b.name === 'fast') return `backend fast (wasm-simd f32x4 matmul, ${(b as FastBackend).threads} threads; float64 → ref)`;
+  if (b.name === 'fast') return `backend fast (wasm-simd f32x4 matmul on ${(b as FastBackend).threads} threads, softmax and exp family; float64 → ref)`;
   if (b.name === 'gpujs') return `backend gpujs (mode ${(b as GpujsBackend).mode}; matmul + softmax on gpu.js, rest → ref)`;
   if (b.name === 'ref') return 'backend ref (reference loops, 1 thread)';
   return `backend ${b.name}`;

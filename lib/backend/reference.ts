@@ -3,7 +3,7 @@
  * the source of truth every other backend is tested against.
  */
 import type { FloatArray } from '../tensor';
-import type { Backend, BinaryKind, MatmulArgs, UnaryKind } from './backend';
+import type { AdamWArgs, Backend, BinaryKind, MatmulArgs, RmsNormArgs, RmsNormBackwardArgs, UnaryKind } from './backend';
 
 /** erf(x) by Abramowitz–Stegun 7.1.26 would be only 1e-7 accurate; this series/continued
  * fraction pair is accurate to ~1e-15, which float64 gradient checks need. */
@@ -74,6 +74,60 @@ export function binaryFn(kind: BinaryKind): (a: number, b: number) => number {
     // Math.max/min already propagate NaN.
     case 'maximum': return Math.max;
     case 'minimum': return Math.min;
+  }
+}
+
+/** AdamW's update of one parameter (see {@link AdamWArgs}), in float64 arithmetic. */
+export function referenceAdamW({ theta, grad, m, v, lr, beta1: b1, beta2: b2, eps, weightDecay, correction1, correction2 }: AdamWArgs): void {
+  const decay = 1 - lr * weightDecay;
+  for (let j = 0; j < theta.length; j++) {
+    const g = grad[j]!;
+    m[j] = b1 * m[j]! + (1 - b1) * g;
+    v[j] = b2 * v[j]! + (1 - b2) * g * g;
+    const mHat = m[j]! / correction1;
+    const vHat = v[j]! / correction2;
+    theta[j] = theta[j]! * decay - (lr * mHat) / (Math.sqrt(vHat) + eps);
+  }
+}
+
+/** `out[r] = m + log Σ_c exp(x[r,c] − m)`, m = max_c x[r,c]: no overflow, NaN propagates. */
+export function referenceLogSumExp(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let m = -Infinity;
+    for (let c = 0; c < cols; c++) m = Math.max(m, x[o + c]!);
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += Math.exp(x[o + c]! - m);
+    out[r] = m + Math.log(s);
+  }
+}
+
+/** RMSNorm forward row by row (see {@link RmsNormArgs}). */
+export function referenceRmsNorm({ x, weight: w, out, rinv, rows, cols: D, eps }: RmsNormArgs): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * D;
+    let ms = 0;
+    for (let c = 0; c < D; c++) { const v = x[o + c]!; ms += v * v; }
+    const ri = 1 / Math.sqrt(ms / D + eps);
+    rinv[r] = ri;
+    for (let c = 0; c < D; c++) out[o + c] = x[o + c]! * ri * w[c]!;
+  }
+}
+
+/** RMSNorm backward row by row (see {@link RmsNormBackwardArgs}). */
+export function referenceRmsNormBackward({ x, weight: w, rinv, g, dx, dWeight: dw, rows, cols: D }: RmsNormBackwardArgs): void {
+  dw.fill(0);
+  for (let r = 0; r < rows; r++) {
+    const o = r * D;
+    const ri = rinv[r]!;
+    let meanGX = 0;
+    for (let c = 0; c < D; c++) {
+      const xh = x[o + c]! * ri;
+      meanGX += g[o + c]! * w[c]! * xh;
+      dw[c] = dw[c]! + g[o + c]! * xh;
+    }
+    meanGX /= D;
+    for (let c = 0; c < D; c++) dx[o + c] = ri * (g[o + c]! * w[c]! - x[o + c]! * ri * meanGX);
   }
 }
 
@@ -160,6 +214,11 @@ export const referenceBackend: Backend = {
     const f = unaryFn(kind);
     for (let i = 0; i < x.length; i++) out[i] = f(x[i]!);
   },
+
+  adamw: referenceAdamW,
+  logSumExp: referenceLogSumExp,
+  rmsNorm: referenceRmsNorm,
+  rmsNormBackward: referenceRmsNormBackward,
 
   sumMiddle(x, out, outer, mid, inner): void {
     out.fill(0);

@@ -6,6 +6,7 @@
  */
 import { record } from '../autograd';
 import { backend } from '../backend';
+import { referenceLogSumExp } from '../backend/reference';
 import { broadcastShapes, fmtShape, normAxis } from '../shape';
 import { allocate, Tensor } from '../tensor';
 import { abs } from './unary';
@@ -50,17 +51,15 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | number[], opt
   }
   const x = logits.values();
   const perRow = allocate(logits.dtype, rows);
+  // logsumexp of every row is a backend kernel (the exps are most of the forward's work);
+  // ignored rows are computed too and then skipped.
+  const lse = new Float64Array(rows); // float64 as before: the ref backend's losses stay bit-identical
+  (backend().logSumExp ?? referenceLogSumExp)(x, lse, rows, classes);
   let count = 0;
   let total = 0;
   for (let r = 0; r < rows; r++) {
     if (t[r] === ignoreIndex) continue;
-    const o = r * classes;
-    let m = -Infinity;
-    for (let c = 0; c < classes; c++) m = Math.max(m, x[o + c]!);
-    let s = 0;
-    for (let c = 0; c < classes; c++) s += Math.exp(x[o + c]! - m);
-    const lse = m + Math.log(s);
-    perRow[r] = lse - x[o + t[r]!]!;
+    perRow[r] = lse[r]! - x[r * classes + t[r]!]!;
     total += perRow[r]!;
     count++;
   }

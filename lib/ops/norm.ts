@@ -5,6 +5,8 @@
  * but keep five [.., D] intermediates alive per call.
  */
 import { record } from '../autograd';
+import { backend } from '../backend';
+import { referenceRmsNorm, referenceRmsNormBackward } from '../backend/reference';
 import { fmtShape } from '../shape';
 import { allocate, Tensor } from '../tensor';
 
@@ -87,34 +89,17 @@ export function rmsNorm(x: Tensor, weight?: Tensor, eps = 1e-6): Tensor {
   const D = x.shape[x.rank - 1]!;
   const rows = D === 0 ? 0 : x.size / D;
   const xv = x.values();
-  // γ = 1 without a weight: one loop for both cases (it runs twice per block on every step)
+  // γ = 1 without a weight: one kernel for both cases (it runs twice per block on every step)
   const w = weight ? weight.values() : allocate(x.dtype, D).fill(1);
-  const rinv = new Float64Array(rows);
+  // The loops are backend kernels (reference.ts: referenceRmsNorm / referenceRmsNormBackward).
+  const be = backend();
+  const rinv = new Float64Array(rows); // float64, as before the kernel existed: ref results stay bit-identical
   const y = allocate(x.dtype, xv.length);
-  for (let r = 0; r < rows; r++) {
-    const o = r * D;
-    let ms = 0;
-    for (let c = 0; c < D; c++) { const v = xv[o + c]!; ms += v * v; }
-    const ri = 1 / Math.sqrt(ms / D + eps);
-    rinv[r] = ri;
-    for (let c = 0; c < D; c++) y[o + c] = xv[o + c]! * ri * w[c]!;
-  }
+  (be.rmsNorm ?? referenceRmsNorm)({ x: xv, weight: w, out: y, rinv, rows, cols: D, eps });
   return record('rmsNorm', new Tensor(y, x.shape), weight ? [x, weight] : [x], (g) => {
-    const gv = g.values();
     const dx = allocate(g.dtype, xv.length);
     const dw = allocate(g.dtype, D);
-    for (let r = 0; r < rows; r++) {
-      const o = r * D;
-      const ri = rinv[r]!;
-      let meanGX = 0;
-      for (let c = 0; c < D; c++) {
-        const xh = xv[o + c]! * ri;
-        meanGX += gv[o + c]! * w[c]! * xh;
-        dw[c] = dw[c]! + gv[o + c]! * xh;
-      }
-      meanGX /= D;
-      for (let c = 0; c < D; c++) dx[o + c] = ri * (gv[o + c]! * w[c]! - xv[o + c]! * ri * meanGX);
-    }
+    (backend().rmsNormBackward ?? referenceRmsNormBackward)({ x: xv, weight: w, rinv, g: g.values(), dx, dWeight: dw, rows, cols: D });
     return weight ? [new Tensor(dx, x.shape), new Tensor(dw, [D])] : [new Tensor(dx, x.shape)];
   });
 }

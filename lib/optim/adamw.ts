@@ -21,6 +21,8 @@
  * t is the optimizer's step count: a parameter that skipped steps (no gradient) is still
  * bias-corrected with the global t (PyTorch keeps a count per parameter).
  */
+import { backend } from '../backend';
+import { referenceAdamW } from '../backend/reference';
 import type { FloatArray, Tensor } from '../tensor';
 import { Optimizer, zeroSlots } from './optimizer';
 
@@ -76,25 +78,19 @@ export class AdamW extends Optimizer {
 
   protected update(): void {
     const t = this.stepCount + 1;
-    const { lr, beta1: b1, beta2: b2, eps } = this;
-    const decayFactor = 1 - lr * this.weightDecay;
-    const correction1 = 1 - b1 ** t;
-    const correction2 = 1 - b2 ** t;
+    const { lr, beta1, beta2, eps } = this;
+    const correction1 = 1 - beta1 ** t;
+    const correction2 = 1 - beta2 ** t;
+    // The per-element update (the formulas above) is a backend kernel: referenceAdamW in
+    // lib/backend/reference.ts is the plain loop; the fast backend runs it as SIMD wasm.
+    // Parameter groups: norm gains, biases (1-D) get weight decay 0 (noDecayParameters).
+    const update = backend().adamw ?? referenceAdamW;
     this.params.forEach((p, i) => {
       if (p.grad === null) return; // no gradient this step (frozen or unused): leave it alone
-      const theta = p.nd.data;
-      const grad = p.grad.values();
-      const m = this.expAvg[i]!;
-      const v = this.expAvgSq[i]!;
-      const decay = this.decays[i] ? decayFactor : 1;
-      for (let j = 0; j < theta.length; j++) {
-        const g = grad[j]!;
-        m[j] = b1 * m[j]! + (1 - b1) * g;
-        v[j] = b2 * v[j]! + (1 - b2) * g * g;
-        const mHat = m[j]! / correction1;
-        const vHat = v[j]! / correction2;
-        theta[j] = theta[j]! * decay - (lr * mHat) / (Math.sqrt(vHat) + eps);
-      }
+      update({
+        theta: p.nd.data, grad: p.grad.values(), m: this.expAvg[i]!, v: this.expAvgSq[i]!,
+        lr, beta1, beta2, eps, weightDecay: this.decays[i] ? this.weightDecay : 0, correction1, correction2,
+      });
     });
     this.stepCount = t;
   }

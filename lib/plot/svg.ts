@@ -14,6 +14,8 @@ import { colorAt } from './png';
 export interface LineSeries {
   name: string;
   points: [number, number][];
+  /** Optional shaded band around the line, as (x, low, high) triples (e.g. mean ± sd over seeds). */
+  band?: [number, number, number][];
 }
 
 /** Options of {@link lineChartSvg}. */
@@ -120,7 +122,8 @@ export function lineChartSvg(series: LineSeries[], opts: LineChartOptions = {}):
   const { width = 640, height = 400, logY = false } = opts;
   const ty = (y: number): number => (logY ? Math.log10(y) : y);
   const usable = ([x, y]: [number, number]): boolean => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0);
-  const all = series.flatMap((s) => s.points.filter(usable));
+  const bandPoints = series.flatMap((s) => (s.band ?? []).flatMap(([x, lo, hi]) => [[x, lo], [x, hi]] as [number, number][]));
+  const all = [...series.flatMap((s) => s.points), ...bandPoints].filter(usable);
   const xs = all.map(([x]) => x);
   const ys = all.map(([, y]) => ty(y));
   const xt = niceTicks(xs.length ? Math.min(...xs) : 0, xs.length ? Math.max(...xs) : 1);
@@ -160,6 +163,12 @@ export function lineChartSvg(series: LineSeries[], opts: LineChartOptions = {}):
       else if (segments[segments.length - 1]!.length > 0) segments.push([]);
     }
     out.push(`<g class="series" data-name="${escapeXml(s.name)}">`);
+    const band = (s.band ?? []).filter(([x, lo, hi]) => usable([x, lo]) && usable([x, hi]));
+    if (band.length > 1) {
+      // the upper edge left to right, then the lower edge back: one closed polygon
+      const edge = [...band.map(([x, , hi]) => [x, hi]), ...band.reverse().map(([x, lo]) => [x, lo])] as [number, number][];
+      out.push(`<polygon class="band" points="${edge.map(([x, y]) => `${fmt(px(x))},${fmt(py(y))}`).join(' ')}" fill="${color}" fill-opacity="0.18" stroke="none"/>`);
+    }
     for (const seg of segments) {
       if (seg.length === 1) out.push(`<circle cx="${fmt(px(seg[0]![0]))}" cy="${fmt(py(seg[0]![1]))}" r="2.5" fill="${color}"/>`);
       else if (seg.length > 1) {

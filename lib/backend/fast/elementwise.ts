@@ -7,7 +7,10 @@
  * layout once (same shape, scalar, a row vector `[..., n] ∘ [n]` or any repeated trailing
  * block, a column `[..., r, n] ∘ [..., r, 1]`) with the operator inlined, and anything else
  * goes to the reference kernels.
- * (Copying into wasm memory and back would cost more than the operation itself.)
+ * (For add/mul-like ops, copying into wasm memory and back would cost more than the operation
+ * itself. Kernels that compute an exp per element — softmax, sigmoid, SiLU — do run as SIMD
+ * wasm (vector-kernels.ts); their loops here are the scalar versions, kept for bench/kernels.ts
+ * to compare against.)
  */
 import type { FloatArray } from '../../tensor';
 import type { BinaryKind, UnaryKind } from '../backend';

@@ -1,6 +1,7 @@
 /**
- * The `fast` CPU backend: WebAssembly SIMD matmul on all cores (gemm.ts) and inlined
- * TypeScript loops for the memory-bound kernels (elementwise.ts).
+ * The `fast` CPU backend: WebAssembly SIMD matmul on all cores (gemm.ts), WebAssembly SIMD
+ * softmax, softmax backward, exp/sigmoid/SiLU/tanh-GELU, logsumexp, RMSNorm and AdamW (vector-kernels.ts, run by
+ * vector.ts), and inlined TypeScript loops for the other memory-bound kernels (elementwise.ts).
  *
  * float32 only: float64 work (gradient checks) goes to the reference kernels, which are the
  * source of truth anyway. Everything here is checked against them by
@@ -8,9 +9,10 @@
  */
 import { env } from '../../platform';
 import type { Backend, MatmulArgs } from '../backend';
-import { referenceBackend } from '../reference';
-import { fastBinary, fastSoftmax, fastSoftmaxBackward, fastSumMiddle, fastUnary } from './elementwise';
+import { referenceAdamW, referenceBackend, referenceLogSumExp, referenceRmsNorm, referenceRmsNormBackward } from '../reference';
+import { fastBinary, fastSumMiddle, fastUnary } from './elementwise';
 import { GemmEngine } from './gemm';
+import { isVectorUnary, VectorEngine } from './vector';
 
 export { GemmEngine, PARALLEL_MIN_MACS } from './gemm';
 
@@ -34,6 +36,8 @@ export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
   let engine: GemmEngine | null = null;
   const threads = opts.threads ?? (Number(env('ARRA_THREADS')) || 0);
   const gemm = (): GemmEngine => (engine ??= new GemmEngine(threads > 0 ? threads : undefined));
+  let vectorEngine: VectorEngine | null = null;
+  const vec = (): VectorEngine => (vectorEngine ??= new VectorEngine());
   return {
     name: 'fast',
     get threads(): number {
@@ -44,11 +48,11 @@ export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
       else referenceBackend.matmul(args);
     },
     softmax(x, out, rows, cols): void {
-      if (out instanceof Float32Array) fastSoftmax(x, out, rows, cols);
+      if (out instanceof Float32Array) vec().softmax(x, out, rows, cols);
       else referenceBackend.softmax(x, out, rows, cols);
     },
     softmaxBackward(y, dy, out, rows, cols): void {
-      if (out instanceof Float32Array) fastSoftmaxBackward(y, dy, out, rows, cols);
+      if (out instanceof Float32Array) vec().softmaxBackward(y, dy, out, rows, cols);
       else referenceBackend.softmaxBackward(y, dy, out, rows, cols);
     },
     binary(kind, a, aShape, b, bShape, out, outShape): void {
@@ -56,12 +60,29 @@ export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
       referenceBackend.binary(kind, a, aShape, b, bShape, out, outShape);
     },
     unary(kind, x, out): void {
+      if (out instanceof Float32Array && isVectorUnary(kind)) { vec().unary(kind, x, out); return; }
       if (out instanceof Float32Array && fastUnary(kind, x, out)) return;
       referenceBackend.unary(kind, x, out);
     },
     sumMiddle(x, out, outer, mid, inner): void {
       if (out instanceof Float32Array) fastSumMiddle(x, out, outer, mid, inner);
       else referenceBackend.sumMiddle(x, out, outer, mid, inner);
+    },
+    adamw(args): void {
+      if (args.theta instanceof Float32Array) vec().adamw(args);
+      else referenceAdamW(args);
+    },
+    logSumExp(x, out, rows, cols): void {
+      if (x instanceof Float32Array) vec().logSumExp(x, out, rows, cols);
+      else referenceLogSumExp(x, out, rows, cols);
+    },
+    rmsNorm(args): void {
+      if (args.out instanceof Float32Array) vec().rmsNorm(args);
+      else referenceRmsNorm(args);
+    },
+    rmsNormBackward(args): void {
+      if (args.dx instanceof Float32Array) vec().rmsNormBackward(args);
+      else referenceRmsNormBackward(args);
     },
     dispose(): void {
       engine?.dispose();

@@ -104,6 +104,56 @@ export class Code {
   f32x4Div(): this { return this.op(...simd(0xe7)); }
   f32x4Min(): this { return this.op(...simd(0xe8)); }
   f32x4Max(): this { return this.op(...simd(0xe9)); }
+
+  // --- used by the vector kernels (vector-kernels.ts) ---
+  i32And(): this { return this.op(0x71); }
+  i32GeU(): this { return this.op(0x4f); }
+  i32LtU(): this { return this.op(0x49); }
+  /** A float32 constant (4 bytes, little-endian IEEE 754). */
+  f32Const(v: number): this { return this.op(0x43, ...bytesOfF32(v)); }
+  f32Add(): this { return this.op(0x92); }
+  f32Sub(): this { return this.op(0x93); }
+  f32Sqrt(): this { return this.op(0x91); }
+  /** i32 (signed) → f32 */
+  f32ConvertI32S(): this { return this.op(0xb2); }
+  f32Mul(): this { return this.op(0x94); }
+  f32Div(): this { return this.op(0x95); }
+  /** Scalar max; NaN in either operand gives NaN, as `Math.max`. */
+  f32Max(): this { return this.op(0x97); }
+  /** The same float32 in all four lanes, as an immediate. */
+  f32x4Const(v: number): this { return this.op(...simd(0x0c), ...[0, 1, 2, 3].flatMap(() => bytesOfF32(v))); }
+  /** The same int32 in all four lanes, as an immediate. */
+  i32x4Const(v: number): this { return this.op(...simd(0x0c), ...[0, 1, 2, 3].flatMap(() => [...new Uint8Array(Int32Array.of(v).buffer)])); }
+  /** Lane `lane` (0–3) of an f32x4 as a scalar f32. */
+  f32x4ExtractLane(lane: number): this { return this.op(...simd(0x1f), lane); }
+  /** Lane-wise comparisons: all-ones where true, zero where false (NaN compares false). */
+  f32x4Lt(): this { return this.op(...simd(0x43)); }
+  f32x4Ge(): this { return this.op(...simd(0x46)); }
+  /** `a & ~b` (pops b, then a). */
+  v128AndNot(): this { return this.op(...simd(0x4f)); }
+  /** Bits of `a` where `mask` is 1, of `b` where 0 (stack: a, b, mask). */
+  v128Bitselect(): this { return this.op(...simd(0x52)); }
+  /** Round to nearest, ties to even. */
+  f32x4Nearest(): this { return this.op(...simd(0x6a)); }
+  /** Pseudo-max `a < b ? b : a` (one x64 instruction; NaN in `a` is kept, NaN in `b` is not). */
+  f32x4Pmax(): this { return this.op(...simd(0xeb)); }
+  /** Pseudo-min `b < a ? b : a` (NaN in `a` is kept). */
+  f32x4Pmin(): this { return this.op(...simd(0xea)); }
+  f32x4Abs(): this { return this.op(...simd(0xe0)); }
+  f32x4Sqrt(): this { return this.op(...simd(0xe3)); }
+  f32x4Neg(): this { return this.op(...simd(0xe1)); }
+  /** Truncate each f32 lane to i32, saturating (NaN → 0). */
+  i32x4TruncSatF32x4S(): this { return this.op(...simd(0xf8)); }
+  /** Shift every i32 lane by the i32 on top of the stack. */
+  i32x4Shl(): this { return this.op(...simd(0xab)); }
+  i32x4ShrS(): this { return this.op(...simd(0xac)); }
+  i32x4Add(): this { return this.op(...simd(0xae)); }
+  i32x4Sub(): this { return this.op(...simd(0xb1)); }
+}
+
+/** The 4 little-endian bytes of `v` rounded to float32. */
+function bytesOfF32(v: number): number[] {
+  return [...new Uint8Array(Float32Array.of(v).buffer)];
 }
 
 /** One exported function: its signature, extra locals and body. */

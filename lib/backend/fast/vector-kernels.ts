@@ -1,0 +1,440 @@
+/**
+ * The memory-bound float32 kernels (softmax and its backward, exp, sigmoid, SiLU, tanh-GELU)
+ * generated as WebAssembly SIMD bytecode, four lanes at a time, like the matmul micro-kernel
+ * (gemm-kernel.ts). The formulas are those of the reference loops (reference.ts); only exp
+ * is computed differently (below), and sums run in four lanes instead of one.
+ *
+ * **exp** (Cody–Waite range reduction and a minimax polynomial, as Cephes' `expf` and the
+ * vectorised exps in XNNPACK and SLEEF):
+ *
+ *   n = round(x·log₂e),  r = x − n·C₁ − n·C₂   (rounding by adding and subtracting 1.5·2²³)   (C₁ + C₂ = ln 2, C₁ with few bits so n·C₁ is exact)
+ *   eʳ ≈ 1 + r + r²·P(r)   (|r| ≤ ½ln 2, Cephes' degree-5 P: relative error ≈ 1e-7)
+ *   eˣ = eʳ · 2^⌊n/2⌋ · 2^(n−⌊n/2⌋)
+ *
+ * The two powers of two are built by writing the exponent bits of a float32 directly
+ * ((k + 127) << 23). Splitting 2ⁿ in two keeps each factor a normal float for every n in
+ * [−150, 128], so results that are subnormal in float32 come out right (gradual underflow)
+ * and results above float32's range overflow to +∞, both as `Math.fround(Math.exp(x))` does.
+ * x is clamped to [−104, 89] first; below −104 the result is exactly 0 (e⁻¹⁰⁴ < 2⁻¹⁵⁰, and the
+ * causal mask's −∞ must give weight exactly 0). NaN propagates (the clamp's pseudo-min/max keep a NaN first operand).
+ *
+ * **Tails.** Rows whose length is not a multiple of 4 finish with the same vector code on
+ * one element splatted into all lanes (lane 0 is kept), so there is one formula, not two.
+ *
+ * **AdamW and RMSNorm** (`adamw`, `rmsNorm`, `rmsNormBackward`) are the reference loops
+ * (reference.ts) four lanes at a time, in float32 arithmetic where the reference computes in
+ * float64 and rounds once on store: results agree to a few float32 ulp.
+ *
+ * Summation order: the row sums of softmax (Σ eˣ) and of its backward (Σ dy·y) accumulate
+ * four interleaved partial sums, added pairwise at the end — a different rounding from the
+ * reference's left-to-right sum (both are within a few ulp of the exact sum).
+ */
+import { assembleModule, Code, F32, type FuncSpec, I32, V128, type ValType } from './wasm-emit';
+
+/** A function under construction: its parameters, the locals it allocates, its body. */
+class Fn {
+  readonly code = new Code();
+  private readonly locals: ValType[] = [];
+
+  constructor(readonly name: string, private readonly params: ValType[]) {}
+
+  /** A new local of type `t`; returns its index. */
+  local(t: ValType): number {
+    this.locals.push(t);
+    return this.params.length + this.locals.length - 1;
+  }
+
+  spec(): FuncSpec {
+    return { name: this.name, params: this.params, locals: this.locals, body: this.code };
+  }
+}
+
+/** `while (i < end) { body(); i += step }` for unsigned byte offsets `i`, `end` (locals). */
+function whileBelow(c: Code, i: number, end: number, step: number, body: () => void): void {
+  c.block().loop();
+  c.localGet(i).localGet(end).i32GeU().brIf(1);
+  body();
+  c.localGet(i).i32Const(step).i32Add().localSet(i);
+  c.br(0).end().end();
+}
+
+// Cephes expf constants.
+const LOG2E = 1.44269504088896341;
+const C1 = 0.693359375;
+const C2 = -2.12194440e-4;
+const P = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+
+/** 1.5·2²³: adding it to |t| < 2²² rounds t to an integer and leaves that integer in the low mantissa bits. */
+const ROUND = 12582912;
+/** The bit pattern of ROUND as a float32. */
+const ROUND_BITS = 0x4b400000;
+
+/** dst = eˣ lane-wise (x, dst: v128 locals; dst may equal x). See the file comment. */
+function emitExp(f: Fn, x: number, dst: number): void {
+  const c = f.code;
+  const xc = f.local(V128), n = f.local(V128), r = f.local(V128), p = f.local(V128), k = f.local(V128), h = f.local(V128);
+  // Clamp with the pseudo-min/max (single instructions) and x first, so a NaN x stays NaN.
+  c.localGet(x).f32x4Const(-104).f32x4Pmax().f32x4Const(89).f32x4Pmin().localSet(xc);
+  // n = round(xc·log₂e) by the 1.5·2²³ trick (faster than f32x4.nearest + a saturating
+  // conversion); k = n as an integer, read from the mantissa bits of the rounded sum.
+  c.localGet(xc).f32x4Const(LOG2E).f32x4Mul().f32x4Const(ROUND).f32x4Add().localTee(k);
+  c.f32x4Const(ROUND).f32x4Sub().localSet(n);
+  c.localGet(k).i32x4Const(ROUND_BITS).i32x4Sub().localSet(k);
+  // r = xc − n·C₁ − n·C₂
+  c.localGet(xc).localGet(n).f32x4Const(C1).f32x4Mul().f32x4Sub().localGet(n).f32x4Const(C2).f32x4Mul().f32x4Sub().localSet(r);
+  // P(r) by Horner, then eʳ ≈ P(r)·r² + r + 1
+  c.f32x4Const(P[0]!).localSet(p);
+  for (const coef of P.slice(1)) c.localGet(p).localGet(r).f32x4Mul().f32x4Const(coef).f32x4Add().localSet(p);
+  c.localGet(p).localGet(r).f32x4Mul().localGet(r).f32x4Mul().localGet(r).f32x4Add().f32x4Const(1).f32x4Add().localSet(p);
+  // h = k >> 1; the factors 2ʰ and 2^(k−h) from their exponent bits
+  c.localGet(k).i32Const(1).i32x4ShrS().localSet(h);
+  c.localGet(p);
+  c.localGet(h).i32x4Const(127).i32x4Add().i32Const(23).i32x4Shl().f32x4Mul();
+  c.localGet(k).localGet(h).i32x4Sub().i32x4Const(127).i32x4Add().i32Const(23).i32x4Shl().f32x4Mul();
+  // exactly 0 below −104 (−∞ included); NaN compares false and stays NaN
+  c.localGet(x).f32x4Const(-104).f32x4Lt().v128AndNot().localSet(dst);
+}
+
+/** dst = num(x)/(1 + e), e = e^(−|z|): the overflow-free logistic of reference.ts, lane-wise. */
+function emitLogistic(f: Fn, z: number, numWhenNonNeg: (c: Code) => void, numWhenNeg: (c: Code, e: number) => void, dst: number): void {
+  const c = f.code;
+  const e = f.local(V128);
+  c.localGet(z).f32x4Abs().f32x4Neg().localSet(e);
+  emitExp(f, e, e);
+  numWhenNonNeg(c);
+  numWhenNeg(c, e);
+  c.localGet(z).f32x4Const(0).f32x4Ge().v128Bitselect();
+  c.localGet(e).f32x4Const(1).f32x4Add().f32x4Div().localSet(dst);
+}
+
+/** The unary kinds generated here and how each maps a v128 local x to y. */
+export const VECTOR_UNARY = {
+  /** y = eˣ */
+  exp: (f: Fn, x: number, y: number): void => emitExp(f, x, y),
+  /** σ(x) = 1/(1 + e⁻ˣ) for x ≥ 0, eˣ/(1 + eˣ) below (neither exp can overflow) */
+  sigmoid: (f: Fn, x: number, y: number): void => emitLogistic(f, x, (c) => c.f32x4Const(1), (c, e) => c.localGet(e), y),
+  /** SiLU(x) = x·σ(x): x/(1 + e⁻ˣ) for x ≥ 0, x·eˣ/(1 + eˣ) below */
+  silu: (f: Fn, x: number, y: number): void => emitLogistic(f, x, (c) => c.localGet(x), (c, e) => c.localGet(x).localGet(e).f32x4Mul(), y),
+  /**
+   * tanh-GELU: ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³). Since 1 + tanh u = 2σ(2u), this is
+   * x·σ(2u), which has no cancellation for large negative u (the reference's 1 + tanh u does).
+   */
+  geluTanh: (f: Fn, x: number, y: number): void => {
+    const c = f.code;
+    const z = f.local(V128);
+    c.localGet(x).localGet(x).f32x4Mul().localGet(x).f32x4Mul().f32x4Const(0.044715).f32x4Mul().localGet(x).f32x4Add();
+    c.f32x4Const(2 * Math.sqrt(2 / Math.PI)).f32x4Mul().localSet(z);
+    emitLogistic(f, z, (cc) => cc.f32x4Const(1), (cc, e) => cc.localGet(e), y);
+    c.localGet(y).localGet(x).f32x4Mul().localSet(y);
+  },
+} as const;
+
+export type VectorUnaryKind = keyof typeof VECTOR_UNARY;
+
+/** `name(x, out, n)`: out[i] = f(x[i]) for i < n (byte addresses). */
+function mapKernel(name: string, body: (f: Fn, x: number, y: number) => void): FuncSpec {
+  const X = 0, OUT = 1, N = 2;
+  const f = new Fn(name, [I32, I32, I32]);
+  const c = f.code;
+  const i = f.local(I32), vend = f.local(I32), end = f.local(I32), x = f.local(V128), y = f.local(V128);
+  c.localGet(N).i32Const(2).i32Shl().localSet(end);
+  c.localGet(N).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
+  whileBelow(c, i, vend, 16, () => {
+    c.localGet(X).localGet(i).i32Add().v128Load().localSet(x);
+    body(f, x, y);
+    c.localGet(OUT).localGet(i).i32Add().localGet(y).v128Store();
+  });
+  whileBelow(c, i, end, 4, () => {
+    c.localGet(X).localGet(i).i32Add().v128Load32Splat().localSet(x);
+    body(f, x, y);
+    c.localGet(OUT).localGet(i).i32Add().localGet(y).f32x4ExtractLane(0).f32Store();
+  });
+  return f.spec();
+}
+
+/** Sum of the four lanes of v128 local v, as (l₀ + l₁) + (l₂ + l₃), left on the stack. */
+function emitLaneSum(c: Code, v: number): void {
+  c.localGet(v).f32x4ExtractLane(0).localGet(v).f32x4ExtractLane(1).f32Add();
+  c.localGet(v).f32x4ExtractLane(2).localGet(v).f32x4ExtractLane(3).f32Add().f32Add();
+}
+
+/**
+ * `softmax(x, out, rows, cols)`, row by row as the reference: m = max_c x (NaN propagates),
+ * e = exp(x − m) written to out while Σe accumulates, then out ·= 1/Σe.
+ */
+function softmaxKernel(): FuncSpec {
+  const X = 0, OUT = 1, ROWS = 2, COLS = 3;
+  const f = new Fn('softmax', [I32, I32, I32, I32]);
+  const c = f.code;
+  const rowBytes = f.local(I32), vend = f.local(I32), i = f.local(I32);
+  const m = f.local(F32), sum = f.local(F32), inv = f.local(F32);
+  const vmax = f.local(V128), vm = f.local(V128), vx = f.local(V128), ve = f.local(V128), vsum = f.local(V128), vinv = f.local(V128);
+  c.localGet(COLS).i32Const(2).i32Shl().localSet(rowBytes);
+  c.localGet(COLS).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
+  c.block().loop();
+  c.localGet(ROWS).i32Eqz().brIf(1);
+  // m = max over the row
+  c.f32x4Const(-Infinity).localSet(vmax);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => { c.localGet(vmax).localGet(X).localGet(i).i32Add().v128Load().f32x4Max().localSet(vmax); });
+  c.localGet(vmax).f32x4ExtractLane(0).localGet(vmax).f32x4ExtractLane(1).f32Max();
+  c.localGet(vmax).f32x4ExtractLane(2).localGet(vmax).f32x4ExtractLane(3).f32Max().f32Max().localSet(m);
+  whileBelow(c, i, rowBytes, 4, () => { c.localGet(m).localGet(X).localGet(i).i32Add().f32Load().f32Max().localSet(m); });
+  c.localGet(m).f32x4Splat().localSet(vm);
+  // out = exp(x − m), Σ
+  c.f32x4Const(0).localSet(vsum);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => {
+    c.localGet(X).localGet(i).i32Add().v128Load().localGet(vm).f32x4Sub().localSet(vx);
+    emitExp(f, vx, ve);
+    c.localGet(OUT).localGet(i).i32Add().localGet(ve).v128Store();
+    c.localGet(vsum).localGet(ve).f32x4Add().localSet(vsum);
+  });
+  emitLaneSum(c, vsum);
+  c.localSet(sum);
+  whileBelow(c, i, rowBytes, 4, () => {
+    c.localGet(X).localGet(i).i32Add().v128Load32Splat().localGet(vm).f32x4Sub().localSet(vx);
+    emitExp(f, vx, ve);
+    c.localGet(OUT).localGet(i).i32Add().localGet(ve).f32x4ExtractLane(0).f32Store();
+    c.localGet(sum).localGet(ve).f32x4ExtractLane(0).f32Add().localSet(sum);
+  });
+  // out ·= 1/Σ
+  c.f32Const(1).localGet(sum).f32Div().localTee(inv).f32x4Splat().localSet(vinv);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => {
+    c.localGet(OUT).localGet(i).i32Add().localGet(OUT).localGet(i).i32Add().v128Load().localGet(vinv).f32x4Mul().v128Store();
+  });
+  whileBelow(c, i, rowBytes, 4, () => {
+    c.localGet(OUT).localGet(i).i32Add().localGet(OUT).localGet(i).i32Add().f32Load().localGet(inv).f32Mul().f32Store();
+  });
+  c.localGet(X).localGet(rowBytes).i32Add().localSet(X);
+  c.localGet(OUT).localGet(rowBytes).i32Add().localSet(OUT);
+  c.localGet(ROWS).i32Const(1).i32Sub().localSet(ROWS);
+  c.br(0).end().end();
+  return f.spec();
+}
+
+/**
+ * `rowMaxSumExp(x, maxOut, sumOut, rows, cols)`: per row m = max_c x and s = Σ_c exp(x − m),
+ * the two halves of logsumexp = m + log s (the log is taken in float64 by the caller: wasm
+ * has no log instruction, and it is one per row).
+ */
+function rowMaxSumExpKernel(): FuncSpec {
+  const X = 0, MAX = 1, SUM = 2, ROWS = 3, COLS = 4;
+  const f = new Fn('rowMaxSumExp', [I32, I32, I32, I32, I32]);
+  const c = f.code;
+  const rowBytes = f.local(I32), vend = f.local(I32), i = f.local(I32);
+  const m = f.local(F32), sum = f.local(F32);
+  const vmax = f.local(V128), vm = f.local(V128), vx = f.local(V128), ve = f.local(V128), vsum = f.local(V128);
+  c.localGet(COLS).i32Const(2).i32Shl().localSet(rowBytes);
+  c.localGet(COLS).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
+  c.block().loop();
+  c.localGet(ROWS).i32Eqz().brIf(1);
+  c.f32x4Const(-Infinity).localSet(vmax);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => { c.localGet(vmax).localGet(X).localGet(i).i32Add().v128Load().f32x4Max().localSet(vmax); });
+  c.localGet(vmax).f32x4ExtractLane(0).localGet(vmax).f32x4ExtractLane(1).f32Max();
+  c.localGet(vmax).f32x4ExtractLane(2).localGet(vmax).f32x4ExtractLane(3).f32Max().f32Max().localSet(m);
+  whileBelow(c, i, rowBytes, 4, () => { c.localGet(m).localGet(X).localGet(i).i32Add().f32Load().f32Max().localSet(m); });
+  c.localGet(m).f32x4Splat().localSet(vm);
+  c.f32x4Const(0).localSet(vsum);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => {
+    c.localGet(X).localGet(i).i32Add().v128Load().localGet(vm).f32x4Sub().localSet(vx);
+    emitExp(f, vx, ve);
+    c.localGet(vsum).localGet(ve).f32x4Add().localSet(vsum);
+  });
+  emitLaneSum(c, vsum);
+  c.localSet(sum);
+  whileBelow(c, i, rowBytes, 4, () => {
+    c.localGet(X).localGet(i).i32Add().v128Load32Splat().localGet(vm).f32x4Sub().localSet(vx);
+    emitExp(f, vx, ve);
+    c.localGet(sum).localGet(ve).f32x4ExtractLane(0).f32Add().localSet(sum);
+  });
+  c.localGet(MAX).localGet(m).f32Store();
+  c.localGet(SUM).localGet(sum).f32Store();
+  c.localGet(X).localGet(rowBytes).i32Add().localSet(X);
+  c.localGet(MAX).i32Const(4).i32Add().localSet(MAX);
+  c.localGet(SUM).i32Const(4).i32Add().localSet(SUM);
+  c.localGet(ROWS).i32Const(1).i32Sub().localSet(ROWS);
+  c.br(0).end().end();
+  return f.spec();
+}
+
+/** `softmaxBackward(y, dy, out, rows, cols)`: per row d = Σ dy·y, then out = y·(dy − d). */
+function softmaxBackwardKernel(): FuncSpec {
+  const Y = 0, DY = 1, OUT = 2, ROWS = 3, COLS = 4;
+  const f = new Fn('softmaxBackward', [I32, I32, I32, I32, I32]);
+  const c = f.code;
+  const rowBytes = f.local(I32), vend = f.local(I32), i = f.local(I32);
+  const dot = f.local(F32), vacc = f.local(V128), vdot = f.local(V128);
+  c.localGet(COLS).i32Const(2).i32Shl().localSet(rowBytes);
+  c.localGet(COLS).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
+  c.block().loop();
+  c.localGet(ROWS).i32Eqz().brIf(1);
+  c.f32x4Const(0).localSet(vacc);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => {
+    c.localGet(vacc).localGet(DY).localGet(i).i32Add().v128Load().localGet(Y).localGet(i).i32Add().v128Load().f32x4Mul().f32x4Add().localSet(vacc);
+  });
+  emitLaneSum(c, vacc);
+  c.localSet(dot);
+  whileBelow(c, i, rowBytes, 4, () => {
+    c.localGet(dot).localGet(DY).localGet(i).i32Add().f32Load().localGet(Y).localGet(i).i32Add().f32Load().f32Mul().f32Add().localSet(dot);
+  });
+  c.localGet(dot).f32x4Splat().localSet(vdot);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => {
+    c.localGet(OUT).localGet(i).i32Add();
+    c.localGet(Y).localGet(i).i32Add().v128Load();
+    c.localGet(DY).localGet(i).i32Add().v128Load().localGet(vdot).f32x4Sub().f32x4Mul().v128Store();
+  });
+  whileBelow(c, i, rowBytes, 4, () => {
+    c.localGet(OUT).localGet(i).i32Add();
+    c.localGet(Y).localGet(i).i32Add().f32Load();
+    c.localGet(DY).localGet(i).i32Add().f32Load().localGet(dot).f32Sub().f32Mul().f32Store();
+  });
+  c.localGet(Y).localGet(rowBytes).i32Add().localSet(Y);
+  c.localGet(DY).localGet(rowBytes).i32Add().localSet(DY);
+  c.localGet(OUT).localGet(rowBytes).i32Add().localSet(OUT);
+  c.localGet(ROWS).i32Const(1).i32Sub().localSet(ROWS);
+  c.br(0).end().end();
+  return f.spec();
+}
+
+/**
+ * `adamw(theta, grad, m, v, n, lr, β₁, β₂, ε, decay, c₁, c₂, 1 − β₁, 1 − β₂)`, in place on theta, m and v:
+ *   m ← β₁m + (1 − β₁)g,  v ← β₂v + (1 − β₂)g²,  θ ← θ·decay − lr·(m/c₁)/(√(v/c₂) + ε).
+ * 1 − β is passed in, computed in float64: 1 − float32(0.999) would be off by 1e-5 relative.
+ */
+function adamwKernel(): FuncSpec {
+  const TH = 0, G = 1, M = 2, V = 3, N = 4, LR = 5, B1 = 6, B2 = 7, EPS = 8, DECAY = 9, C1P = 10, C2P = 11, OMB1 = 12, OMB2 = 13;
+  const f = new Fn('adamw', [I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32, F32, F32]);
+  const c = f.code;
+  const splat = (emit: () => void): number => { const l = f.local(V128); emit(); c.f32x4Splat().localSet(l); return l; };
+  const vb1 = splat(() => c.localGet(B1)), v1b1 = splat(() => c.localGet(OMB1));
+  const vb2 = splat(() => c.localGet(B2)), v1b2 = splat(() => c.localGet(OMB2));
+  const vlr = splat(() => c.localGet(LR)), veps = splat(() => c.localGet(EPS)), vdecay = splat(() => c.localGet(DECAY));
+  const vc1 = splat(() => c.localGet(C1P)), vc2 = splat(() => c.localGet(C2P));
+  const i = f.local(I32), vend = f.local(I32), end = f.local(I32);
+  const g = f.local(V128), m = f.local(V128), v = f.local(V128);
+  c.localGet(N).i32Const(2).i32Shl().localSet(end);
+  c.localGet(N).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
+  const body = (load: (ptr: number) => void, store: (ptr: number, val: () => void) => void): void => {
+    load(G); c.localSet(g);
+    load(M); c.localGet(vb1).f32x4Mul().localGet(g).localGet(v1b1).f32x4Mul().f32x4Add().localSet(m);
+    load(V); c.localGet(vb2).f32x4Mul().localGet(g).localGet(g).f32x4Mul().localGet(v1b2).f32x4Mul().f32x4Add().localSet(v);
+    store(M, () => c.localGet(m));
+    store(V, () => c.localGet(v));
+    store(TH, () => {
+      load(TH); c.localGet(vdecay).f32x4Mul();
+      c.localGet(vlr).localGet(m).localGet(vc1).f32x4Div().f32x4Mul();
+      c.localGet(v).localGet(vc2).f32x4Div().f32x4Sqrt().localGet(veps).f32x4Add().f32x4Div().f32x4Sub();
+    });
+  };
+  const addr = (ptr: number): void => { c.localGet(ptr).localGet(i).i32Add(); };
+  whileBelow(c, i, vend, 16, () => body((p) => { addr(p); c.v128Load(); }, (p, val) => { addr(p); val(); c.v128Store(); }));
+  whileBelow(c, i, end, 4, () => body((p) => { addr(p); c.v128Load32Splat(); }, (p, val) => { addr(p); val(); c.f32x4ExtractLane(0).f32Store(); }));
+  return f.spec();
+}
+
+/** `rmsNorm(x, w, out, rinv, rows, cols, eps)`: r = 1/√(Σx²/cols + eps), out = x·r·w, rinv[row] = r. */
+function rmsNormKernel(): FuncSpec {
+  const X = 0, W = 1, OUT = 2, RINV = 3, ROWS = 4, COLS = 5, EPS = 6;
+  const f = new Fn('rmsNorm', [I32, I32, I32, I32, I32, I32, F32]);
+  const c = f.code;
+  const rowBytes = f.local(I32), vend = f.local(I32), i = f.local(I32);
+  const ms = f.local(F32), ri = f.local(F32), vacc = f.local(V128), vx = f.local(V128), vri = f.local(V128);
+  c.localGet(COLS).i32Const(2).i32Shl().localSet(rowBytes);
+  c.localGet(COLS).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
+  c.block().loop();
+  c.localGet(ROWS).i32Eqz().brIf(1);
+  c.f32x4Const(0).localSet(vacc);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => { c.localGet(X).localGet(i).i32Add().v128Load().localTee(vx).localGet(vx).f32x4Mul().localGet(vacc).f32x4Add().localSet(vacc); });
+  emitLaneSum(c, vacc);
+  c.localSet(ms);
+  whileBelow(c, i, rowBytes, 4, () => { c.localGet(X).localGet(i).i32Add().f32Load().localTee(ri).localGet(ri).f32Mul().localGet(ms).f32Add().localSet(ms); });
+  c.f32Const(1).localGet(ms).localGet(COLS).f32ConvertI32S().f32Div().localGet(EPS).f32Add().f32Sqrt().f32Div().localSet(ri);
+  c.localGet(RINV).localGet(ri).f32Store();
+  c.localGet(ri).f32x4Splat().localSet(vri);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => {
+    c.localGet(OUT).localGet(i).i32Add().localGet(X).localGet(i).i32Add().v128Load().localGet(vri).f32x4Mul();
+    c.localGet(W).localGet(i).i32Add().v128Load().f32x4Mul().v128Store();
+  });
+  whileBelow(c, i, rowBytes, 4, () => {
+    c.localGet(OUT).localGet(i).i32Add().localGet(X).localGet(i).i32Add().f32Load().localGet(ri).f32Mul();
+    c.localGet(W).localGet(i).i32Add().f32Load().f32Mul().f32Store();
+  });
+  c.localGet(X).localGet(rowBytes).i32Add().localSet(X);
+  c.localGet(OUT).localGet(rowBytes).i32Add().localSet(OUT);
+  c.localGet(RINV).i32Const(4).i32Add().localSet(RINV);
+  c.localGet(ROWS).i32Const(1).i32Sub().localSet(ROWS);
+  c.br(0).end().end();
+  return f.spec();
+}
+
+/**
+ * `rmsNormBackward(x, w, rinv, g, dx, dw, rows, cols)`, per row with r = rinv[row], x̂ = x·r:
+ *   s = Σ g·w·x̂ / cols,  dw += g·x̂ (dw is accumulated, not cleared),  dx = r·(g·w − x̂·s).
+ */
+function rmsNormBackwardKernel(): FuncSpec {
+  const X = 0, W = 1, RINV = 2, G = 3, DX = 4, DW = 5, ROWS = 6, COLS = 7;
+  const f = new Fn('rmsNormBackward', [I32, I32, I32, I32, I32, I32, I32, I32]);
+  const c = f.code;
+  const rowBytes = f.local(I32), vend = f.local(I32), i = f.local(I32);
+  const ri = f.local(F32), s = f.local(F32), vri = f.local(V128), vs = f.local(V128), vacc = f.local(V128), gx = f.local(V128);
+  const sgx = f.local(F32);
+  c.localGet(COLS).i32Const(2).i32Shl().localSet(rowBytes);
+  c.localGet(COLS).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
+  c.block().loop();
+  c.localGet(ROWS).i32Eqz().brIf(1);
+  c.localGet(RINV).f32Load().localTee(ri).f32x4Splat().localSet(vri);
+  // gx = g·x̂; s = Σ gx·w; dw += gx
+  c.f32x4Const(0).localSet(vacc);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => {
+    c.localGet(G).localGet(i).i32Add().v128Load().localGet(X).localGet(i).i32Add().v128Load().f32x4Mul().localGet(vri).f32x4Mul().localSet(gx);
+    c.localGet(vacc).localGet(gx).localGet(W).localGet(i).i32Add().v128Load().f32x4Mul().f32x4Add().localSet(vacc);
+    c.localGet(DW).localGet(i).i32Add().localGet(DW).localGet(i).i32Add().v128Load().localGet(gx).f32x4Add().v128Store();
+  });
+  emitLaneSum(c, vacc);
+  c.localSet(s);
+  whileBelow(c, i, rowBytes, 4, () => {
+    c.localGet(G).localGet(i).i32Add().f32Load().localGet(X).localGet(i).i32Add().f32Load().f32Mul().localGet(ri).f32Mul().localSet(sgx);
+    c.localGet(s).localGet(sgx).localGet(W).localGet(i).i32Add().f32Load().f32Mul().f32Add().localSet(s);
+    c.localGet(DW).localGet(i).i32Add().localGet(DW).localGet(i).i32Add().f32Load().localGet(sgx).f32Add().f32Store();
+  });
+  c.localGet(s).localGet(COLS).f32ConvertI32S().f32Div().localTee(s).f32x4Splat().localSet(vs);
+  // dx = r·(g·w − x·r·s)
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => {
+    c.localGet(DX).localGet(i).i32Add();
+    c.localGet(G).localGet(i).i32Add().v128Load().localGet(W).localGet(i).i32Add().v128Load().f32x4Mul();
+    c.localGet(X).localGet(i).i32Add().v128Load().localGet(vri).f32x4Mul().localGet(vs).f32x4Mul().f32x4Sub();
+    c.localGet(vri).f32x4Mul().v128Store();
+  });
+  whileBelow(c, i, rowBytes, 4, () => {
+    c.localGet(DX).localGet(i).i32Add();
+    c.localGet(G).localGet(i).i32Add().f32Load().localGet(W).localGet(i).i32Add().f32Load().f32Mul();
+    c.localGet(X).localGet(i).i32Add().f32Load().localGet(ri).f32Mul().localGet(s).f32Mul().f32Sub();
+    c.localGet(ri).f32Mul().f32Store();
+  });
+  c.localGet(X).localGet(rowBytes).i32Add().localSet(X);
+  c.localGet(G).localGet(rowBytes).i32Add().localSet(G);
+  c.localGet(DX).localGet(rowBytes).i32Add().localSet(DX);
+  c.localGet(RINV).i32Const(4).i32Add().localSet(RINV);
+  c.localGet(ROWS).i32Const(1).i32Sub().localSet(ROWS);
+  c.br(0).end().end();
+  return f.spec();
+}
+
+/**
+ * The module: `softmax`, `softmaxBackward`, `rowMaxSumExp`, `adamw`, `rmsNorm`, `rmsNormBackward` and one map
+ * kernel per {@link VECTOR_UNARY} kind (exported under the kind's name), importing `env.memory`.
+ */
+export function vectorModuleBytes(memory: { initialPages: number; maxPages: number; shared: boolean }): Uint8Array {
+  const maps = (Object.keys(VECTOR_UNARY) as VectorUnaryKind[]).map((k) => mapKernel(k, VECTOR_UNARY[k]));
+  return assembleModule([softmaxKernel(), softmaxBackwardKernel(), rowMaxSumExpKernel(), adamwKernel(), rmsNormKernel(), rmsNormBackwardKernel(), ...maps], memory);
+}
