@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { main } from '../examples/cli';
+import { runCli } from './cli-run';
 import { tensor } from '../lib';
 import { jsonMetadata, readSafetensorsHeader, saveSafetensors } from '../lib/io';
 import { checkpointKind } from '../examples/pipeline/checkpoints';
@@ -18,20 +19,7 @@ import { VQTokenizer } from '../models/vq';
 const dir = mkdtempSync(join(tmpdir(), 'arra-files-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(argv: string[]): Promise<{ code: number; err: string; seconds: number }> {
-  let err = '';
-  const e = process.stderr.write.bind(process.stderr);
-  const o = process.stdout.write.bind(process.stdout);
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  const t0 = performance.now();
-  try {
-    return { code: await main(argv), err, seconds: (performance.now() - t0) / 1000 };
-  } finally {
-    process.stderr.write = e;
-    process.stdout.write = o;
-  }
-}
+const run = runCli; // main() with stdout, stderr and console.log captured (cli-run.ts)
 
 /** A one-tensor safetensors file declaring `kind` (commands read only the header before starting). */
 function fakeCheckpoint(name: string, kind: string): string {

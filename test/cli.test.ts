@@ -8,25 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { main } from '../examples/cli';
+import { runCli } from './cli-run';
 
 const dir = mkdtempSync(join(tmpdir(), 'arra-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Run main() capturing stderr/stdout. */
-async function run(argv: string[]): Promise<{ code: number; err: string; out: string }> {
-  let err = '';
-  let out = '';
-  const e = process.stderr.write.bind(process.stderr);
-  const o = process.stdout.write.bind(process.stdout);
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  try {
-    return { code: await main(argv), err, out };
-  } finally {
-    process.stderr.write = e;
-    process.stdout.write = o;
-  }
-}
+const run = runCli; // main() with stdout, stderr and console.log captured (cli-run.ts)
 
 const out = join(dir, 'never');
 const usageCases: [string, string[], RegExp][] = [

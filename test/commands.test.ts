@@ -17,6 +17,7 @@ import { describeData, loadData, type DataFlags } from '../examples/pipeline/dat
 import { featureCachePath } from '../examples/pipeline/prepare';
 import { evaluateVq, loadVq } from '../examples/pipeline/vq-trainer';
 import { main } from '../examples/cli';
+import { runCli } from './cli-run';
 
 setBackend('ref');
 const dir = mkdtempSync(join(tmpdir(), 'arra-commands-'));
@@ -25,24 +26,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const data = ['--dataset', 'shapes', '--image-size', '16', '--train-limit', '96', '--test-limit', '32'];
 const dataFlags: DataFlags = { dataset: 'shapes', imageSize: 16, trainLimit: 96, testLimit: 32 };
 
-/** main() with stdout/stderr captured. */
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  const log = console.log;
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  console.log = (...args: unknown[]) => { out += `${args.join(' ')}\n`; };
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-    console.log = log;
-  }
-}
+const run = runCli; // main() with stdout, stderr and console.log captured (cli-run.ts)
 
 const vqFile = join(dir, 'vq', 'vq.safetensors');
 const encoderFile = join(dir, 'convnet.safetensors');

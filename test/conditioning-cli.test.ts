@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import t from 'tap';
 import { main } from '../examples/cli';
+import { runCli } from './cli-run';
 import { loadArModel } from '../examples/pipeline/ar-trainer';
 import { trainAttributeClassifier } from '../examples/pipeline/attribute-trainer';
 import { saveConvNet } from '../models/encoder';
@@ -17,23 +18,7 @@ import { saveConvNet } from '../models/encoder';
 const dir = mkdtempSync(join(tmpdir(), 'arra-cond-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(argv: string[]): Promise<{ code: number; err: string; out: string }> {
-  let err = '';
-  let out = '';
-  const e = process.stderr.write.bind(process.stderr);
-  const o = process.stdout.write.bind(process.stdout);
-  const log = console.log;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  console.log = (...a: unknown[]) => { out += `${a.join(' ')}\n`; };
-  try {
-    return { code: await main(argv), err, out };
-  } finally {
-    process.stderr.write = e;
-    process.stdout.write = o;
-    console.log = log;
-  }
-}
+const run = runCli; // main() with stdout, stderr and console.log captured (cli-run.ts)
 
 const data = ['--dataset', 'shapes', '--image-size', '16', '--train-limit', '48', '--test-limit', '24'];
 const vq = join(dir, 'vq', 'vq.safetensors');
@@ -81,6 +66,13 @@ t.test('--condition none: unconditional training, sampling and eval end to end (
   t.equal(json.unconditional.numClasses, 24);
   t.ok(json.unconditional.coverage > 0 && json.unconditional.coverage <= 1, `coverage ${json.unconditional.coverage}`);
   t.ok(json.unconditional.inceptionScore >= 1 && json.unconditional.inceptionScore <= 24, `IS-style ${json.unconditional.inceptionScore}`);
+  t.match(readFileSync(join(dir, 'eval-none', 'eval.md'), 'utf8'), new RegExp(`\\| class coverage ↑ \\| ${(100 * json.unconditional.coverage).toFixed(1)}% \\| none \\| 48 \\|`), 'eval.md holds the coverage of eval.json');
+
+  // The KID subset size is checked in this mode too, before anything is sampled (as in class mode).
+  const big = await run(['eval', ...data, '--model', join(out, 'model.safetensors'), '--vq', vq, '--fid-encoder', `convnet:${fid}`, '--classifier', classifier, '--per-class', '2', '--kid-subset-size', '49', '--out', join(dir, 'eval-none-kid')]);
+  t.equal(big.code, 2, 'a subset larger than the 48 generated images is a usage error');
+  t.match(big.err, /--kid-subset-size: subsets are drawn without replacement from 48 generated and \d+ held-out images; got 49/);
+  t.notOk(existsSync(join(dir, 'eval-none-kid', 'eval.json')), 'nothing evaluated');
 });
 
 t.test('--condition text: captions as prompts; free-text sampling; unknown words are usage errors; caption accuracy in eval', async (t) => {
@@ -122,6 +114,9 @@ t.test('--condition text: captions as prompts; free-text sampling; unknown words
   for (const k of ['allCorrect', 'shape'] as const) t.ok(json.text.captionAccuracy[k] >= 0 && json.text.captionAccuracy[k] <= 1, `${k} is a fraction`);
   t.match(e.out, /caption accuracy: shape \d+\.\d%, colour/);
   t.ok(readFileSync(join(dir, 'eval-text', 'prompts.txt'), 'utf8').includes(' at '), 'the grid\'s prompts are written beside it');
+  const md = readFileSync(join(dir, 'eval-text', 'eval.md'), 'utf8');
+  t.match(md, /conditioning `text`/, 'eval.md names the mode');
+  t.match(md, new RegExp(`\\| caption accuracy: all attributes ↑ \\| ${(100 * json.text.captionAccuracy.allCorrect).toFixed(1)}% \\| ± [\\d.]+% \\(binomial standard error\\) \\| 48 \\|`), 'eval.md holds the caption accuracy of eval.json');
 
   const x = await run(['explain', ...data, '--run', out, '--vq', vq, '--align-encoder', `convnet:${align}`, '--batch-size', '4', '--out', join(dir, 'explain-text')]);
   t.equal(x.code, 0, x.err);

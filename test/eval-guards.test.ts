@@ -13,27 +13,13 @@ import { Rng } from '../lib';
 import { UsageError } from '../lib/cli';
 import { loadSafetensors, saveSafetensors } from '../lib/io';
 import { main } from '../examples/cli';
+import { runCli } from './cli-run';
 import { checkSplit } from '../examples/pipeline/datasets';
 
 const dir = mkdtempSync(join(tmpdir(), 'arra-guards-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(argv: string[]): Promise<{ code: number; err: string }> {
-  let err = '';
-  const e = process.stderr.write.bind(process.stderr);
-  const o = process.stdout.write.bind(process.stdout);
-  const log = console.log;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  console.log = () => {};
-  try {
-    return { code: await main(argv), err };
-  } finally {
-    process.stderr.write = e;
-    process.stdout.write = o;
-    console.log = log;
-  }
-}
+const run = runCli; // main() with stdout, stderr and console.log captured (cli-run.ts)
 
 t.test('checkSplit: same split passes, a missing record warns, a different split or list is refused', async (t) => {
   const rec = { rule: 'sha256(relative path) < 0.1 of the hash range, v1', heldOutCount: 4, heldOutDigest: 'abc' };

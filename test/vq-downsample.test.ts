@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { main } from '../examples/cli';
+import { runCli } from './cli-run';
 import { loadVq, VQ_DOWNSAMPLES } from '../examples/pipeline/vq-trainer';
 import { setBackend } from '../lib';
 
@@ -15,20 +16,7 @@ setBackend('ref');
 const dir = mkdtempSync(join(tmpdir(), 'arra-downsample-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-async function quiet(argv: string[]): Promise<{ code: number; err: string; out: string }> {
-  let err = '';
-  let out = '';
-  const e = process.stderr.write.bind(process.stderr);
-  const o = process.stdout.write.bind(process.stdout);
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  try {
-    return { code: await main(argv), err, out };
-  } finally {
-    process.stderr.write = e;
-    process.stdout.write = o;
-  }
-}
+const quiet = runCli; // main() with stdout, stderr and console.log captured (cli-run.ts)
 
 const data = ['--dataset', 'shapes', '--image-size', '32', '--train-limit', '16', '--test-limit', '8'];
 

@@ -62,10 +62,10 @@ type DemoPreset = keyof typeof DEMO_PRESETS;
 const ENCODER_BATCH = 64;
 
 export const demoFlags = [
-    { name: 'preset', type: 'enum', choices: ['tiny', 'quick', 'full'], default: 'quick', help: 'quick (≈11 min on 2 CPU cores, measured under load), full (well over an hour, 3 seeds), tiny (smoke test)' },
+    { name: 'preset', type: 'enum', choices: ['tiny', 'quick', 'full'], default: 'quick', help: 'quick (≈11 min measured on a shared 2-core VM under load, before the 1000-sample evaluation: expect more), full (well over an hour, 3 seeds), tiny (smoke test)' },
     { name: 'dataset', type: 'enum', choices: dataFlags[0].choices, default: 'mnist', help: dataFlags[0].help },
     { name: 'dataDir', type: 'string', help: dataFlags[1].help },
-    { name: 'alignEncoder', type: 'string', default: 'convnet', help: "alignment target: 'convnet' (a second in-project ConvNet) or mobilenet[@<px>] (pretrained)" },
+    { name: 'alignEncoder', type: 'string', default: 'convnet', help: "alignment target: 'convnet' (an in-project ConvNet trained for it, a third network beside the classifier and the FID network) or mobilenet[@<px>] (pretrained)" },
     conditionFlag,
     { name: 'seeds', type: 'int', min: 1, help: 'seeds per model (default: the preset\'s)' },
     { name: 'out', type: 'string', default: join('runs', 'demo'), help: 'output folder' },

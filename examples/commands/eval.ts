@@ -12,12 +12,14 @@ import { loadArModel } from '../pipeline/ar-trainer';
 import { checkDataFlags, checkSplit, dataFiles, dataFlags, imageSizeOf, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import {
-  catImages, checkIndependence, evaluationWarnings, firstPerClass, generate, printWarnings, saveSampleGrid, scoreSamples, scoringNetwork,
+  catImages, checkIndependence, evaluationWarnings, type FidKidResult, firstPerClass, generate, printWarnings, saveSampleGrid, scoreSamples, scoringNetwork,
 } from '../pipeline/evaluate';
 import { describeNetwork, escapeMarkdown, reproduceCommand } from '../pipeline/report';
 import { loadVq } from '../pipeline/vq-trainer';
 import { attributeClassifierAt } from '../pipeline/attribute-trainer';
-import { describeModeScores, fidOf, heldOutPrompts, scoreTextSamples, scoreUnconditionalSamples, textRequest } from '../pipeline/evaluate-modes';
+import { describeModeScores, fidOf, heldOutPrompts, scoreTextSamples, scoreUnconditionalSamples, textRequest, type TextEvalResult } from '../pipeline/evaluate-modes';
+import type { ClassDistributionScores } from '../pipeline/class-scores';
+import type { ConditionSpec } from '../../models/prefix';
 import { generateImages } from '../pipeline/generate';
 import { checkConditionMatches, expectConditionFlag } from '../pipeline/conditioning';
 import { checkTokenizerFits } from '../pipeline/checkpoints';
@@ -86,16 +88,14 @@ export const evalCommand = command({
       heldOutAccuracy.push({ role: 'FID/KID network', accuracy: accuracy(fidNet.net, test.images, test.labels) });
     }
     if (condition.mode !== 'class') {
-      evalOtherModes(f, { model, layout, arra, step, condition }, { test, vq, fidNet, classifierNet, networks, split, warnings, heldOutAccuracy, trainSeed });
+      evalOtherModes(f, { model, layout, arra, step, condition }, { test, vq, fidNet, classifierNet, networks, split, warnings, heldOutAccuracy, trainSeed, backend });
       return;
     }
 
     const numClasses = layout.numClasses;
     const perClass = f.perClass ?? Math.ceil(DEFAULT_EVAL_SAMPLES / numClasses);
     const classes = Array.from({ length: numClasses * perClass }, (_, i) => Math.floor(i / perClass));
-    if (f.kidSubsetSize !== undefined && f.kidSubsetSize > Math.min(classes.length, test.labels.length)) {
-      throw new UsageError(`--kid-subset-size: subsets are drawn without replacement from ${classes.length} generated and ${test.labels.length} held-out images; got ${f.kidSubsetSize}`, '--kid-subset-size');
-    }
+    checkKidSubsetSize(f.kidSubsetSize, classes.length, test.labels.length);
     const images = catImages(generate(model, layout, vq, classes, { cfgScale: f.cfgScale, temperature: f.temperature, topK: f.topK, seed: f.seed }));
     const result = scoreSamples(images, classes, fidNet.extract(test.images), fidNet, classifierNet.net, { subsets: f.kidSubsets, subsetSize: f.kidSubsetSize, seed: f.seed });
     warnings.push(...evaluationWarnings({ numGenerated: result.numGenerated, numReal: result.numReal, featureDim: result.featureDim, numClasses, heldOutAccuracy }));
@@ -107,7 +107,10 @@ export const evalCommand = command({
     }, null, 2)}\n`);
     const grid = firstPerClass(images, numClasses, perClass, Math.min(perClass, 10));
     saveSampleGrid(grid, numClasses, join(f.out, 'samples.png'));
-    writeEvalReport(join(f.out, 'eval.md'), { f, result, warnings, heldOutAccuracy, fidNet, classifierNet, arra, step, trainSeed, command, backend, split: split.rule });
+    writeEvalReport(join(f.out, 'eval.md'), {
+      f, result, warnings, heldOutAccuracy, fidNet, classifierNet, arra, step, trainSeed, command, backend, split: split.rule,
+      scoreRows: [shareRow('prompt accuracy ↑', result.promptAccuracy, result.numGenerated)], condition: 'class',
+    });
     printWarnings(warnings);
     console.log(
       `FID ${result.fid.toFixed(3)}, KID ${result.kid.toFixed(5)} ± ${result.kidStd.toFixed(5)} (${result.numGenerated} generated vs ${result.numReal} real, ${result.fidNetwork}, ${result.featureDim}-d); ` +
@@ -117,21 +120,30 @@ export const evalCommand = command({
   },
 });
 
+/** `--kid-subset-size` must fit both sets: subsets are drawn without replacement (checked before any sampling). */
+function checkKidSubsetSize(size: number | undefined, numGenerated: number, numReal: number): void {
+  if (size !== undefined && size > Math.min(numGenerated, numReal)) {
+    throw new UsageError(`--kid-subset-size: subsets are drawn without replacement from ${numGenerated} generated and ${numReal} held-out images; got ${size}`, '--kid-subset-size');
+  }
+}
+
 function writeEvalReport(path: string, r: {
-  f: { model: string; seed: number; kidSubsets: number }; result: ReturnType<typeof scoreSamples>; warnings: string[];
+  f: { model: string; seed: number; kidSubsets: number }; result: FidKidResult; warnings: string[];
   heldOutAccuracy: { role: string; accuracy: number }[]; fidNet: FeatureExtractor; classifierNet: ConvNetFeatures;
   arra: { mode: string; encoderName: string }; step: number; trainSeed?: number; command: string; backend: string; split: string;
+  /** the conditioning mode's own rows of the metric table (`| name | value | uncertainty | N |`) */
+  scoreRows: string[]; condition: ConditionSpec['mode'];
 }): void {
   const m = r.result;
   const lines = [`# arra eval: ${escapeMarkdown(r.f.model)}`, ''];
   if (r.warnings.length > 0) lines.push('> **WARNING**', ...r.warnings.map((w) => `> - ${escapeMarkdown(w)}`), '');
   lines.push(
-    `Step ${r.step}, alignment \`${r.arra.mode}\`, training seed ${r.trainSeed ?? 'not recorded'}, sampling seed ${r.f.seed}; ${r.backend}.`,
+    `Step ${r.step}, alignment \`${r.arra.mode}\`, conditioning \`${r.condition}\`, training seed ${r.trainSeed ?? 'not recorded'}, sampling seed ${r.f.seed}; ${r.backend}.`,
     `Reproduce with \`${r.command}\`.`, '',
     '| metric | value | uncertainty | N |', '|---|---|---|---|',
     `| FID ↓ | ${m.fid.toFixed(3)} | none (one sampling seed; FID is biased at small N: compare only at equal N) | ${m.numGenerated} generated vs ${m.numReal} real |`,
     `| KID ↓ | ${m.kid.toFixed(5)} | ± ${m.kidStd.toFixed(5)} (std over ${m.kidSubsets} subsets of ${m.kidSubsetSize}) | same |`,
-    `| prompt accuracy ↑ | ${(100 * m.promptAccuracy).toFixed(1)}% | ± ${(100 * Math.sqrt(m.promptAccuracy * (1 - m.promptAccuracy) / m.numGenerated)).toFixed(1)}% (binomial standard error) | ${m.numGenerated} |`,
+    ...r.scoreRows,
     '', 'One model, one sampling seed: a comparison between models needs several training seeds.', '',
     '## Networks', '', '| role | network | held-out accuracy |', '|---|---|---|',
     `| FID/KID features | ${describeNetwork(r.fidNet)} | ${fmtAcc(r.heldOutAccuracy.find((a) => a.role === 'FID/KID network'))} |`,
@@ -140,6 +152,32 @@ function writeEvalReport(path: string, r: {
     '', `Held-out split: ${escapeMarkdown(r.split)}.`, '',
   );
   atomicWriteFile(path, lines.join('\n'));
+}
+
+/** A share p of n samples as a metric-table row, with its binomial standard error √(p(1 − p)/n). */
+function shareRow(name: string, p: number, n: number): string {
+  return `| ${name} | ${(100 * p).toFixed(1)}% | ± ${(100 * Math.sqrt(p * (1 - p) / n)).toFixed(1)}% (binomial standard error) | ${n} |`;
+}
+
+/** The text and unconditional modes' rows of eval.md's metric table. */
+function modeScoreRows(scores: { text?: TextEvalResult; unconditional?: ClassDistributionScores }, n: number): string[] {
+  if (scores.text) {
+    const c = scores.text.captionAccuracy;
+    return [
+      shareRow('class accuracy of the prompt ↑', scores.text.classAccuracy, n),
+      ...(c ? [
+        shareRow('caption accuracy: all attributes ↑', c.allCorrect, c.images), shareRow('caption accuracy: layout ↑', c.layout, c.images),
+        ...(['position', 'shape', 'colour', 'size'] as const).map((k) => shareRow(`caption accuracy: ${k} ↑ (per object)`, c[k], c.objects)),
+      ] : []),
+    ];
+  }
+  const u = scores.unconditional!;
+  return [
+    `| mean confidence ↑ | ${(100 * u.meanConfidence).toFixed(1)}% | none (one sampling seed) | ${u.numSamples} |`,
+    `| class entropy H(y\\|x) ↓ | ${u.meanClassEntropy.toFixed(3)} nats | none | ${u.numSamples} |`,
+    `| IS-style exp(H(y) − H(y\\|x)) ↑ | ${u.inceptionScore.toFixed(2)} of ${u.numClasses} | none | ${u.numSamples} |`,
+    `| class coverage ↑ | ${(100 * u.coverage).toFixed(1)}% | none | ${u.numSamples} |`,
+  ];
 }
 
 const fmtAcc = (a: { accuracy: number } | undefined): string => (a ? `${(100 * a.accuracy).toFixed(1)}%` : 'not a classifier of these classes');
@@ -158,12 +196,15 @@ interface EvalContext {
   warnings: string[];
   heldOutAccuracy: { role: string; accuracy: number }[];
   trainSeed?: number;
+  /** the backend line printed at the start */
+  backend: string;
 }
 
 /** Text-conditional and unconditional checkpoints: held-out prompts or none, FID and KID, and the mode's scores. */
 function evalOtherModes(f: EvalFlags, m: Pick<ReturnType<typeof loadArModel>, 'model' | 'layout' | 'arra' | 'step' | 'condition'>, c: EvalContext): void {
   const { test } = c;
   const n = test.classNames.length * (f.perClass ?? Math.ceil(DEFAULT_EVAL_SAMPLES / test.classNames.length));
+  checkKidSubsetSize(f.kidSubsetSize, n, test.labels.length);
   const prompts = m.condition.mode === 'text' ? heldOutPrompts(test, n, f.seed) : null;
   const request = prompts ? textRequest(m.condition, prompts) : { mode: 'none' as const, count: n }; // unknown words: usage error before any work
   if (m.condition.mode === 'none' && f.cfgScale !== 1) console.log('unconditional model: no classifier-free guidance (there is no condition to contrast with)');
@@ -182,6 +223,10 @@ function evalOtherModes(f: EvalFlags, m: Pick<ReturnType<typeof loadArModel>, 'm
     model: f.model, step: m.step, align: m.arra.mode, condition: m.condition.mode, trainSeed: c.trainSeed ?? null, samplingSeed: f.seed, ...fid, ...scores,
     heldOutAccuracy: c.heldOutAccuracy, networks: c.networks, split: c.split, warnings: c.warnings, command,
   }, null, 2)}\n`);
+  writeEvalReport(join(f.out, 'eval.md'), {
+    f, result: fid, warnings: c.warnings, heldOutAccuracy: c.heldOutAccuracy, fidNet: c.fidNet, classifierNet: c.classifierNet, arra: m.arra, step: m.step,
+    trainSeed: c.trainSeed, command, backend: c.backend, split: c.split.rule, scoreRows: modeScoreRows(scores, fid.numGenerated), condition: m.condition.mode,
+  });
   const show = Math.min(64, images.shape[0]!);
   saveSampleGrid(firstPerClass(images, 1, show, show), Math.ceil(show / 8), join(f.out, 'samples.png'));
   if (prompts) atomicWriteFile(join(f.out, 'prompts.txt'), `${prompts.texts.slice(0, show).join('\n')}\n`);
@@ -190,5 +235,5 @@ function evalOtherModes(f: EvalFlags, m: Pick<ReturnType<typeof loadArModel>, 'm
     `FID ${fid.fid.toFixed(3)}, KID ${fid.kid.toFixed(5)} ± ${fid.kidStd.toFixed(5)} (${fid.numGenerated} generated vs ${fid.numReal} real, ${fid.fidNetwork}); ` +
     describeModeScores(m.condition.mode, scores),
   );
-  console.log(`wrote ${join(f.out, 'eval.json')} and ${join(f.out, 'samples.png')}${prompts ? ' (prompts.txt: the grid\'s prompts, row by row)' : ''}`);
+  console.log(`wrote ${join(f.out, 'eval.json')}, eval.md and samples.png${prompts ? ' (prompts.txt: the grid\'s prompts, row by row)' : ''}`);
 }

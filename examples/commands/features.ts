@@ -15,11 +15,11 @@ export const featuresCommand = command({
     { name: 'encoder', type: 'string', required: true, help: "convnet:<file> or mobilenet[@<px>]" },
     { name: 'alignPooling', type: 'enum', choices: ENCODER_POOLINGS, help: 'global feature, as arra train --align-pooling (part of the cache key)' },
     { name: 'cacheDir', type: 'string', default: join('runs', 'cache'), help: 'folder of feature caches' },
-    { name: 'seed', type: 'int', default: 0, help: 'ignored: the data and its split are fixed properties of the dataset (kept so old scripts still parse)' },
+    { name: 'seed', type: 'int', default: 0, help: 'ignored: the data and its split are fixed properties of the dataset (accepted with shapes and folder so old scripts still parse)' },
   ],
   check: (f) => {
     checkDataFlags(f);
-    if (f.dataset === 'mnist' || f.dataset === 'fashion') rejectUnusedFlags(f, ['seed'], `with --dataset ${f.dataset} (the seed draws the shapes set or splits an image folder)`);
+    if (f.dataset === 'mnist' || f.dataset === 'fashion') rejectUnusedFlags(f, ['seed'], `with --dataset ${f.dataset} (it never had one: the split is the official train/test files)`);
   },
   files: (f) => [dataFiles(f), { flag: '--encoder', path: f.encoder, encoder: true }, { flag: '--cache-dir', path: f.cacheDir, output: 'dir' }],
   run: (f) => {

@@ -3,7 +3,8 @@
  * demo. One function, {@link trainAr}, so that the baseline and ARRA runs differ only in
  * `arra.mode` (the paper's method, §3: ARRA changes the training loss only, not the architecture or the sampler).
  *
- * Per step: draw a batch (seeded) → build `[class] [begin-image] z_1..z_N` sequences →
+ * Per step: draw a batch (seeded) → build its sequences in the data's conditioning mode
+ * ({@link conditionedSequences}: `[class]`, `[prompt]` or `[null]`, then `[begin-image] z_1..z_N`) →
  * L_ARRA = L_AR + λ·L_GVA (models/arra.ts) → backward → clip the gradient norm to 1 →
  * AdamW with betas (0.9, 0.95), weight decay 0.05 on ≥ 2-D weights only (LlamaGen's recipe) → log a JSONL line.
  *
@@ -257,12 +258,10 @@ export function checkResumeFile(path: string, model: TransformerConfig, arra: Sh
 
 function loadTrainState(path: string, model: Transformer, projector: Projector | null, optimizer: AdamW, rng: Rng, opts: ArTrainOptions): number {
   const file = loadSafetensors(path);
-  const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
-  if (kind !== 'arra-train-state') throw new Error(`${path}: expected a training state, found '${kind}'`);
+  requireKind(file.metadata, path, 'arra-train-state', 'a training state');
   const saved = { model: readJsonMetadata<TransformerConfig>(file.metadata, 'model', path), arra: readJsonMetadata<ArraConfig>(file.metadata, 'arra', path) };
   checkResumable(path, saved, opts);
-  const part = (prefix: string): Map<string, Tensor> =>
-    new Map([...file.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+  const part = (prefix: string): Map<string, Tensor> => withPrefix(file.tensors, prefix);
   loadingFrom(path, saved.model, () => model.loadStateDict(part('model.')));
   if (projector) loadingFrom(path, saved.arra, () => projector.loadStateDict(part('projector.')));
   const opt = readJsonMetadata<{ kind: string; step: number; hyper: Record<string, number> }>(file.metadata, 'optimizer', path);
@@ -287,8 +286,7 @@ export function loadArModel(path: string): {
   split?: SplitRecord; seed?: number;
 } {
   const file = loadSafetensors(path);
-  const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
-  if (kind !== 'arra-transformer') throw new Error(`${path}: expected a transformer checkpoint, found '${kind}'`);
+  requireKind(file.metadata, path, 'arra-transformer', 'a transformer checkpoint');
   const config = readJsonMetadata<TransformerConfig>(file.metadata, 'config', path);
   const model = loadingFrom(path, config, () => {
     const m = new Transformer(config);
@@ -305,6 +303,17 @@ export function loadArModel(path: string): {
   };
 }
 
+/** The tensors whose names start with `prefix` (`model.`, `projector.`, `optim.`), with the prefix cut off. */
+function withPrefix(tensors: Map<string, Tensor>, prefix: string): Map<string, Tensor> {
+  return new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+}
+
+/** Throw unless the file's recorded `kind` is `kind` (`what` names it in the message). */
+function requireKind(metadata: Record<string, string>, path: string, kind: string, what: string): void {
+  const found = readJsonMetadata<string>(metadata, 'kind', path);
+  if (found !== kind) throw new Error(`${path}: expected ${what}, found '${found}'`);
+}
+
 /** A JSON metadata entry that older checkpoints may lack (undefined when absent or null). */
 function optionalMetadata<T>(metadata: Record<string, string>, key: string): T | undefined {
   const raw = metadata[key];
@@ -316,12 +325,10 @@ function optionalMetadata<T>(metadata: Record<string, string>, key: string): T |
 /** Model + projector + settings from a run's train-state (what `arra explain` needs: the projector too). */
 export function loadTrainingRun(path: string): { model: Transformer; projector: Projector | null; arra: ArraConfig; step: number; split?: SplitRecord } {
   const file = loadSafetensors(path);
-  const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
-  if (kind !== 'arra-train-state') throw new Error(`${path}: expected a training state, found '${kind}'`);
+  requireKind(file.metadata, path, 'arra-train-state', 'a training state');
   const config = readJsonMetadata<TransformerConfig>(file.metadata, 'model', path);
   const arra = readJsonMetadata<ArraConfig>(file.metadata, 'arra', path);
-  const part = (prefix: string): Map<string, Tensor> =>
-    new Map([...file.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+  const part = (prefix: string): Map<string, Tensor> => withPrefix(file.tensors, prefix);
   const model = loadingFrom(path, config, () => {
     const m = new Transformer(config);
     m.loadStateDict(part('model.'));

@@ -13,10 +13,10 @@
  * The same number of images is generated in every mode (classes × `perClass`), so FID is
  * compared at equal N across modes too.
  */
-import { fidFromFeatures, type ImageDataset, kidFromFeatures, type KidOptions, promptsForLabels, type Tensor } from '../../lib';
+import { type ImageDataset, promptsForLabels, type Tensor } from '../../lib';
 import type { ShapeSpec } from '../../lib/data/shapes';
 import { UsageError } from '../../lib/cli';
-import { accuracy, captionScores, type CaptionScores, type ConvNet, type FeatureExtractor, predictCells, weightsDigest } from '../../models/encoder';
+import { accuracy, captionScores, type CaptionScores, type ConvNet, predictCells, weightsDigest } from '../../models/encoder';
 import type { ConditionSpec } from '../../models/prefix';
 import { classifierDistribution, type ClassDistributionScores } from './class-scores';
 import { encodePrompts } from './conditioning';
@@ -53,18 +53,8 @@ export function textRequest(condition: ConditionSpec, prompts: EvalPrompts): Gen
   }
 }
 
-/** FID of generated images against real features computed once. */
-export function fidOf(
-  generated: Tensor, realFeatures: Tensor, fidNet: FeatureExtractor, kidOptions: KidOptions = {},
-): { fid: number; kid: number; kidStd: number; kidSubsets: number; kidSubsetSize: number; numGenerated: number; numReal: number; fidNetwork: string; featureDim: number } {
-  const genFeatures = fidNet.extract(generated);
-  const r = fidFromFeatures(realFeatures, genFeatures);
-  const kid = kidFromFeatures(realFeatures, genFeatures, kidOptions);
-  return {
-    fid: r.fid, kid: kid.kid, kidStd: kid.std, kidSubsets: kid.subsets, kidSubsetSize: kid.subsetSize,
-    numGenerated: r.n2, numReal: r.n1, fidNetwork: fidNet.name, featureDim: fidNet.dim,
-  };
-}
+// FID and KID are computed the same way in every mode (evaluate.ts); re-exported for callers.
+export { fidOf } from './evaluate';
 
 export interface TextEvalResult {
   /** the classifier's arg-max equals the class the prompt names */

@@ -17,10 +17,10 @@
  */
 import { fidFromFeatures, indexSelect, kidFromFeatures, type KidOptions, noGrad, saveImageGrid, Tensor } from '../../lib';
 import { accuracy, type ConvNet, type FeatureExtractor } from '../../models/encoder';
-import { sampleImages } from '../../models/sampling';
 import type { VocabLayout } from '../../models/sequence';
 import type { Transformer } from '../../models/transformer';
 import type { VQTokenizer } from '../../models/vq';
+import { generateImages } from './generate';
 
 export interface SamplingSettings {
   temperature: number;
@@ -31,20 +31,16 @@ export interface SamplingSettings {
 
 export const DEFAULT_SAMPLING: SamplingSettings = { temperature: 1, cfgScale: 1.5, seed: 1234 };
 
-/** Generate `perClass` images for each class, in class order: images [numClasses·perClass, C, S, S]. */
+/**
+ * Generate images for the given class ids, in order: images [numClasses·perClass, C, S, S] in
+ * chunks. The class-conditional case of generate.ts `generateImages` (same chunks, same seeds).
+ */
 export function generate(model: Transformer, layout: VocabLayout, vq: VQTokenizer, classes: number[], s: SamplingSettings, chunk = 50): Tensor[] {
-  const out: Tensor[] = [];
-  for (let i = 0; i < classes.length; i += chunk) {
-    const part = classes.slice(i, i + chunk);
-    const codes = sampleImages(model, layout, {
-      classes: part, numTokens: vq.gridSize * vq.gridSize, temperature: s.temperature, topK: s.topK, cfgScale: s.cfgScale, seed: s.seed + i,
-    });
-    out.push(noGrad(() => vq.decode(codes)).detach());
-  }
-  return out;
+  return generateImages(model, layout, vq, { mode: 'class', classes }, s, chunk);
 }
 
-export interface EvalResult {
+/** FID and KID of generated images against held-out real features (every conditioning mode). */
+export interface FidKidResult {
   fid: number;
   /** KID (lib/eval/kid.ts): mean and std of the unbiased MMD² over subsets */
   kid: number;
@@ -54,28 +50,37 @@ export interface EvalResult {
   /** samples and real images the FID and KID were computed from */
   numGenerated: number;
   numReal: number;
-  promptAccuracy: number;
   /** FID/KID network name (must differ from the alignment encoder) */
   fidNetwork: string;
   /** its feature dimension */
   featureDim: number;
 }
 
+/** A class-conditional evaluation: FID, KID and prompt accuracy. */
+export interface EvalResult extends FidKidResult {
+  promptAccuracy: number;
+}
+
 // The independence check and the guards live in their own files; re-exported for callers.
 export { checkFidNetwork, checkIndependence, type ScoringNetwork, scoringNetwork } from './independence';
 export { evaluationWarnings, MIN_HELD_OUT, MIN_HELD_OUT_PER_CLASS, printWarnings } from './guards';
 
-/** FID, KID and prompt accuracy of generated images against real features computed once. */
-export function scoreSamples(
-  generated: Tensor, classes: ArrayLike<number>, realFeatures: Tensor, fidNet: FeatureExtractor, classifier: ConvNet, kidOptions: KidOptions = {},
-): EvalResult {
+/** FID and KID of generated images against real features computed once. */
+export function fidOf(generated: Tensor, realFeatures: Tensor, fidNet: FeatureExtractor, kidOptions: KidOptions = {}): FidKidResult {
   const genFeatures = fidNet.extract(generated);
   const fid = fidFromFeatures(realFeatures, genFeatures);
   const kid = kidFromFeatures(realFeatures, genFeatures, kidOptions);
   return {
-    fid: fid.fid, kid: kid.kid, kidStd: kid.std, kidSubsets: kid.subsets, kidSubsetSize: kid.subsetSize, numGenerated: fid.n2, numReal: fid.n1,
-    promptAccuracy: accuracy(classifier, generated, Int32Array.from(classes)), fidNetwork: fidNet.name, featureDim: fidNet.dim,
+    fid: fid.fid, kid: kid.kid, kidStd: kid.std, kidSubsets: kid.subsets, kidSubsetSize: kid.subsetSize,
+    numGenerated: fid.n2, numReal: fid.n1, fidNetwork: fidNet.name, featureDim: fidNet.dim,
   };
+}
+
+/** FID, KID and prompt accuracy of class-prompted images against real features computed once. */
+export function scoreSamples(
+  generated: Tensor, classes: ArrayLike<number>, realFeatures: Tensor, fidNet: FeatureExtractor, classifier: ConvNet, kidOptions: KidOptions = {},
+): EvalResult {
+  return { ...fidOf(generated, realFeatures, fidNet, kidOptions), promptAccuracy: accuracy(classifier, generated, Int32Array.from(classes)) };
 }
 
 /** Concatenate image batches [b_i, C, S, S] into one [Σb_i, C, S, S] tensor (no gradient). */

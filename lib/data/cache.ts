@@ -16,15 +16,15 @@
  * holds a SHA-256 of the data section (images and labels): a flipped bit or pixels overwritten
  * with NaN no longer match it, so the file is reported corrupt and rebuilt (checked on every
  * load; hashing is far cheaper than the decoding it saves). Pixels must be finite and labels
- * in range, on write and on read. Writes go to
- * a temporary file that is then renamed over the old one, so a crash mid-write leaves either
- * the old cache or the new one, not half of one.
+ * in range, on write and on read. Writes go through lib/io/atomic.ts
+ * `atomicWriteFile` (a temporary file renamed over the old one), so a crash mid-write leaves
+ * either the old cache or the new one, not half of one.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ensureDir, removeStaleTempFiles } from '../io/dirs';
+import { atomicWriteFile } from '../io/atomic';
 import { Tensor } from '../tensor';
 import type { ImageDataset } from './dataset';
 
@@ -129,7 +129,7 @@ export function readDatasetCache(file: string, key: CacheKey): CacheRead {
   return { status: 'hit', dataset };
 }
 
-/** Write `ds` to `file` with `key` in its header, atomically (temp file + rename). */
+/** Write `ds` to `file` with `key` in its header, atomically (`atomicWriteFile`: temp file + rename). */
 export function writeDatasetCache(file: string, key: CacheKey, ds: ImageDataset): void {
   const images = Float32Array.from(ds.images.values());
   const bad = checkValues(images, ds.labels, ds.classNames.length);
@@ -151,16 +151,7 @@ export function writeDatasetCache(file: string, key: CacheKey, ds: ImageDataset)
   prefix.writeUInt32LE(json.length, 8);
   const pad = Buffer.alloc(align4(12 + json.length) - 12 - json.length);
   const parts = [prefix, json, pad, ...data];
-  ensureDir(path.dirname(file));
-  removeStaleTempFiles(path.dirname(file)); // left by a process killed mid-write
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  try {
-    fs.writeFileSync(tmp, Buffer.concat(parts));
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+  atomicWriteFile(file, Buffer.concat(parts)); // creates the folder, sweeps dead writers' temp files, fsyncs, renames
 }
 
 /** Options for {@link cachedDataset}. */

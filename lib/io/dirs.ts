@@ -93,7 +93,8 @@ function processAlive(pid: number): boolean {
 
 /**
  * The temporary files a write killed before its rename leaves: `<name>.tmp-<pid>`
- * (atomicWriteFile) and `<name>.<pid>.<hex>.tmp` (the decoded-image cache, lib/data/cache.ts).
+ * (atomicWriteFile) and `<name>.<pid>.<hex>.tmp` (what the decoded-image cache, lib/data/cache.ts,
+ * wrote before it too went through atomicWriteFile: such leftovers are still swept).
  */
 const TEMP_NAMES = [/\.tmp-(\d+)$/, /\.(\d+)\.[0-9a-f]+\.tmp$/];
 

@@ -393,6 +393,14 @@ export interface SafetensorsHeader {
   tensors: { name: string; dtype: SafetensorsDType; shape: number[] }[];
 }
 
+/** The 8-byte header length of a `size`-byte file, checked against the header limit and the file size. */
+function checkedHeaderLength(file: string, headerLen64: bigint, size: number): number {
+  if (headerLen64 > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(file, `header length ${headerLen64} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  const headerLen = Number(headerLen64);
+  if (8 + headerLen > size) throw new SafetensorsError(file, `header length ${headerLen} exceeds the file size (${size} bytes, so at most ${size - 8})`);
+  return headerLen;
+}
+
 /**
  * Read and check only the header of a safetensors file (not the data): enough to tell what
  * kind of checkpoint a file is before loading it. The same checks as {@link loadSafetensors}
@@ -411,10 +419,7 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
     const size = stat.size;
     const prefix = Buffer.alloc(8);
     if (size < 8 || fs.readSync(fd, prefix, 0, 8, 0) !== 8) throw new SafetensorsError(path, `file is ${size} bytes, too short for the 8-byte header length`);
-    const headerLen64 = prefix.readBigUInt64LE(0);
-    if (headerLen64 > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(path, `header length ${headerLen64} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
-    const headerLen = Number(headerLen64);
-    if (8 + headerLen > size) throw new SafetensorsError(path, `header length ${headerLen} exceeds the file size (${size} bytes, so at most ${size - 8})`);
+    const headerLen = checkedHeaderLength(path, prefix.readBigUInt64LE(0), size);
     const headerBytes = Buffer.alloc(headerLen);
     fs.readSync(fd, headerBytes, 0, headerLen, 8);
     const dataBytes = size - 8 - headerLen;
@@ -433,12 +438,7 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
  */
 export function parseSafetensors(bytes: Uint8Array, file = '<bytes>'): SafetensorsFile {
   if (bytes.length < 8) throw new SafetensorsError(file, `file is ${bytes.length} bytes, too short for the 8-byte header length`);
-  const headerLen64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (headerLen64 > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(file, `header length ${headerLen64} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
-  const headerLen = Number(headerLen64);
-  if (8 + headerLen > bytes.length) {
-    throw new SafetensorsError(file, `header length ${headerLen} exceeds the file size (${bytes.length} bytes, so at most ${bytes.length - 8})`);
-  }
+  const headerLen = checkedHeaderLength(file, new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true), bytes.length);
   const dataStart = 8 + headerLen;
   const dataBytes = bytes.length - dataStart;
   const { metadata, entries } = parseHeader(file, bytes.subarray(8, 8 + headerLen), dataBytes);

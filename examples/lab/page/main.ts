@@ -54,7 +54,7 @@ async function start(): Promise<void> {
   const mode = select('mode', [['off', 'off (LlamaGen baseline)'], ['hybnext', 'hybnext (every image position)'], ['rep', 'rep (first position only)']], settings.mode);
   const lambda = numberInput('lambda', settings.lambda, 0.1, 0, 10);
   const alignLayer = select('align-layer', [['0', 'block 0'], ['1', 'block 1']], String(settings.alignLayer));
-  const objective = select('objective', [['cosine', 'cosine: 1 − mean cos'], ['mse', 'mse on normalised vectors']], settings.objective);
+  const objective = select('objective', [['cosine', 'cosine: 1 − mean cos'], ['mse', 'mse on the raw features'], ['mse-normalized', 'mse on unit vectors (= 2·cosine)']], settings.objective);
   const backendSelect = select('backend-select', backendNames().map((n) => [n, { ref: 'reference loops', fast: 'WASM SIMD (1 thread)', gpujs: 'gpu.js (WebGL)' }[n] ?? n] as [string, string]), 'fast');
   const backendLabel = el('span', { 'data-testid': 'backend' }, '');
   const kernelTable = el('table', { 'data-testid': 'kernel-times' });

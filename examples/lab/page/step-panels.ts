@@ -11,6 +11,13 @@ import { colourScale, el, greyImage, groupedBars, heatMap, lineChart } from './c
 /** A loss or gradient norm with five decimals (or in exponent form when tiny). */
 export const fmt = (x: number): string => (Number.isNaN(x) ? '—' : Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(5) : x.toExponential(3));
 
+/** L_GVA of each objective of models/arra.ts, as the losses panel states it. */
+const OBJECTIVE_FORMULA: Record<StepReport['settings']['objective'], string> = {
+  cosine: '1 − mean cos',
+  mse: 'mean (f_A − f_GF)² over every element (raw features)',
+  'mse-normalized': 'mean ‖â − b̂‖² (unit vectors, = 2·cosine)',
+};
+
 /** The sequences, their targets and <HYBNEXT> positions, the images and their codes on the grid. */
 export function batchView(r: StepReport, L: VocabLayout): Node[] {
   const { shape: [B, T], tokens, targets, imageMask, aligned, grid, images } = r.batch;
@@ -61,7 +68,7 @@ export function lossesView(r: StepReport, vocabSize: number): Node[] {
   const item = (label: string, testid: string, v: number, note: string): HTMLElement => el('div', { class: 'loss' }, el('div', { class: 'label' }, label), el('div', { class: 'value', 'data-testid': testid }, fmt(v)), el('div', { class: 'note' }, note));
   return [
     item('L_AR', 'loss-ar', r.lossAR, `cross-entropy of the image tokens (ln V = ${Math.log(vocabSize).toFixed(4)} at init: the head starts at 0)`),
-    item('L_GVA', 'loss-gva', r.lossGVA, r.settings.mode === 'off' ? 'mode off: not part of the loss' : `${r.settings.objective === 'cosine' ? '1 − mean cos' : 'mean ‖â − b̂‖²'} over ${r.batch.aligned.length} aligned positions`),
+    item('L_GVA', 'loss-gva', r.lossGVA, r.settings.mode === 'off' ? 'mode off: not part of the loss' : `${OBJECTIVE_FORMULA[r.settings.objective]} over ${r.batch.aligned.length} aligned positions`),
     item('L_ARRA', 'loss-total', r.lossTotal, `L_AR + λ·L_GVA, λ = ${r.settings.lambda}`),
   ];
 }
