@@ -23,7 +23,7 @@ export const alignFlags = [
   { name: 'alignLayer', type: 'int', default: 0, min: 0, help: 'block whose output is aligned (0 = first)' },
   { name: 'lambda', type: 'float', default: 1, min: 0, help: 'weight λ of L_GVA' },
   { name: 'objective', type: 'enum', choices: ARRA_OBJECTIVES, default: 'cosine', help: 'alignment objective: cosine (1 − cos, the paper), mse (raw features, F.mse_loss), mse-normalized (unit vectors, = 2·cosine)' },
-  { name: 'projectorHidden', type: 'int', default: 128, min: 1, help: 'hidden width p of the projector' },
+  { name: 'projectorHidden', type: 'int', default: 128, min: 1, max: 8192, help: 'hidden width p of the projector' },
   { name: 'alignPooling', type: 'enum', choices: ENCODER_POOLINGS, help: "global feature of the encoder: convnet penultimate (default) | avg (pooled conv map) | both; mobilenet avg (default) | max | both" },
 ] as const;
 

@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import {
   AdamW, assertFiniteStep, atStep, clipGradNorm, cosineWithWarmup, indexSelect, noDecayParameters, noGrad, Rng, type SplitRecord, type Tensor,
 } from '../../lib';
-import { ensureDir, loadSafetensors, readJsonMetadata, readSafetensorsHeader, saveSafetensors, jsonMetadata } from '../../lib/io';
+import { ensureDir, loadSafetensors, readJsonMetadata, readSafetensorsHeader, saveSafetensors, jsonMetadata, type SafetensorsFile, type SafetensorsHeader } from '../../lib/io';
+import { assertCheckpointMeta } from './checkpoint-meta';
 import { UsageError } from '../../lib/cli';
 import { arraLoss, checkArraConfig, inferenceStateDict, type ArraConfig } from '../../models/arra';
 import { Projector } from '../../models/projector';
@@ -244,7 +245,9 @@ function checkResumable(path: string, saved: { model: TransformerConfig; arra: S
  * anything. Throws a UsageError naming the file, the config it was made with and what differs.
  */
 export function checkResumeFile(path: string, model: TransformerConfig, arra: ShapeSettings): void {
-  const { metadata } = readSafetensorsHeader(path);
+  const header = readSafetensorsHeader(path);
+  const { metadata } = header;
+  assertCheckpointMeta('arra-train-state', header, path);
   checkResumable(path, { model: readJsonMetadata<TransformerConfig>(metadata, 'model', path), arra: readJsonMetadata<ArraConfig>(metadata, 'arra', path) }, { model, arra });
 }
 
@@ -252,6 +255,7 @@ function loadTrainState(path: string, model: Transformer, projector: Projector |
   const file = loadSafetensors(path);
   const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
   if (kind !== 'arra-train-state') throw new Error(`${path}: expected a training state, found '${kind}'`);
+  assertCheckpointMeta('arra-train-state', headerOf(file), path);
   const saved = { model: readJsonMetadata<TransformerConfig>(file.metadata, 'model', path), arra: readJsonMetadata<ArraConfig>(file.metadata, 'arra', path) };
   checkResumable(path, saved, opts);
   const part = (prefix: string): Map<string, Tensor> =>
@@ -282,6 +286,7 @@ export function loadArModel(path: string): {
   const file = loadSafetensors(path);
   const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
   if (kind !== 'arra-transformer') throw new Error(`${path}: expected a transformer checkpoint, found '${kind}'`);
+  assertCheckpointMeta('arra-transformer', headerOf(file), path);
   const config = readJsonMetadata<TransformerConfig>(file.metadata, 'config', path);
   const model = loadingFrom(path, config, () => {
     const m = new Transformer(config);
@@ -298,6 +303,11 @@ export function loadArModel(path: string): {
   };
 }
 
+/** The header view of a loaded file (names, dtypes, shapes), for the metadata checks. */
+function headerOf(file: SafetensorsFile): SafetensorsHeader {
+  return { metadata: file.metadata, tensors: [...file.raw].map(([name, r]) => ({ name, dtype: r.dtype, shape: r.shape })) };
+}
+
 /** A JSON metadata entry that older checkpoints may lack (undefined when absent or null). */
 function optionalMetadata<T>(metadata: Record<string, string>, key: string): T | undefined {
   const raw = metadata[key];
@@ -311,6 +321,7 @@ export function loadTrainingRun(path: string): { model: Transformer; projector: 
   const file = loadSafetensors(path);
   const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
   if (kind !== 'arra-train-state') throw new Error(`${path}: expected a training state, found '${kind}'`);
+  assertCheckpointMeta('arra-train-state', headerOf(file), path);
   const config = readJsonMetadata<TransformerConfig>(file.metadata, 'model', path);
   const arra = readJsonMetadata<ArraConfig>(file.metadata, 'arra', path);
   const part = (prefix: string): Map<string, Tensor> =>
