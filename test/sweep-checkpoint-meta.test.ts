@@ -40,6 +40,7 @@ t.test('well-formed text and class models pass', async (t) => {
   const old = classModel();
   delete old.condition; // written before conditioning modes: class-conditional
   t.equal(checkpointMetaProblem('arra-transformer', header(old, 21)), null);
+  t.equal(checkpointMetaProblem('arra-transformer', header({ ...classModel(), classNames: [] }, 21)), null, 'unnamed classes (a library call without names)');
 });
 
 t.test('each wrong shape is named', async (t) => {
@@ -56,6 +57,7 @@ t.test('each wrong shape is named', async (t) => {
     ['missing condition on a text layout', (() => { const m = textModel(); delete m.condition; return m; })(), /condition\.mode is 'class' but layout\.numClasses is 0/],
     ['repeated class names', { ...classModel(), classNames: ['seven', 'seven'] }, /'seven' appears twice/, 21],
     ['too few class names', { ...classModel(), classNames: ['seven'] }, /classNames holds 1 names for layout\.numClasses 2/, 21],
+    ['class mode without class tokens', { ...classModel(), layout: { ...(classModel().layout as object), numClasses: 0 } }, /condition\.mode is 'class' but layout\.numClasses is 0/, 21],
     ['layout and config disagree', { ...classModel(), layout: { ...(classModel().layout as object), vocabSize: 40 } }, /layout\.vocabSize 40 differs from config\.vocabSize 21/, 21],
     ['config larger than the tensors', textModel(), /config says embed\.weight is \[24, 16\], but the tensor is \[99, 16\]/, 99],
   ];

@@ -73,6 +73,8 @@ export const trainCommand = command({
     console.log(describeBackend());
     const vq = loadVq(f.vq);
     const { train, split } = loadData(f);
+    // batches are drawn with replacement, but a batch larger than the data is a mistake (train-vq and train-encoder refuse it too)
+    if (train.labels.length < f.batchSize) throw new UsageError(`--batch-size: ${train.labels.length} training images cannot fill one batch of ${f.batchSize}`, '--batch-size');
     checkTokenizerReads(f.vq, vq, train.images, describeData(f));
     const text = f.condition === 'text' ? textConditioning(train, f.seed) : null;
     const condition: ConditionSpec = text?.spec ?? { mode: f.condition };

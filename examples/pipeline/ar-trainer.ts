@@ -293,10 +293,13 @@ export function loadArModel(path: string): {
     m.loadStateDict(file.tensors);
     return m;
   });
+  const layout = readJsonMetadata<VocabLayout>(file.metadata, 'layout', path);
+  const names = readJsonMetadata<string[]>(file.metadata, 'classNames', path);
   return {
-    model, layout: readJsonMetadata<VocabLayout>(file.metadata, 'layout', path),
+    model, layout,
     arra: readJsonMetadata<ArraConfig>(file.metadata, 'arra', path), step: readJsonMetadata<number>(file.metadata, 'step', path),
-    classNames: readJsonMetadata<string[]>(file.metadata, 'classNames', path),
+    // a model trained without class names (a library call) answers to its class ids: '0', '1', …
+    classNames: names.length === 0 && layout.numClasses > 0 ? Array.from({ length: layout.numClasses }, (_, i) => String(i)) : names,
     split: optionalMetadata<SplitRecord>(file.metadata, 'split'), seed: optionalMetadata<number>(file.metadata, 'seed'),
     // Checkpoints from before conditioning modes existed are class-conditional.
     condition: file.metadata.condition === undefined ? { mode: 'class' } : readJsonMetadata<ConditionSpec>(file.metadata, 'condition', path),

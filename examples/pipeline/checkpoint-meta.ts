@@ -130,7 +130,8 @@ function transformerModel(md: Record<string, string>, header: SafetensorsHeader)
   const mode = oneOf(cond.mode, CONDITION_MODES, 'condition.mode');
   if (mode === 'class') {
     if (numClasses < 1) fail(`condition.mode is 'class' but layout.numClasses is ${numClasses}`);
-    if (classNames.length !== numClasses) fail(`classNames holds ${classNames.length} names for layout.numClasses ${numClasses} class tokens`);
+    // [] = unnamed classes (a library caller gave no names; loadArModel names them by id)
+    if (classNames.length !== numClasses && classNames.length !== 0) fail(`classNames holds ${classNames.length} names for layout.numClasses ${numClasses} class tokens`);
   } else if (mode === 'text') {
     const promptLen = int(cond, 'promptLen', 'condition');
     const vocab = names(cond.vocab, 'condition.vocab', false);

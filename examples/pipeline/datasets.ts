@@ -42,11 +42,34 @@ export function imageSizeOf(f: DataFlags): number {
  * Cross-flag checks of the data flags, before anything is loaded: `--data-dir` and `--classes`
  * belong to `--dataset folder` (and it needs `--data-dir`); MNIST-like sets are 28 px.
  */
-export function checkDataFlags(f: Pick<DataFlags, 'dataset' | 'dataDir' | 'imageSize' | 'classes'>): void {
+export function checkDataFlags(f: Pick<DataFlags, 'dataset' | 'dataDir' | 'imageSize' | 'classes'> & Partial<Pick<DataFlags, 'trainLimit' | 'testLimit'>>): void {
   if (f.dataset !== 'folder') rejectUnusedFlags(f, ['dataDir', 'classes'], `with --dataset ${f.dataset} (they choose an image folder: --dataset folder)`);
   if (f.dataset === 'folder' && !f.dataDir) throw new UsageError('--data-dir: required with --dataset folder (a folder of class folders)', '--data-dir');
   if ((f.dataset === 'mnist' || f.dataset === 'fashion') && f.imageSize !== undefined && f.imageSize !== 28) {
     throw new UsageError(`--image-size: ${f.dataset} images are 28 px, got ${f.imageSize}`, '--image-size');
+  }
+  if (f.dataset === 'shapes') checkShapesSize(f);
+}
+
+/** Smallest side the shapes generator draws at (a shape needs a few pixels to be told apart). */
+export const SHAPES_MIN_SIDE = 12;
+/** Decoded float32 pixels the generated shapes set may hold in memory (train + held out). */
+export const SHAPES_MAX_BYTES = 2 ** 31;
+
+/**
+ * The shapes set is generated on demand, so no file bounds its size: `--train-limit 5000000`
+ * would allocate gigabytes and draw for minutes before failing. Checked before anything runs.
+ */
+function checkShapesSize(f: Pick<DataFlags, 'imageSize'> & Partial<Pick<DataFlags, 'trainLimit' | 'testLimit'>>): void {
+  const side = f.imageSize ?? 32;
+  if (side < SHAPES_MIN_SIDE) throw new UsageError(`--image-size: the shapes set is drawn at ${SHAPES_MIN_SIDE} px or more, got ${side}`, '--image-size');
+  const perImage = 3 * side * side * 4;
+  for (const [flag, n] of [['--train-limit', f.trainLimit], ['--test-limit', f.testLimit]] as const) {
+    if (n !== undefined && n * perImage > SHAPES_MAX_BYTES) {
+      throw new UsageError(
+        `${flag}: ${n} generated ${side}-px shapes images would take ${(n * perImage / 2 ** 30).toFixed(1)} GiB; ` +
+        `at most ${Math.floor(SHAPES_MAX_BYTES / perImage)} fit in ${SHAPES_MAX_BYTES / 2 ** 30} GiB at this size`, flag);
+    }
   }
 }
 

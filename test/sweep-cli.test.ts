@@ -1,0 +1,69 @@
+/**
+ * A second reliability pass over the command line (issue 10, new cases): each bad value is a
+ * usage error (exit 2) naming the flag, found before any work — no internal TypeError or
+ * RangeError, no minutes of generation before an allocation fails.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { main } from '../examples/cli';
+
+const dir = mkdtempSync(join(tmpdir(), 'arra-sweep-cli-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(argv: string[]): Promise<{ code: number; err: string; seconds: number }> {
+  let err = '';
+  const e = process.stderr.write.bind(process.stderr);
+  const o = process.stdout.write.bind(process.stdout);
+  const log = console.log;
+  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  console.log = () => undefined;
+  const start = Date.now();
+  try {
+    return { code: await main(argv), err, seconds: (Date.now() - start) / 1000 };
+  } finally {
+    process.stderr.write = e;
+    process.stdout.write = o;
+    console.log = log;
+  }
+}
+
+const data = ['--dataset', 'shapes', '--image-size', '16', '--train-limit', '24', '--test-limit', '8'];
+const vq = join(dir, 'vq', 'vq.safetensors');
+const textModel = join(dir, 'text', 'model.safetensors');
+const classModel = join(dir, 'class', 'model.safetensors');
+
+t.before(async () => {
+  const a = await run(['train-vq', ...data, '--steps', '1', '--batch-size', '8', '--codebook-size', '8', '--out', join(dir, 'vq')]);
+  if (a.code !== 0) throw new Error(`train-vq failed: ${a.err}`);
+  for (const [mode, out] of [['text', 'text'], ['class', 'class']]) {
+    const b = await run(['train', ...data, '--vq', vq, '--align', 'off', '--condition', mode!, '--preset', 'tiny', '--steps', '1', '--batch-size', '4', '--out', join(dir, out!)]);
+    if (b.code !== 0) throw new Error(`train ${mode} failed: ${b.err}`);
+  }
+});
+
+const cases: [string, () => string[], RegExp][] = [
+  ['text model, no prompts at all', () => ['sample', '--model', textModel, '--vq', vq, '--prompts', ' ; ;', '--out', join(dir, 'o', 'a.png')], /--prompts: expected at least one prompt \(prompts are separated by ';'\), got " ; ;"/],
+  ['text model, an empty --prompts', () => ['sample', '--model', textModel, '--vq', vq, '--prompts', '', '--out', join(dir, 'o', 'b.png')], /--prompts: expected at least one prompt/],
+  ['text model, only punctuation', () => ['sample', '--model', textModel, '--vq', vq, '--prompts', '!!!', '--out', join(dir, 'o', 'c.png')], /--prompts: the prompt '!!!' has no words/],
+  ['text model, a very long prompt is quoted shortened', () => ['sample', '--model', textModel, '--vq', vq, '--prompts', 'red '.repeat(2000), '--out', join(dir, 'o', 'd.png')], /--prompts: the prompt 'red red [a-z ]{60,70}…' has 2000 words, the model's prompt slot holds \d+$/m],
+  ['class model, an empty class name', () => ['sample', '--model', classModel, '--vq', vq, '--prompts', 'red circle,,blue square', '--out', join(dir, 'o', 'e.png')], /--prompts: expected comma-separated class names, got an empty name in "red circle,,blue square"/],
+  ['--cfg-scale past float32 overflow', () => ['sample', '--model', classModel, '--vq', vq, '--cfg-scale', '1e300', '--out', join(dir, 'o', 'f.png')], /--cfg-scale: expected a number in \[0, 100\], got 1e300/],
+  ['--width that cannot be allocated', () => ['train-encoder', ...data, '--width', '100000', '--out', join(dir, 'o', 'enc.safetensors')], /--width: expected an integer in \[1, 512\], got 100000/],
+  ['--codebook-size past the vocabulary a model can hold', () => ['train-vq', ...data, '--codebook-size', '1000000', '--out', join(dir, 'o', 'vq')], /--codebook-size: expected an integer in \[2, 65536\], got 1000000/],
+  ['shapes below the generator\'s smallest side', () => ['train-vq', '--dataset', 'shapes', '--image-size', '8', '--out', join(dir, 'o', 'vq')], /--image-size: the shapes set is drawn at 12 px or more, got 8/],
+  ['a generated set that cannot fit in memory', () => ['train-vq', '--dataset', 'shapes', '--image-size', '12', '--train-limit', '5000000', '--out', join(dir, 'o', 'vq')], /--train-limit: 5000000 generated 12-px shapes images would take 8\.0 GiB; at most 1242756 fit in 2 GiB/],
+  ['train: a batch larger than the data', () => ['train', ...data, '--vq', vq, '--align', 'off', '--preset', 'tiny', '--steps', '1', '--batch-size', '1000', '--out', join(dir, 'o', 'train')], /--batch-size: 24 training images cannot fill one batch of 1000/],
+];
+
+for (const [name, argv, message] of cases) {
+  t.test(name, async (t) => {
+    const r = await run(argv());
+    t.equal(r.code, 2, `exit 2 (${r.err.trim()})`);
+    t.match(r.err, message);
+    t.ok(r.seconds < 10, `answered in ${r.seconds.toFixed(1)} s`);
+    t.notOk(existsSync(join(dir, 'o')), 'no output folder is left behind');
+  });
+}
