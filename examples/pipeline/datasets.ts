@@ -130,8 +130,16 @@ export function loadData(f: DataFlags, _seed = 0, cacheDir = join('runs', 'cache
     case 'folder': {
       if (!f.dataDir) throw new UsageError('--data-dir: required with --dataset folder (a folder of class folders)', '--data-dir');
       if (!existsSync(f.dataDir)) throw new UsageError(`--data-dir: no such folder ${f.dataDir}`, '--data-dir');
-      const files = imageFolderFiles(f.dataDir, { classes: f.classes, cacheDir });
-      const all = loadImageFolder(f.dataDir, { size, channels: 3, classes: f.classes, cacheDir });
+      let files: string[];
+      let all: ImageDataset;
+      try {
+        files = imageFolderFiles(f.dataDir, { classes: f.classes, cacheDir });
+        all = loadImageFolder(f.dataDir, { size, channels: 3, classes: f.classes, cacheDir });
+      } catch (err) {
+        // a damaged image, an empty class folder, a class list naming two folders alike: the folder is what to fix
+        if (err instanceof RangeError || err instanceof TypeError) throw err; // a bug, not the data
+        throw new UsageError(`--data-dir: ${(err as Error).message}`, '--data-dir');
+      }
       if (all.labels.length !== files.length) throw new Error(`${f.dataDir}: listed ${files.length} files but loaded ${all.labels.length} images`);
       const { train: trainRows, test: testRows, record } = hashSplit(files, FOLDER_HELD_OUT_FRACTION);
       if (testRows.length === 0 || trainRows.length === 0) {
