@@ -34,6 +34,8 @@ const data = ['--dataset', 'shapes', '--image-size', '16', '--train-limit', '24'
 const vq = join(dir, 'vq', 'vq.safetensors');
 const textModel = join(dir, 'text', 'model.safetensors');
 const classModel = join(dir, 'class', 'model.safetensors');
+const fid = join(dir, 'fid.safetensors');
+const judge = join(dir, 'judge.safetensors');
 
 t.before(async () => {
   const a = await run(['train-vq', ...data, '--steps', '1', '--batch-size', '8', '--codebook-size', '8', '--out', join(dir, 'vq')]);
@@ -42,7 +44,13 @@ t.before(async () => {
     const b = await run(['train', ...data, '--vq', vq, '--align', 'off', '--condition', mode!, '--preset', 'tiny', '--steps', '1', '--batch-size', '4', '--out', join(dir, out!)]);
     if (b.code !== 0) throw new Error(`train ${mode} failed: ${b.err}`);
   }
+  for (const [seed, out] of [['0', fid], ['5', judge]]) {
+    const c = await run(['train-encoder', ...data, '--batch-size', '8', '--seed', seed!, '--out', out!]);
+    if (c.code !== 0) throw new Error(`train-encoder failed: ${c.err}`);
+  }
 });
+
+const evalText = (...more: string[]): string[] => ['eval', ...data, '--model', textModel, '--vq', vq, '--fid-encoder', `convnet:${fid}`, '--classifier', judge, '--per-class', '2', ...more, '--out', join(dir, 'o', 'eval')];
 
 const cases: [string, () => string[], RegExp][] = [
   ['text model, no prompts at all', () => ['sample', '--model', textModel, '--vq', vq, '--prompts', ' ; ;', '--out', join(dir, 'o', 'a.png')], /--prompts: expected at least one prompt \(prompts are separated by ';'\), got " ; ;"/],
@@ -56,6 +64,13 @@ const cases: [string, () => string[], RegExp][] = [
   ['shapes below the generator\'s smallest side', () => ['train-vq', '--dataset', 'shapes', '--image-size', '8', '--out', join(dir, 'o', 'vq')], /--image-size: the shapes set is drawn at 12 px or more, got 8/],
   ['a generated set that cannot fit in memory', () => ['train-vq', '--dataset', 'shapes', '--image-size', '12', '--train-limit', '5000000', '--out', join(dir, 'o', 'vq')], /--train-limit: 5000000 generated 12-px shapes images would take 8\.0 GiB; at most 1242756 fit in 2 GiB/],
   ['train: a batch larger than the data', () => ['train', ...data, '--vq', vq, '--align', 'off', '--preset', 'tiny', '--steps', '1', '--batch-size', '1000', '--out', join(dir, 'o', 'train')], /--batch-size: 24 training images cannot fill one batch of 1000/],
+  ['--align-pooling with --align off', () => ['train', ...data, '--vq', vq, '--align', 'off', '--align-pooling', 'avg', '--out', join(dir, 'o', 'train')], /--align-pooling: has no effect with --align off/],
+  ['train-encoder at a side the ConvNet cannot halve twice', () => ['train-encoder', '--dataset', 'shapes', '--image-size', '13', '--out', join(dir, 'o', 'e.safetensors')], /--image-size: the ConvNet halves the image twice, so its side must be a multiple of 4, got 13 \(12 or 16 would do\)/],
+  ['explain: one batch of a hundred thousand', () => ['explain', '--run', dir, '--vq', vq, '--align-encoder', `convnet:${fid}`, '--batch-size', '100000'], /--batch-size: expected an integer in \[1, 256\], got 100000/],
+  ['eval: a VQ as --attribute-classifier', () => evalText('--attribute-classifier', vq), /--attribute-classifier: expected a ConvNet checkpoint .* but .*vq\.safetensors is a VQ tokenizer checkpoint/],
+  ['eval: a class ConvNet as --attribute-classifier', () => evalText('--attribute-classifier', fid), /--attribute-classifier: .*fid\.safetensors: not an attribute classifier/],
+  ['eval: --attribute-classifier for a class model', () => ['eval', ...data, '--model', classModel, '--vq', vq, '--fid-encoder', `convnet:${fid}`, '--classifier', judge, '--attribute-classifier', fid, '--out', join(dir, 'o', 'eval')], /--attribute-classifier: has no effect for a class-conditional model/],
+  ['eval (text): a KID subset larger than the sets, before generating', () => evalText('--kid-subset-size', '100000', '--attribute-classifier', join(dir, 'o', 'attr.safetensors')), /--kid-subset-size: subsets are drawn without replacement from 48 generated and 8 held-out images; got 100000/],
 ];
 
 for (const [name, argv, message] of cases) {

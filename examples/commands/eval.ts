@@ -3,6 +3,7 @@
  * (prompt accuracy; caption accuracy for text on shapes; confidence, entropy and coverage when
  * unconditional — evaluate-modes.ts), and a sample grid, for one checkpoint.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
 import { atomicWriteFile } from '../../lib/io';
@@ -16,7 +17,7 @@ import {
 } from '../pipeline/evaluate';
 import { describeNetwork, escapeMarkdown, reproduceCommand } from '../pipeline/report';
 import { loadVq } from '../pipeline/vq-trainer';
-import { attributeClassifierAt } from '../pipeline/attribute-trainer';
+import { attributeClassifierAt, attributeClassifierProblem } from '../pipeline/attribute-trainer';
 import { describeModeScores, fidOf, heldOutPrompts, scoreTextSamples, scoreUnconditionalSamples, textRequest } from '../pipeline/evaluate-modes';
 import { generateImages } from '../pipeline/generate';
 import { checkConditionMatches, expectConditionFlag } from '../pipeline/conditioning';
@@ -59,6 +60,10 @@ export const evalCommand = command({
     { flag: '--vq', path: f.vq, checkpoint: 'arra-vq' },
     { flag: '--fid-encoder', path: f.fidEncoder, encoder: true },
     f.classifier === undefined ? undefined : { flag: '--classifier', path: f.classifier, checkpoint: 'arra-convnet' },
+    // an existing judge must be a ConvNet checkpoint; an absent one is trained and written there
+    f.attributeClassifier === undefined ? undefined
+      : existsSync(f.attributeClassifier) ? { flag: '--attribute-classifier', path: f.attributeClassifier, checkpoint: 'arra-convnet' }
+        : { flag: '--attribute-classifier', path: f.attributeClassifier, output: 'file' },
     { flag: '--out', path: f.out, output: 'dir' },
   ],
   run: (f) => {
@@ -66,6 +71,13 @@ export const evalCommand = command({
     console.log(backend);
     const { model, layout, arra, step, split: trainedSplit, seed: trainSeed, condition } = loadArModel(f.model);
     checkConditionMatches(f.condition, condition, f.model);
+    if (f.attributeClassifier !== undefined) {
+      if (condition.mode !== 'text' || f.dataset !== 'shapes') {
+        throw new UsageError(`--attribute-classifier: has no effect for a ${condition.mode}-conditional model on --dataset ${f.dataset} (it judges the captions of text models on shapes); drop it`, '--attribute-classifier');
+      }
+      const problem = existsSync(f.attributeClassifier) ? attributeClassifierProblem(f.attributeClassifier, imageSizeOf(f)) : null;
+      if (problem !== null) throw new UsageError(`--attribute-classifier: ${f.attributeClassifier}: ${problem}`, '--attribute-classifier');
+    }
     const { test, split } = loadData(f);
     const warnings: string[] = [];
     const splitWarning = checkSplit(trainedSplit, split, `the model ${f.model}`, '--model');
@@ -93,9 +105,7 @@ export const evalCommand = command({
     const numClasses = layout.numClasses;
     const perClass = f.perClass ?? Math.ceil(DEFAULT_EVAL_SAMPLES / numClasses);
     const classes = Array.from({ length: numClasses * perClass }, (_, i) => Math.floor(i / perClass));
-    if (f.kidSubsetSize !== undefined && f.kidSubsetSize > Math.min(classes.length, test.labels.length)) {
-      throw new UsageError(`--kid-subset-size: subsets are drawn without replacement from ${classes.length} generated and ${test.labels.length} held-out images; got ${f.kidSubsetSize}`, '--kid-subset-size');
-    }
+    checkKidSubsetSize(f, classes.length, test.labels.length);
     const images = catImages(generate(model, layout, vq, classes, { cfgScale: f.cfgScale, temperature: f.temperature, topK: f.topK, seed: f.seed }));
     const result = scoreSamples(images, classes, fidNet.extract(test.images), fidNet, classifierNet.net, { subsets: f.kidSubsets, subsetSize: f.kidSubsetSize, seed: f.seed });
     warnings.push(...evaluationWarnings({ numGenerated: result.numGenerated, numReal: result.numReal, featureDim: result.featureDim, numClasses, heldOutAccuracy }));
@@ -144,6 +154,13 @@ function writeEvalReport(path: string, r: {
 
 const fmtAcc = (a: { accuracy: number } | undefined): string => (a ? `${(100 * a.accuracy).toFixed(1)}%` : 'not a classifier of these classes');
 
+/** KID subsets are drawn without replacement: one cannot be larger than either set (checked before generating). */
+function checkKidSubsetSize(f: { kidSubsetSize?: number }, generated: number, real: number): void {
+  if (f.kidSubsetSize !== undefined && f.kidSubsetSize > Math.min(generated, real)) {
+    throw new UsageError(`--kid-subset-size: subsets are drawn without replacement from ${generated} generated and ${real} held-out images; got ${f.kidSubsetSize}`, '--kid-subset-size');
+  }
+}
+
 /** The flags the text and unconditional evaluations read. */
 type EvalFlags = ParsedFlags<typeof evalFlags>;
 
@@ -164,6 +181,7 @@ interface EvalContext {
 function evalOtherModes(f: EvalFlags, m: Pick<ReturnType<typeof loadArModel>, 'model' | 'layout' | 'arra' | 'step' | 'condition'>, c: EvalContext): void {
   const { test } = c;
   const n = test.classNames.length * (f.perClass ?? Math.ceil(DEFAULT_EVAL_SAMPLES / test.classNames.length));
+  checkKidSubsetSize(f, n, test.labels.length); // before any image is generated, as in class mode
   const prompts = m.condition.mode === 'text' ? heldOutPrompts(test, n, f.seed) : null;
   const request = prompts ? textRequest(m.condition, prompts) : { mode: 'none' as const, count: n }; // unknown words: usage error before any work
   if (m.condition.mode === 'none' && f.cfgScale !== 1) console.log('unconditional model: no classifier-free guidance (there is no condition to contrast with)');

@@ -1,9 +1,9 @@
 /** `arra train-encoder`: train the in-project ConvNet classifier, report test accuracy, save it frozen-ready. */
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
-import { createProgress } from '../../lib/cli';
+import { createProgress, UsageError } from '../../lib/cli';
 import { CONVNET_ARCHS, ConvNetFeatures } from '../../models/encoder';
-import { checkDataFlags, dataFiles, dataFlags, loadData } from '../pipeline/datasets';
+import { checkDataFlags, dataFiles, dataFlags, imageSizeOf, loadData } from '../pipeline/datasets';
 import { trainConvNet } from '../pipeline/encoder-trainer';
 import { command } from './command';
 
@@ -20,7 +20,12 @@ export const trainEncoderCommand = command({
     { name: 'seed', type: 'int', default: 0, help: 'random seed' },
     { name: 'out', type: 'string', default: join('runs', 'encoder', 'convnet.safetensors'), help: 'checkpoint file to write' },
   ],
-  check: checkDataFlags,
+  check: (f) => {
+    checkDataFlags(f);
+    // two stride-2 (or max-pool) stages: the side must halve twice without a remainder
+    const side = imageSizeOf(f);
+    if (side % 4 !== 0) throw new UsageError(`--image-size: the ConvNet halves the image twice, so its side must be a multiple of 4, got ${side} (${4 * Math.floor(side / 4)} or ${4 * Math.ceil(side / 4)} would do)`, '--image-size');
+  },
   files: (f) => [dataFiles(f), { flag: '--out', path: f.out, output: 'file' }],
   run: (f) => {
     console.log(describeBackend());

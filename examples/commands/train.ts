@@ -47,7 +47,7 @@ export const trainFlags = [
 /** Flag combinations that single flags cannot express. */
 export function checkAlignFlags(f: { align: string; alignEncoder?: string; alignLayer: number; preset?: string }): void {
   if (f.align === 'off') {
-    rejectUnusedFlags(f, ['alignEncoder', 'alignLayer', 'lambda', 'objective', 'projectorHidden', 'cacheDir'], 'with --align off (the baseline has no alignment loss)');
+    rejectUnusedFlags(f, ['alignEncoder', 'alignLayer', 'lambda', 'objective', 'projectorHidden', 'alignPooling', 'cacheDir'], 'with --align off (the baseline has no alignment loss)');
   }
   if (f.align !== 'off' && !f.alignEncoder) throw new UsageError(`--align-encoder: required with --align ${f.align} (or use --align off for the baseline)`, '--align-encoder');
   const layers = transformerPresets[(f.preset ?? 'mnist') as TransformerPresetName].nLayers;
