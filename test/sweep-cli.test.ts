@@ -71,6 +71,10 @@ const cases: [string, () => string[], RegExp][] = [
   ['eval: a class ConvNet as --attribute-classifier', () => evalText('--attribute-classifier', fid), /--attribute-classifier: .*fid\.safetensors: not an attribute classifier/],
   ['eval: --attribute-classifier for a class model', () => ['eval', ...data, '--model', classModel, '--vq', vq, '--fid-encoder', `convnet:${fid}`, '--classifier', judge, '--attribute-classifier', fid, '--out', join(dir, 'o', 'eval')], /--attribute-classifier: has no effect for a class-conditional model/],
   ['eval (text): a KID subset larger than the sets, before generating', () => evalText('--kid-subset-size', '100000', '--attribute-classifier', join(dir, 'o', 'attr.safetensors')), /--kid-subset-size: subsets are drawn without replacement from 48 generated and 8 held-out images; got 100000/],
+  ['an empty --out folder (it would be the current folder)', () => ['train-vq', ...data, '--out', ''], /--out: expected a path, got ""/],
+  ['an empty --out file (a rename to \'\' after training)', () => ['train-encoder', ...data, '--out', ' '], /--out: expected a path, got " "/],
+  ['an empty --cache-dir', () => ['features', ...data, '--encoder', `convnet:${fid}`, '--cache-dir', ''], /--cache-dir: expected a path, got ""/],
+  ['sample --out that is not a .png', () => ['sample', '--model', classModel, '--vq', vq, '--out', join(dir, 'o', 'grid.jpg')], /--out: the grid is written as PNG, so the file must end in \.png, got ".*grid\.jpg"/],
 ];
 
 for (const [name, argv, message] of cases) {

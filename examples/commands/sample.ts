@@ -39,6 +39,8 @@ export const sampleCommand = command({
     { flag: '--out', path: f.out, output: 'file' },
   ],
   run: (f) => {
+    // (after the file checks, so a folder or an input given as --out is named as such first)
+    if (!/\.png$/i.test(f.out)) throw new UsageError(`--out: the grid is written as PNG, so the file must end in .png, got ${JSON.stringify(f.out)}`, '--out');
     console.log(describeBackend());
     const { model, layout, classNames, condition } = loadArModel(f.model);
     checkConditionMatches(f.condition, condition, f.model);
