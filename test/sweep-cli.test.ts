@@ -3,7 +3,7 @@
  * usage error (exit 2) naming the flag, found before any work — no internal TypeError or
  * RangeError, no minutes of generation before an allocation fails.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -86,3 +86,24 @@ for (const [name, argv, message] of cases) {
     t.notOk(existsSync(join(dir, 'o')), 'no output folder is left behind');
   });
 }
+
+t.test('train --resume of a run already at --steps is refused, and its files are left as they were', async (t) => {
+  const runDir = join(dir, 'resumed');
+  cpSync(join(dir, 'class'), runDir, { recursive: true });
+  const before = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8');
+  const mtime = statSync(join(runDir, 'model.safetensors')).mtimeMs;
+  const r = await run(['train', ...data, '--vq', vq, '--align', 'off', '--preset', 'tiny', '--steps', '1', '--batch-size', '4', '--resume', '--out', runDir]);
+  t.equal(r.code, 2, r.err);
+  t.match(r.err, /--steps: .*train-state\.safetensors is already at step 1, so --steps 1 leaves nothing to train; pass a larger --steps/);
+  t.equal(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'), before, 'metrics.jsonl untouched');
+  t.equal(statSync(join(runDir, 'model.safetensors')).mtimeMs, mtime, 'model.safetensors not rewritten');
+});
+
+t.test('train: a folder where the run writes a file is named before any work', async (t) => {
+  const runDir = join(dir, 'blocked');
+  mkdirSync(join(runDir, 'metrics.jsonl'), { recursive: true });
+  const r = await run(['train', ...data, '--vq', vq, '--align', 'off', '--preset', 'tiny', '--steps', '2', '--batch-size', '4', '--out', runDir]);
+  t.equal(r.code, 2, r.err);
+  t.match(r.err, /--out: expected a file to write, but .*blocked\/metrics\.jsonl is a folder/);
+  t.notOk(existsSync(join(runDir, 'model.safetensors')), 'nothing trained');
+});

@@ -251,6 +251,18 @@ export function checkResumeFile(path: string, model: TransformerConfig, arra: Sh
   checkResumable(path, { model: readJsonMetadata<TransformerConfig>(metadata, 'model', path), arra: readJsonMetadata<ArraConfig>(metadata, 'arra', path) }, { model, arra });
 }
 
+/**
+ * `--resume` continues to `steps`: a checkpoint already at or past it leaves nothing to train
+ * (and would otherwise rewrite the run's files with an empty history). Header only.
+ */
+export function checkResumeSteps(path: string, steps: number): void {
+  const raw = readSafetensorsHeader(path).metadata.step;
+  const done = raw === undefined ? NaN : Number(JSON.parse(raw));
+  if (Number.isInteger(done) && done >= steps) {
+    throw new UsageError(`--steps: ${path} is already at step ${done}, so --steps ${steps} leaves nothing to train; pass a larger --steps to continue it`, '--steps');
+  }
+}
+
 function loadTrainState(path: string, model: Transformer, projector: Projector | null, optimizer: AdamW, rng: Rng, opts: ArTrainOptions): number {
   const file = loadSafetensors(path);
   const kind = readJsonMetadata<string>(file.metadata, 'kind', path);
