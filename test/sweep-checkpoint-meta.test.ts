@@ -82,6 +82,7 @@ t.test('VQ, ConvNet and train-state metadata', async (t) => {
   t.equal(checkpointMetaProblem('arra-train-state', h(state, stateTensors)), null);
   t.match(checkpointMetaProblem('arra-train-state', h({ ...state, 'raw:optimizer': '{"kind":"AdamW","step":2,"hyper":{"lr":1e999}}' }, stateTensors)), /optimizer\.hyper\.lr: expected a finite number, found Infinity/);
   t.match(checkpointMetaProblem('arra-train-state', h({ ...state, rng: { state: -1, spareNormal: null } }, stateTensors)), /rng\.state: expected an integer ≥ 0, found -1/);
+  t.match(checkpointMetaProblem('arra-train-state', h({ ...state, 'raw:arra': '{"mode":"hybnext","projectorHidden":1e999}' }, stateTensors)), /arra\.projectorHidden: expected an integer ≥ 1, found Infinity/);
 });
 
 t.test('arra sample: a model with a vocabulary its layout disagrees with is a usage error before anything is written', async (t) => {

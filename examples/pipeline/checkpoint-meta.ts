@@ -111,6 +111,8 @@ function transformerConfig(v: Json, where: string, header: SafetensorsHeader, pr
 function arraSettings(v: Json): void {
   const a = object(v, 'arra');
   oneOf(a.mode, ['off', 'hybnext', 'rep'], 'arra.mode');
+  optionalInt(a, 'projectorHidden', 'arra'); // sizes the projector explain rebuilds
+  optionalInt(a, 'alignLayer', 'arra', 0);
 }
 
 /** A model checkpoint: layout, class names and conditioning agree with each other and the config. */
