@@ -203,3 +203,49 @@ t.test('IDX images that are not 28 × 28 are refused at load, naming the file an
   t.same(problems(() => loadMnist({ dir: d }), [/train-images-idx3-ubyte holds 32 × 30 images, expected 28 × 28 for mnist/]), []);
   t.same(problems(() => loadFashionMnist({ dir: d }), [/expected 28 × 28 for fashion-mnist/]), []);
 });
+
+t.test('sweep: a PNG declaring 0 × 0 pixels is refused from its header', async (t) => {
+  const png = Buffer.from(goodPng());
+  png.writeUInt32BE(0, 16); // IHDR width
+  png.writeUInt32BE(0, 20); // IHDR height
+  const root = folderWith('png-zero', { file: 'c.png', bytes: png });
+  t.same(problems(() => loadImageFolder(root, { size: 4 }), [/dogs[\\/]c\.png/, /0 × 0 pixels has no pixels to decode/]), []);
+});
+
+t.test('sweep: a folder named like an image is not an image (no EISDIR)', async (t) => {
+  const root = folderWith('dir-png', { file: 'c.png', bytes: goodPng() });
+  fs.mkdirSync(path.join(root, 'dogs', 'not-an-image.png'));
+  fs.mkdirSync(path.join(root, 'dogs', 'nested'));
+  writePng(path.join(root, 'dogs', 'nested', 'deep.png'), 5, 5, () => [1, 2, 3]);
+  const ds = loadImageFolder(root, { size: 4 });
+  t.equal(ds.labels.length, 3, 'the three image files, neither the folder named .png nor a nested folder');
+  t.same(ds.classNames, ['cats', 'dogs']);
+});
+
+t.test('sweep: a class list naming two folders alike is refused, naming both and the list', async (t) => {
+  const root = folderWith('dup-names', { file: 'c.png', bytes: goodPng() });
+  fs.writeFileSync(path.join(root, 'classes.txt'), 'cats animal\ndogs Animal, canine\nbirds bird\n'); // birds: no such folder, which is fine
+  t.same(problems(() => loadImageFolder(root, { size: 4 }), [/class folders cats and dogs are both named 'animal' by .*classes\.txt/]), []);
+  fs.writeFileSync(path.join(root, 'classes.txt'), 'cats cat\nbirds bird\n');
+  t.same(loadImageFolder(root, { size: 4 }).classNames, ['cat', 'dogs'], 'entries for absent folders are ignored; unlisted folders keep their names');
+});
+
+t.test('sweep: arra with a damaged image in --data-dir is a usage error naming the flag and the file', async (t) => {
+  const { main } = await import('../examples/cli');
+  const root = folderWith('cli-bad', { file: 'c.png', bytes: Buffer.from('not a png') });
+  let err = '';
+  const write = process.stderr.write.bind(process.stderr);
+  const log = console.log;
+  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
+  console.log = () => undefined;
+  let code: number;
+  try {
+    code = await main(['train-encoder', '--dataset', 'folder', '--data-dir', root, '--image-size', '8', '--out', path.join(dir, 'cli-out', 'enc.safetensors')]);
+  } finally {
+    process.stderr.write = write;
+    console.log = log;
+  }
+  t.equal(code, 2, 'exit 2');
+  t.match(err, /--data-dir: .*dogs[\\/]c\.png: not a PNG file/);
+  t.notOk(fs.existsSync(path.join(dir, 'cli-out')), 'the output folder made for the run is removed again');
+});

@@ -45,3 +45,36 @@ t.test('npm run lab: a bad argument is a usage error (exit 2) before anything is
     t.match(r.stderr, /usage: npm run lab -- \[--port N\] \[--no-build\]/);
   }
 });
+
+t.test('sweep: encoded traversal, malformed escapes and other methods neither escape the allow-list nor stop the server', async (t) => {
+  const server = await serveLab({ demoDir: path.join(t.testdir({}), 'absent') });
+  t.teardown(() => server.close());
+  const http = await import('node:http');
+  // fetch() normalises some paths itself; a raw request sends them as typed
+  const raw = (p: string, method = 'GET'): Promise<{ status: number; body: string }> => new Promise((resolve, reject) => {
+    const req = http.request(new URL(server.url), { path: p, method }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => { body += d.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  for (const p of ['/src/lib/..%2f..%2fpackage-lock.json', '/src/lib%2f..%2fnode_modules%2ftap%2fpackage.json', '/src/lib/..%2F.git', '/src/docs/%2e%2e/node_modules/tap/package.json', '/src/lib/index.ts%00.md']) {
+    const r = await raw(p);
+    t.equal(r.status, 404, `${p} is refused`);
+  }
+  const bad = await raw('/src/%E0%A4%A');
+  t.equal(bad.status, 400, 'a malformed %-escape is a bad request');
+  t.match(bad.body, /not valid percent-encoding/);
+  for (const method of ['POST', 'PUT', 'DELETE']) {
+    const r = await raw('/src/README.md', method);
+    t.equal(r.status, 405, `${method} is refused`);
+  }
+  const head = await raw('/src/README.md', 'HEAD');
+  t.equal(head.status, 200, 'HEAD is answered');
+  t.equal(head.body, '', 'HEAD has no body');
+  const after = await raw('/src/README.md');
+  t.equal(after.status, 200, 'the server still answers after the bad requests');
+  t.match(after.body, /^# arra-ts/);
+});

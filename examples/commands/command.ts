@@ -41,6 +41,9 @@ export interface Command<S extends readonly FlagSpec[]> {
  */
 export function checkFiles(uses: readonly (FileUse | undefined)[], created?: string[]): void {
   const given = uses.filter((u): u is FileUse => u !== undefined && u.path !== undefined);
+  // '' is no path: as an output folder it would be the current one, as a file a rename to '' after all the work
+  // (an encoder spec says what it lacks itself: checkEncoderSpec)
+  for (const u of given) if (!('encoder' in u) && u.path.trim() === '') throw new UsageError(`${u.flag}: expected a path, got ${JSON.stringify(u.path)}`, u.flag);
   for (const u of given) {
     if ('checkpoint' in u) requireCheckpoint(u.flag, u.path, u.checkpoint);
     else if ('encoder' in u) checkEncoderSpec(u.path, u.flag);

@@ -3,6 +3,7 @@
  * (prompt accuracy; caption accuracy for text on shapes; confidence, entropy and coverage when
  * unconditional — evaluate-modes.ts), and a sample grid, for one checkpoint.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeBackend } from '../../lib';
 import { atomicWriteFile } from '../../lib/io';
@@ -16,7 +17,7 @@ import {
 } from '../pipeline/evaluate';
 import { describeNetwork, escapeMarkdown, reproduceCommand } from '../pipeline/report';
 import { loadVq } from '../pipeline/vq-trainer';
-import { attributeClassifierAt } from '../pipeline/attribute-trainer';
+import { attributeClassifierAt, attributeClassifierProblem } from '../pipeline/attribute-trainer';
 import { describeModeScores, fidOf, heldOutPrompts, scoreTextSamples, scoreUnconditionalSamples, textRequest, type TextEvalResult } from '../pipeline/evaluate-modes';
 import type { ClassDistributionScores } from '../pipeline/class-scores';
 import type { ConditionSpec } from '../../models/prefix';
@@ -35,8 +36,8 @@ export const evalFlags = [
   { name: 'vq', type: 'string', required: true, help: 'tokenizer checkpoint the model was trained with' },
   { name: 'fidEncoder', type: 'string', required: true, help: 'FID/KID feature network: convnet:<file> or mobilenet[@<px>] (not the alignment encoder, not the classifier)' },
   { name: 'classifier', type: 'string', help: 'ConvNet checkpoint judging prompt accuracy: a different network from --fid-encoder and the alignment encoder (required)' },
-  { name: 'perClass', type: 'int', min: 2, help: `generated images per class (default: ⌈${DEFAULT_EVAL_SAMPLES} / classes⌉, so N ≥ ${DEFAULT_EVAL_SAMPLES}; compare FID only at equal N)` },
-  { name: 'kidSubsets', type: 'int', default: 50, min: 1, help: 'KID: random subsets averaged over (Bińkowski et al.: 50)' },
+  { name: 'perClass', type: 'int', min: 2, max: 10000, help: `generated images per class (default: ⌈${DEFAULT_EVAL_SAMPLES} / classes⌉, so N ≥ ${DEFAULT_EVAL_SAMPLES}; compare FID only at equal N)` },
+  { name: 'kidSubsets', type: 'int', default: 50, min: 1, max: 10000, help: 'KID: random subsets averaged over (Bińkowski et al.: 50)' },
   { name: 'kidSubsetSize', type: 'int', min: 2, help: 'KID: vectors per subset (default min(1000, half the smaller set))' },
   { name: 'attributeClassifier', type: 'string', help: 'text models on --dataset shapes: the attribute classifier judging caption accuracy (default runs/cache/attributes-<px>px.safetensors, trained there on first use)' },
   ...samplingFlags,
@@ -61,6 +62,10 @@ export const evalCommand = command({
     { flag: '--vq', path: f.vq, checkpoint: 'arra-vq' },
     { flag: '--fid-encoder', path: f.fidEncoder, encoder: true },
     f.classifier === undefined ? undefined : { flag: '--classifier', path: f.classifier, checkpoint: 'arra-convnet' },
+    // an existing judge must be a ConvNet checkpoint; an absent one is trained and written there
+    f.attributeClassifier === undefined ? undefined
+      : existsSync(f.attributeClassifier) ? { flag: '--attribute-classifier', path: f.attributeClassifier, checkpoint: 'arra-convnet' }
+        : { flag: '--attribute-classifier', path: f.attributeClassifier, output: 'file' },
     { flag: '--out', path: f.out, output: 'dir' },
   ],
   run: (f) => {
@@ -68,6 +73,13 @@ export const evalCommand = command({
     console.log(backend);
     const { model, layout, arra, step, split: trainedSplit, seed: trainSeed, condition } = loadArModel(f.model);
     checkConditionMatches(f.condition, condition, f.model);
+    if (f.attributeClassifier !== undefined) {
+      if (condition.mode !== 'text' || f.dataset !== 'shapes') {
+        throw new UsageError(`--attribute-classifier: has no effect for a ${condition.mode}-conditional model on --dataset ${f.dataset} (it judges the captions of text models on shapes); drop it`, '--attribute-classifier');
+      }
+      const problem = existsSync(f.attributeClassifier) ? attributeClassifierProblem(f.attributeClassifier, imageSizeOf(f)) : null;
+      if (problem !== null) throw new UsageError(`--attribute-classifier: ${f.attributeClassifier}: ${problem}`, '--attribute-classifier');
+    }
     const { test, split } = loadData(f);
     const warnings: string[] = [];
     const splitWarning = checkSplit(trainedSplit, split, `the model ${f.model}`, '--model');

@@ -23,7 +23,7 @@ export const explainCommand = command({
     { name: 'run', type: 'string', required: true, help: `run folder of arra train (reads ${TRAIN_STATE_FILE}: model and projector)` },
     { name: 'vq', type: 'string', required: true, help: 'tokenizer checkpoint the model was trained with' },
     { name: 'alignEncoder', type: 'string', required: true, help: 'the encoder the run was aligned to (convnet:<file> or mobilenet[@<px>])' },
-    { name: 'batchSize', type: 'int', default: 16, min: 1, help: 'images in the explained batch' },
+    { name: 'batchSize', type: 'int', default: 16, min: 1, max: 256, help: 'images in the explained batch (one forward and backward of them all)' },
     { name: 'seed', type: 'int', default: 7, help: 'which images (seeded draw from the held-out split)' },
     { name: 'cacheDir', type: 'string', default: join('runs', 'cache'), help: 'folder of feature caches' },
     { name: 'out', type: 'string', help: 'output folder (default: <run>/explain)' },

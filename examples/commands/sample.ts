@@ -10,7 +10,7 @@ import { checkTokenizerFits } from '../pipeline/checkpoints';
 import { command } from './command';
 
 export const samplingFlags = [
-  { name: 'cfgScale', type: 'float', default: 1.5, min: 0, help: 'classifier-free guidance scale s (1 = none)' },
+  { name: 'cfgScale', type: 'float', default: 1.5, min: 0, max: 100, help: 'classifier-free guidance scale s (1 = none; beyond 100 the guided float32 logits overflow)' },
   { name: 'temperature', type: 'float', default: 1, min: 0, help: 'softmax temperature (0 = greedy)' },
   { name: 'topK', type: 'int', min: 1, help: 'sample among the k most likely codes only' },
 ] as const;
@@ -39,6 +39,8 @@ export const sampleCommand = command({
     { flag: '--out', path: f.out, output: 'file' },
   ],
   run: (f) => {
+    // (after the file checks, so a folder or an input given as --out is named as such first)
+    if (!/\.png$/i.test(f.out)) throw new UsageError(`--out: the grid is written as PNG, so the file must end in .png, got ${JSON.stringify(f.out)}`, '--out');
     console.log(describeBackend());
     const { model, layout, classNames, condition } = loadArModel(f.model);
     checkConditionMatches(f.condition, condition, f.model);
@@ -49,6 +51,7 @@ export const sampleCommand = command({
     if (condition.mode === 'text') {
       if (f.prompts === 'all') throw new UsageError("--prompts: a text-conditional model needs prompts, e.g. --prompts 'a red circle at the top left;a blue triangle'", '--prompts');
       rows = f.prompts.split(';').map((p) => p.trim()).filter((p) => p.length > 0);
+      if (rows.length === 0) throw new UsageError(`--prompts: expected at least one prompt (prompts are separated by ';'), got ${JSON.stringify(f.prompts)}`, '--prompts');
       request = { mode: 'text', prompts: repeat(encodePrompts(condition, rows, '--prompts')), promptLen: condition.promptLen! };
     } else if (condition.mode === 'none') {
       if (f.prompts !== 'all') console.log(`unconditional model: --prompts '${f.prompts}' is ignored`);
@@ -57,6 +60,7 @@ export const sampleCommand = command({
       request = { mode: 'none', count: 8 * f.perPrompt };
     } else {
       rows = f.prompts === 'all' ? classNames : f.prompts.split(',').map((p) => p.trim());
+      if (rows.some((name) => name === '')) throw new UsageError(`--prompts: expected comma-separated class names, got an empty name in ${JSON.stringify(f.prompts)}; the model knows ${classNames.join(', ')}`, '--prompts');
       const ids = rows.map((name) => {
         const id = classNames.indexOf(name);
         if (id < 0) throw new UsageError(`--prompts: unknown class '${name}'; the model knows ${classNames.join(', ')}`, '--prompts');

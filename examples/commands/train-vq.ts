@@ -13,8 +13,8 @@ export const trainVqCommand = command({
     { name: 'steps', type: 'int', default: 400, min: 1, help: 'optimizer steps' },
     { name: 'batchSize', type: 'int', default: 32, min: 1, help: 'images per step' },
     { name: 'lr', type: 'float', default: 2e-3, min: 0, help: 'peak learning rate' },
-    { name: 'codebookSize', type: 'int', default: 256, min: 2, help: 'codebook entries K' },
-    { name: 'codeDim', type: 'int', default: 8, min: 1, help: 'code vector dimension' },
+    { name: 'codebookSize', type: 'int', default: 256, min: 2, max: 65536, help: 'codebook entries K' },
+    { name: 'codeDim', type: 'int', default: 8, min: 1, max: 1024, help: 'code vector dimension' },
     {
       name: 'downsample', type: 'int', default: 4, help: `image side / token grid side: ${VQ_DOWNSAMPLES.join(', ')} (log2 of it stride-2 stages; must divide the image side)`,
       validate: (v: number) => (VQ_DOWNSAMPLES.includes(v) ? undefined : `expected one of ${VQ_DOWNSAMPLES.join(', ')}`),

@@ -13,7 +13,7 @@ import { conditionFlag, textConditioning } from '../pipeline/conditioning';
 import type { ConditionSpec } from '../../models/prefix';
 import { runTraining } from '../pipeline/run-training';
 import { loadVq } from '../pipeline/vq-trainer';
-import { checkResumeFile, TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
+import { checkResumeFile, checkResumeSteps, MODEL_FILE, TRAIN_STATE_FILE } from '../pipeline/ar-trainer';
 import { checkTokenizerReads } from '../pipeline/checkpoints';
 import { command } from './command';
 
@@ -23,7 +23,7 @@ export const alignFlags = [
   { name: 'alignLayer', type: 'int', default: 0, min: 0, help: 'block whose output is aligned (0 = first)' },
   { name: 'lambda', type: 'float', default: 1, min: 0, help: 'weight λ of L_GVA' },
   { name: 'objective', type: 'enum', choices: ARRA_OBJECTIVES, default: 'cosine', help: 'alignment objective: cosine (1 − cos, the paper), mse (raw features, F.mse_loss), mse-normalized (unit vectors, = 2·cosine)' },
-  { name: 'projectorHidden', type: 'int', default: 128, min: 1, help: 'hidden width p of the projector' },
+  { name: 'projectorHidden', type: 'int', default: 128, min: 1, max: 8192, help: 'hidden width p of the projector' },
   { name: 'alignPooling', type: 'enum', choices: ENCODER_POOLINGS, help: "global feature of the encoder: convnet penultimate (default) | avg (pooled conv map) | both; mobilenet avg (default) | max | both" },
 ] as const;
 
@@ -47,7 +47,7 @@ export const trainFlags = [
 /** Flag combinations that single flags cannot express. */
 export function checkAlignFlags(f: { align: string; alignEncoder?: string; alignLayer: number; preset?: string }): void {
   if (f.align === 'off') {
-    rejectUnusedFlags(f, ['alignEncoder', 'alignLayer', 'lambda', 'objective', 'projectorHidden', 'cacheDir'], 'with --align off (the baseline has no alignment loss)');
+    rejectUnusedFlags(f, ['alignEncoder', 'alignLayer', 'lambda', 'objective', 'projectorHidden', 'alignPooling', 'cacheDir'], 'with --align off (the baseline has no alignment loss)');
   }
   if (f.align !== 'off' && !f.alignEncoder) throw new UsageError(`--align-encoder: required with --align ${f.align} (or use --align off for the baseline)`, '--align-encoder');
   const layers = transformerPresets[(f.preset ?? 'mnist') as TransformerPresetName].nLayers;
@@ -67,13 +67,18 @@ export const trainCommand = command({
     f.align === 'off' ? undefined : { flag: '--align-encoder', path: f.alignEncoder!, encoder: true },
     f.resume ? { flag: '--resume', path: join(f.out, TRAIN_STATE_FILE), checkpoint: 'arra-train-state' } : undefined,
     { flag: '--out', path: f.out, output: 'dir' },
+    // the files the run writes: a folder in the way of one would fail only at the first save
+    ...[MODEL_FILE, 'metrics.jsonl', 'loss.svg'].map((name) => ({ flag: '--out', path: join(f.out, name), output: 'file' as const })),
     f.align === 'off' ? undefined : { flag: '--cache-dir', path: f.cacheDir, output: 'dir' },
   ],
   run: async (f) => {
+    if (f.resume) checkResumeSteps(join(f.out, TRAIN_STATE_FILE), f.steps);
     console.log(describeBackend());
     const vq = loadVq(f.vq);
     const { train, split } = loadData(f);
     checkTokenizerReads(f.vq, vq, train.images, describeData(f));
+    // batches are drawn with replacement, but a batch larger than the data is a mistake (train-vq and train-encoder refuse it too)
+    if (train.labels.length < f.batchSize) throw new UsageError(`--batch-size: ${train.labels.length} training images cannot fill one batch of ${f.batchSize}`, '--batch-size');
     const text = f.condition === 'text' ? textConditioning(train, f.seed) : null;
     const condition: ConditionSpec = text?.spec ?? { mode: f.condition };
     if (text) console.log(`text conditioning: ${condition.vocab!.length - 2} words, prompt slot ${condition.promptLen}; e.g. "${text.texts[0]}"`);

@@ -55,7 +55,9 @@ function resolveRequest(urlPath: string, demoDir: string): string | { json: unkn
   }
   if (urlPath.startsWith('/runs/demo/')) return inside(demoDir, urlPath.slice('/runs/demo/'.length));
   if (urlPath.startsWith('/src/')) {
-    const rel = urlPath.slice('/src/'.length);
+    // the allow-list is checked on the normalised path: `lib/..%2fnode_modules/…` decodes to
+    // `lib/../node_modules/…`, whose first segment is `lib` but whose file is not under lib/
+    const rel = path.posix.normalize('/' + urlPath.slice('/src/'.length)).slice(1);
     const top = rel.split('/')[0]!;
     if (!SOURCE_DIRS.includes(top) && !SOURCE_FILES.includes(rel)) return null;
     return inside(ROOT, rel);
@@ -77,8 +79,20 @@ export function serveLab(opts: { port?: number; demoDir?: string } = {}): Promis
     res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     res.setHeader('Cache-Control', 'no-store');
-    const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
-    const target = resolveRequest(urlPath, demoDir);
+    // read-only: anything but GET/HEAD is refused (nothing here accepts a body)
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { 'Content-Type': 'text/plain', Allow: 'GET, HEAD' }).end(`method ${req.method} not allowed (the lab server is read-only)`);
+      return;
+    }
+    let urlPath: string;
+    try {
+      urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    } catch {
+      // a malformed %-escape must cost one 400, not the server (an exception here ends the process)
+      res.writeHead(400, { 'Content-Type': 'text/plain' }).end(`bad request path: ${JSON.stringify(req.url)} is not valid percent-encoding`);
+      return;
+    }
+    const target = urlPath.includes('\0') ? null : resolveRequest(urlPath, demoDir);
     if (target && typeof target === 'object') {
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(target.json));
       return;
@@ -87,8 +101,16 @@ export function serveLab(opts: { port?: number; demoDir?: string } = {}): Promis
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${urlPath}`);
       return;
     }
-    res.writeHead(200, { 'Content-Type': TYPES[path.extname(target)] ?? 'application/octet-stream' });
-    fs.createReadStream(target).pipe(res);
+    const stream = fs.createReadStream(target);
+    // a file removed or unreadable between the stat and the read: answer, do not crash
+    stream.on('error', (err) => {
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`cannot read ${urlPath}: ${err.message}`);
+      else res.destroy(err);
+    });
+    stream.once('open', () => {
+      res.writeHead(200, { 'Content-Type': TYPES[path.extname(target)] ?? 'application/octet-stream' });
+      if (req.method === 'HEAD') { stream.destroy(); res.end(); } else stream.pipe(res);
+    });
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import {
   AdamW, assertFiniteStep, atStep, clipGradNorm, cosineWithWarmup, indexSelect, noDecayParameters, noGrad, Rng, streamSeed, type SplitRecord, type Tensor,
 } from '../../lib';
-import { ensureDir, loadSafetensors, readJsonMetadata, readSafetensorsHeader, saveSafetensors, jsonMetadata } from '../../lib/io';
+import { ensureDir, loadSafetensors, readJsonMetadata, readSafetensorsHeader, saveSafetensors, jsonMetadata, type SafetensorsFile, type SafetensorsHeader } from '../../lib/io';
+import { assertCheckpointMeta } from './checkpoint-meta';
 import { UsageError } from '../../lib/cli';
 import { arraLoss, checkArraConfig, inferenceStateDict, type ArraConfig } from '../../models/arra';
 import { Projector } from '../../models/projector';
@@ -252,13 +253,28 @@ function checkResumable(path: string, saved: { model: TransformerConfig; arra: S
  * anything. Throws a UsageError naming the file, the config it was made with and what differs.
  */
 export function checkResumeFile(path: string, model: TransformerConfig, arra: ShapeSettings): void {
-  const { metadata } = readSafetensorsHeader(path);
+  const header = readSafetensorsHeader(path);
+  const { metadata } = header;
+  assertCheckpointMeta('arra-train-state', header, path);
   checkResumable(path, { model: readJsonMetadata<TransformerConfig>(metadata, 'model', path), arra: readJsonMetadata<ArraConfig>(metadata, 'arra', path) }, { model, arra });
+}
+
+/**
+ * `--resume` continues to `steps`: a checkpoint already at or past it leaves nothing to train
+ * (and would otherwise rewrite the run's files with an empty history). Header only.
+ */
+export function checkResumeSteps(path: string, steps: number): void {
+  const raw = readSafetensorsHeader(path).metadata.step;
+  const done = raw === undefined ? NaN : Number(JSON.parse(raw));
+  if (Number.isInteger(done) && done >= steps) {
+    throw new UsageError(`--steps: ${path} is already at step ${done}, so --steps ${steps} leaves nothing to train; pass a larger --steps to continue it`, '--steps');
+  }
 }
 
 function loadTrainState(path: string, model: Transformer, projector: Projector | null, optimizer: AdamW, rng: Rng, opts: ArTrainOptions): number {
   const file = loadSafetensors(path);
   requireKind(file.metadata, path, 'arra-train-state', 'a training state');
+  assertCheckpointMeta('arra-train-state', headerOf(file), path);
   const saved = { model: readJsonMetadata<TransformerConfig>(file.metadata, 'model', path), arra: readJsonMetadata<ArraConfig>(file.metadata, 'arra', path) };
   checkResumable(path, saved, opts);
   const part = (prefix: string): Map<string, Tensor> => withPrefix(file.tensors, prefix);
@@ -287,16 +303,20 @@ export function loadArModel(path: string): {
 } {
   const file = loadSafetensors(path);
   requireKind(file.metadata, path, 'arra-transformer', 'a transformer checkpoint');
+  assertCheckpointMeta('arra-transformer', headerOf(file), path);
   const config = readJsonMetadata<TransformerConfig>(file.metadata, 'config', path);
   const model = loadingFrom(path, config, () => {
     const m = new Transformer(config);
     m.loadStateDict(file.tensors);
     return m;
   });
+  const layout = readJsonMetadata<VocabLayout>(file.metadata, 'layout', path);
+  const names = readJsonMetadata<string[]>(file.metadata, 'classNames', path);
   return {
-    model, layout: readJsonMetadata<VocabLayout>(file.metadata, 'layout', path),
+    model, layout,
     arra: readJsonMetadata<ArraConfig>(file.metadata, 'arra', path), step: readJsonMetadata<number>(file.metadata, 'step', path),
-    classNames: readJsonMetadata<string[]>(file.metadata, 'classNames', path),
+    // a model trained without class names (a library call) answers to its class ids: '0', '1', …
+    classNames: names.length === 0 && layout.numClasses > 0 ? Array.from({ length: layout.numClasses }, (_, i) => String(i)) : names,
     split: optionalMetadata<SplitRecord>(file.metadata, 'split'), seed: optionalMetadata<number>(file.metadata, 'seed'),
     // Checkpoints from before conditioning modes existed are class-conditional.
     condition: file.metadata.condition === undefined ? { mode: 'class' } : readJsonMetadata<ConditionSpec>(file.metadata, 'condition', path),
@@ -314,6 +334,11 @@ function requireKind(metadata: Record<string, string>, path: string, kind: strin
   if (found !== kind) throw new Error(`${path}: expected ${what}, found '${found}'`);
 }
 
+/** The header view of a loaded file (names, dtypes, shapes), for the metadata checks. */
+function headerOf(file: SafetensorsFile): SafetensorsHeader {
+  return { metadata: file.metadata, tensors: [...file.raw].map(([name, r]) => ({ name, dtype: r.dtype, shape: r.shape })) };
+}
+
 /** A JSON metadata entry that older checkpoints may lack (undefined when absent or null). */
 function optionalMetadata<T>(metadata: Record<string, string>, key: string): T | undefined {
   const raw = metadata[key];
@@ -326,6 +351,7 @@ function optionalMetadata<T>(metadata: Record<string, string>, key: string): T |
 export function loadTrainingRun(path: string): { model: Transformer; projector: Projector | null; arra: ArraConfig; step: number; split?: SplitRecord } {
   const file = loadSafetensors(path);
   requireKind(file.metadata, path, 'arra-train-state', 'a training state');
+  assertCheckpointMeta('arra-train-state', headerOf(file), path);
   const config = readJsonMetadata<TransformerConfig>(file.metadata, 'model', path);
   const arra = readJsonMetadata<ArraConfig>(file.metadata, 'arra', path);
   const part = (prefix: string): Map<string, Tensor> => withPrefix(file.tensors, prefix);

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { AdamW, captionedShapes, cosineWithWarmup, indexSelect, noGrad, Rng, streamSeed } from '../../lib';
+import { readSafetensorsHeader } from '../../lib/io';
 import {
   attributeLoss, attributeNet, captionScores, cellCrops, cellTargets, type CaptionScores, type ConvNet, loadConvNet, predictCells, saveConvNet,
 } from '../../models/encoder';
@@ -56,13 +57,29 @@ export function trainAttributeClassifier(opts: AttributeTrainOptions): { net: Co
   return { net, heldOut: captionScores(predictCells(net, test.images), test.scenes), seconds: (performance.now() - t0) / 1000 };
 }
 
+/**
+ * What keeps the ConvNet checkpoint at `file` from judging `imageSize`-px captions, read from its
+ * header (so `arra eval` can say so before it generates anything), or null when it can.
+ */
+export function attributeClassifierProblem(file: string, imageSize: number): string | null {
+  let training: { heldOut?: unknown; imageSize?: unknown } | undefined;
+  try {
+    training = (JSON.parse(readSafetensorsHeader(file).metadata.convnet ?? '{}') as { training?: typeof training }).training;
+  } catch (err) {
+    return `cannot read its metadata (${(err as Error).message})`;
+  }
+  if (!training?.heldOut) return 'not an attribute classifier (no held-out caption scores in its metadata; a class ConvNet from arra train-encoder cannot judge captions)';
+  if (training.imageSize !== imageSize) return `the attribute classifier judges ${String(training.imageSize)} px shapes, the model draws ${imageSize} px`;
+  return null;
+}
+
 /** Load the attribute classifier at `file`, or train one and save it there (logged). */
 export function attributeClassifierAt(file: string, imageSize: number, log = console.log): { net: ConvNet; heldOut: CaptionScores } {
   if (existsSync(file)) {
+    const problem = attributeClassifierProblem(file, imageSize);
+    if (problem !== null) throw new Error(`${file}: ${problem}`);
     const { net, meta } = loadConvNet(file);
-    const held = meta.training?.heldOut as CaptionScores | undefined;
-    if (!held) throw new Error(`${file}: not an attribute classifier (no held-out caption scores in its metadata)`);
-    if (meta.training?.imageSize !== imageSize) throw new Error(`${file}: the attribute classifier judges ${String(meta.training?.imageSize)} px shapes, the model draws ${imageSize} px`);
+    const held = meta.training!.heldOut as CaptionScores;
     log(`attribute classifier ${file}: held-out all-attributes-correct ${(100 * held.allCorrect).toFixed(1)}%`);
     return { net, heldOut: held };
   }

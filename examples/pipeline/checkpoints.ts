@@ -9,6 +9,7 @@
  */
 import { readSafetensorsHeader, SafetensorsError, type SafetensorsHeader } from '../../lib/io';
 import { requireInputFile, UsageError } from '../../lib/cli';
+import { checkpointMetaProblem } from './checkpoint-meta';
 
 export const CHECKPOINT_KINDS = {
   'arra-vq': 'a VQ tokenizer checkpoint (vq.safetensors from arra train-vq)',
@@ -62,6 +63,9 @@ export function requireCheckpoint(flag: string, target: string, expected: Checkp
     const what = found ? CHECKPOINT_KINDS[found] : `a safetensors file of no known kind (tensors: ${header.tensors.slice(0, 4).map((t) => t.name).join(', ') || 'none'})`;
     throw new UsageError(`${flag}: expected ${want}, but ${target} is ${what}`, flag);
   }
+  // valid JSON of the wrong shape (config = [], a size of 1e999, a vocabulary the layout disagrees with)
+  const problem = checkpointMetaProblem(expected, header);
+  if (problem !== null) throw new UsageError(`${flag}: ${target} is ${want}, but its metadata cannot be used: ${problem}`, flag);
 }
 
 /**

@@ -64,8 +64,9 @@ export function encodePrompts(spec: ConditionSpec, texts: readonly string[], fla
   if (spec.mode !== 'text' || !spec.vocab || spec.promptLen === undefined) throw new Error(`encodePrompts: the model is not text-conditional (condition '${spec.mode}')`);
   const tokenizer = new TextTokenizer(spec.vocab);
   const known = spec.vocab.slice(2); // without <pad>, <unk>
-  return texts.map((text) => {
-    const words = promptWords(text);
+  return texts.map((full) => {
+    const words = promptWords(full);
+    const text = full.length > 80 ? `${full.slice(0, 77)}…` : full; // as quoted in a message
     if (words.length === 0) throw new UsageError(`${flag}: the prompt '${text}' has no words`, flag);
     for (const w of words) {
       if (tokenizer.idOf(w) === tokenizer.unkId || w === TextTokenizer.PAD || w === TextTokenizer.UNK) {

@@ -42,11 +42,34 @@ export function imageSizeOf(f: DataFlags): number {
  * Cross-flag checks of the data flags, before anything is loaded: `--data-dir` and `--classes`
  * belong to `--dataset folder` (and it needs `--data-dir`); MNIST-like sets are 28 px.
  */
-export function checkDataFlags(f: Pick<DataFlags, 'dataset' | 'dataDir' | 'imageSize' | 'classes'>): void {
+export function checkDataFlags(f: Pick<DataFlags, 'dataset' | 'dataDir' | 'imageSize' | 'classes'> & Partial<Pick<DataFlags, 'trainLimit' | 'testLimit'>>): void {
   if (f.dataset !== 'folder') rejectUnusedFlags(f, ['dataDir', 'classes'], `with --dataset ${f.dataset} (they choose an image folder: --dataset folder)`);
   if (f.dataset === 'folder' && !f.dataDir) throw new UsageError('--data-dir: required with --dataset folder (a folder of class folders)', '--data-dir');
   if ((f.dataset === 'mnist' || f.dataset === 'fashion') && f.imageSize !== undefined && f.imageSize !== 28) {
     throw new UsageError(`--image-size: ${f.dataset} images are 28 px, got ${f.imageSize}`, '--image-size');
+  }
+  if (f.dataset === 'shapes') checkShapesSize(f);
+}
+
+/** Smallest side the shapes generator draws at (a shape needs a few pixels to be told apart). */
+export const SHAPES_MIN_SIDE = 12;
+/** Decoded float32 pixels the generated shapes set may hold in memory (train + held out). */
+export const SHAPES_MAX_BYTES = 2 ** 31;
+
+/**
+ * The shapes set is generated on demand, so no file bounds its size: `--train-limit 5000000`
+ * would allocate gigabytes and draw for minutes before failing. Checked before anything runs.
+ */
+function checkShapesSize(f: Pick<DataFlags, 'imageSize'> & Partial<Pick<DataFlags, 'trainLimit' | 'testLimit'>>): void {
+  const side = f.imageSize ?? 32;
+  if (side < SHAPES_MIN_SIDE) throw new UsageError(`--image-size: the shapes set is drawn at ${SHAPES_MIN_SIDE} px or more, got ${side}`, '--image-size');
+  const perImage = 3 * side * side * 4;
+  for (const [flag, n] of [['--train-limit', f.trainLimit], ['--test-limit', f.testLimit]] as const) {
+    if (n !== undefined && n * perImage > SHAPES_MAX_BYTES) {
+      throw new UsageError(
+        `${flag}: ${n} generated ${side}-px shapes images would take ${(n * perImage / 2 ** 30).toFixed(1)} GiB; ` +
+        `at most ${Math.floor(SHAPES_MAX_BYTES / perImage)} fit in ${SHAPES_MAX_BYTES / 2 ** 30} GiB at this size`, flag);
+    }
   }
 }
 
@@ -107,8 +130,16 @@ export function loadData(f: DataFlags, _seed = 0, cacheDir = join('runs', 'cache
     case 'folder': {
       if (!f.dataDir) throw new UsageError('--data-dir: required with --dataset folder (a folder of class folders)', '--data-dir');
       if (!existsSync(f.dataDir)) throw new UsageError(`--data-dir: no such folder ${f.dataDir}`, '--data-dir');
-      const files = imageFolderFiles(f.dataDir, { classes: f.classes, cacheDir });
-      const all = loadImageFolder(f.dataDir, { size, channels: 3, classes: f.classes, cacheDir });
+      let files: string[];
+      let all: ImageDataset;
+      try {
+        files = imageFolderFiles(f.dataDir, { classes: f.classes, cacheDir });
+        all = loadImageFolder(f.dataDir, { size, channels: 3, classes: f.classes, cacheDir });
+      } catch (err) {
+        // a damaged image, an empty class folder, a class list naming two folders alike: the folder is what to fix
+        if (err instanceof RangeError || err instanceof TypeError) throw err; // a bug, not the data
+        throw new UsageError(`--data-dir: ${(err as Error).message}`, '--data-dir');
+      }
       if (all.labels.length !== files.length) throw new Error(`${f.dataDir}: listed ${files.length} files but loaded ${all.labels.length} images`);
       const { train: trainRows, test: testRows, record } = hashSplit(files, FOLDER_HELD_OUT_FRACTION);
       if (testRows.length === 0 || trainRows.length === 0) {

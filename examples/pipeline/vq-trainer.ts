@@ -12,6 +12,7 @@ import {
 import { UsageError } from '../../lib/cli';
 import { VQTokenizer, type VQConfig } from '../../models/vq';
 import { CHECKPOINT_KINDS, checkpointKind, loadingFrom } from './checkpoints';
+import { assertCheckpointMeta } from './checkpoint-meta';
 
 /** The downsampling factors the CLI offers: 28-px digits take 2 or 4, 32-px images also 8. */
 export const VQ_DOWNSAMPLES = [2, 4, 8];
@@ -124,8 +125,10 @@ export function saveVq(path: string, vq: VQTokenizer, extra: Record<string, unkn
 /** Load a tokenizer written by {@link saveVq}, in eval mode. */
 export function loadVq(path: string): VQTokenizer {
   const file = loadSafetensors(path);
-  const kind = checkpointKind({ metadata: file.metadata, tensors: [...file.raw].map(([name, r]) => ({ name, dtype: r.dtype, shape: r.shape })) });
+  const header = { metadata: file.metadata, tensors: [...file.raw].map(([name, r]) => ({ name, dtype: r.dtype, shape: r.shape })) };
+  const kind = checkpointKind(header);
   if (kind !== 'arra-vq') throw new Error(`${path}: expected ${CHECKPOINT_KINDS['arra-vq']}, found ${kind ? CHECKPOINT_KINDS[kind] : 'no known kind'}`);
+  assertCheckpointMeta('arra-vq', header, path);
   const config = readJsonMetadata<VQConfig>(file.metadata, 'config', path);
   const vq = loadingFrom(path, config, () => {
     const v = new VQTokenizer(config);

@@ -87,6 +87,7 @@ export function pngSize(bytes: Buffer, file: string): { width: number; height: n
 }
 
 function checkPixels(file: string, width: number, height: number, maxPixels = MAX_IMAGE_PIXELS): void {
+  if (width < 1 || height < 1) throw new Error(`${file}: image of ${width} × ${height} pixels has no pixels to decode`);
   if (width * height > maxPixels) {
     throw new Error(`${file}: image of ${width} × ${height} pixels (${(width * height / 1e6).toFixed(1)} MP) is larger than the limit of ${maxPixels} pixels; it is refused before decoding (downscale it first)`);
   }

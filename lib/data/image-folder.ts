@@ -106,12 +106,22 @@ function planFolder(root: string, opts: Pick<ImageFolderOptions, 'classes' | 'ma
   const classListFile = opts.classListFile ?? CLASS_LIST_FILES.map((f) => path.join(root, f)).find((f) => fs.existsSync(f)) ?? null;
   const names = classListFile ? readClassList(classListFile) : new Map<string, string>();
   const classNames = folders.map((f) => names.get(f) ?? f);
+  // two folders under one name would be one class to a prompt and two to the labels
+  const firstWith = new Map<string, string>();
+  folders.forEach((folder, i) => {
+    const other = firstWith.get(classNames[i]!);
+    if (other !== undefined) {
+      throw new Error(`loadImageFolder: class folders ${other} and ${folder} are both named '${classNames[i]}'${classListFile ? ` by ${classListFile}` : ''}; each class needs its own name`);
+    }
+    firstWith.set(classNames[i]!, folder);
+  });
 
   const files = folders.map((folder) => {
     const dir = path.join(root, folder);
     let list = fs
       .readdirSync(dir)
-      .filter((f) => (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(f).toLowerCase()))
+      // only files: a folder named `x.png` is not an image (it would fail to read with EISDIR)
+      .filter((f) => (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(f).toLowerCase()) && isFile(path.join(dir, f)))
       .sort()
       .map((f) => path.join(dir, f));
     if (list.length === 0) throw new Error(`loadImageFolder: class folder ${dir} holds no .png/.jpg/.jpeg images`);
@@ -119,6 +129,15 @@ function planFolder(root: string, opts: Pick<ImageFolderOptions, 'classes' | 'ma
     return list;
   });
   return { folders, classNames, files, classListFile };
+}
+
+/** A regular file (following links); false for folders and for what cannot be stat'ed. */
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function decodeAll(root: string, plan: FolderPlan, size: number, channels: 1 | 3, opts: ImageFolderOptions): ImageDataset {
