@@ -31,7 +31,7 @@ import { modelConfigFor } from '../pipeline/model-config';
 import { codesOf, globalFeatures } from '../pipeline/prepare';
 import { describeNetwork, reproduceCommand, writeReport, type ModelRow } from '../pipeline/report';
 import { runTraining } from '../pipeline/run-training';
-import { evaluateVq, saveReconstructions, saveVq, trainVq, VQ_FILE } from '../pipeline/vq-trainer';
+import { evaluateVq, saveReconstructions, saveVq, tokenizerCollapse, trainVq, VQ_FILE } from '../pipeline/vq-trainer';
 import { createProgress, UsageError } from '../../lib/cli';
 import { command } from './command';
 import type { ConditionSpec } from '../../models/prefix';
@@ -106,6 +106,7 @@ export const demoCommand = command({
       throw new UsageError(`--dataset ${f.dataset}: ${train.labels.length} training images cannot fill the '${f.preset}' preset's batches of up to ${largestBatch} images (use more images or --preset tiny)`, '--dataset');
     }
 
+    let tokenizerWarning: string | null = null;
     const vq = await stage('1. VQ tokenizer', () => {
       const bar = createProgress({ label: 'train-vq', total: p.vqSteps });
       const v = trainVq(train, {
@@ -116,6 +117,7 @@ export const demoCommand = command({
       const held = evaluateVq(v, test);
       saveVq(join(f.out, 'vq', VQ_FILE), v, { heldOut: held, split });
       saveReconstructions(v, test, join(f.out, 'vq', 'reconstructions.png'));
+      tokenizerWarning = tokenizerCollapse(held);
       return [v, `held-out MSE ${held.mse.toFixed(4)}/pixel, codebook usage ${(100 * held.usage).toFixed(0)}%, ${v.gridSize}×${v.gridSize} tokens`];
     });
 
@@ -260,6 +262,7 @@ export const demoCommand = command({
     saveSvg(join(f.out, 'loss.svg'), lineChartSvg(lossCurves, { title: 'L_AR (next-token cross-entropy) per step', xLabel: 'step', yLabel: 'L_AR' }));
     saveSvg(join(f.out, 'fid.svg'), lineChartSvg(fidCurves, { title: `FID vs step (${curvePerClass * numClasses} samples, sampling seed 99, ${seeds} training seed${seeds > 1 ? 's' : ''})`, xLabel: 'step', yLabel: 'FID' }));
     const warnings = evaluationWarnings({ numGenerated: rows[0]?.numGenerated ?? 0, numReal: test.labels.length, featureDim: fidNet.dim, numClasses, heldOutAccuracy });
+    if (tokenizerWarning) warnings.unshift(tokenizerWarning);
     printWarnings(warnings);
     const report = join(f.out, 'report.md');
     writeReport(report, {

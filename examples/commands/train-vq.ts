@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describeBackend } from '../../lib';
 import { createProgress, UsageError } from '../../lib/cli';
 import { checkDataFlags, dataFiles, dataFlags, imageSizeOf, loadData } from '../pipeline/datasets';
-import { evaluateVq, saveReconstructions, saveVq, trainVq, VQ_DOWNSAMPLES, VQ_FILE, vqHiddenWidths } from '../pipeline/vq-trainer';
+import { evaluateVq, saveReconstructions, saveVq, tokenizerCollapse, trainVq, VQ_DOWNSAMPLES, VQ_FILE, vqHiddenWidths } from '../pipeline/vq-trainer';
 import { command } from './command';
 
 export const trainVqCommand = command({
@@ -45,6 +45,8 @@ export const trainVqCommand = command({
     saveVq(join(f.out, VQ_FILE), vq, { heldOut: held, split });
     saveReconstructions(vq, test, join(f.out, 'reconstructions.png'));
     console.log(`held-out reconstruction MSE ${held.mse.toFixed(4)} per pixel; codebook usage ${(100 * held.usage).toFixed(1)}%, perplexity ${held.perplexity.toFixed(1)}`);
+    const collapse = tokenizerCollapse(held);
+    if (collapse) process.stderr.write(`!! WARNING: ${collapse}\n`);
     console.log(`wrote ${join(f.out, VQ_FILE)} and ${join(f.out, 'reconstructions.png')}`);
   },
 });

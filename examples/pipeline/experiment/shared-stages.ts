@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { atomicWriteFile } from '../../../lib/io';
 import { join } from 'node:path';
 import type { ImageDataset, SplitRecord, Tensor } from '../../../lib';
+import { streamSeed } from '../../../lib';
 import type { EncoderPooling } from '../../../models/arra';
 import { ConvNetFeatures, loadConvNet, type ConvNetArch, type FeatureExtractor } from '../../../models/encoder';
 import type { VQTokenizer } from '../../../models/vq';
@@ -24,7 +25,7 @@ import { trainConvNet } from '../encoder-trainer';
 import { openEncoder } from '../encoders';
 import { checkIndependence, scoringNetwork, type ScoringNetwork } from '../evaluate';
 import { codesOf, globalFeatures } from '../prepare';
-import { loadVq, saveVq, trainVq, evaluateVq } from '../vq-trainer';
+import { evaluateVq, loadVq, saveVq, tokenizerCollapse, trainVq } from '../vq-trainer';
 import { EXPERIMENT_PRESETS, type Arm, type ExperimentGrid } from './grid';
 
 /** What the arms of one seed share. */
@@ -48,6 +49,9 @@ export interface SeedStages {
 }
 
 /** Seeds of the shared stages for experiment seed s: distinct streams per stage, never equal across stages. */
+/** Tokenizer trainings per seed before the grid gives up (a collapsed one is retrained). */
+export const MAX_TOKENIZER_ATTEMPTS = 4;
+
 export const stageSeeds = (s: number): { vq: number; classifier: number; fidNet: number; alignNet: number } =>
   ({ vq: s, classifier: 100_000 + s, fidNet: 300_000 + s, alignNet: 200_000 + s });
 
@@ -83,13 +87,27 @@ export function prepareSeed(
 
   const vqFile = join(dir, 'vq.safetensors');
   if (!existsSync(vqFile)) timed('tokenizer', () => {
+    // A tokenizer that collapsed (its decoder ignores the codes: lib tokenizerCollapse) would make
+    // every arm of this seed score noise. It is retrained from a derived seed, before any arm has
+    // trained, on the tokenizer's own held-out MSE alone — a quality gate of a shared stage, blind
+    // to the comparison; the attempt used is recorded in vq.safetensors and logged.
     const t0 = performance.now();
-    const v = trainVq(data.train, {
-      steps: p.vqSteps, batchSize: p.vqBatch, lr: 2e-3, seed: seeds.vq, codebookSize: p.codebook, codeDim: 8, hidden: [16, 32], downsample: 4, reviveEvery: 50,
-    });
-    const held = evaluateVq(v, data.test);
-    saveVq(vqFile, v, { heldOut: held });
-    log(`seed ${seed}: tokenizer trained (${p.vqSteps} steps, ${((performance.now() - t0) / 1000).toFixed(0)} s), held-out MSE ${held.mse.toFixed(4)}, usage ${(100 * held.usage).toFixed(0)}%`);
+    for (let attempt = 0; ; attempt++) {
+      const vqSeed = attempt === 0 ? seeds.vq : streamSeed(seeds.vq, 100 + attempt);
+      const v = trainVq(data.train, {
+        steps: p.vqSteps, batchSize: p.vqBatch, lr: 2e-3, seed: vqSeed, codebookSize: p.codebook, codeDim: 8, hidden: [16, 32], downsample: 4, reviveEvery: 50,
+      });
+      const held = evaluateVq(v, data.test);
+      const collapse = tokenizerCollapse(held);
+      if (collapse && grid.preset !== 'tiny') { // the tiny preset's 4 steps never get past the constant image
+        log(`seed ${seed}: tokenizer attempt ${attempt + 1} (seed ${vqSeed}): ${collapse}`);
+        if (attempt + 1 >= MAX_TOKENIZER_ATTEMPTS) throw new Error(`seed ${seed}: the tokenizer collapsed in ${MAX_TOKENIZER_ATTEMPTS} attempts; lower the VQ learning rate`);
+        continue;
+      }
+      saveVq(vqFile, v, { heldOut: held, attempt: attempt + 1, vqSeed });
+      log(`seed ${seed}: tokenizer trained (${p.vqSteps} steps, attempt ${attempt + 1}, ${((performance.now() - t0) / 1000).toFixed(0)} s), held-out MSE ${held.mse.toFixed(4)}, usage ${(100 * held.usage).toFixed(0)}%`);
+      return;
+    }
   });
   const vq = loadVq(vqFile);
 
