@@ -11,7 +11,7 @@ t.test('the held-out pixel variance is the variance of the pixels', (t) => {
   const ds = captionedShapes(12, { size: 16, seed: 3 });
   const vq = new VQTokenizer({ imageSize: 16, channels: ds.images.shape[1]!, downsample: 4, codebookSize: 8, codeDim: 4, hidden: [4, 8], seed: 1 });
   const held = evaluateVq(vq, ds);
-  const x = ds.images.values();
+  const x = Array.from(ds.images.values());
   const mean = x.reduce((a, b) => a + b, 0) / x.length;
   const variance = x.reduce((a, b) => a + (b - mean) ** 2, 0) / x.length;
   t.ok(Math.abs(held.pixelVariance - variance) < 1e-6 * Math.max(1, variance), `${held.pixelVariance} vs ${variance}`);
