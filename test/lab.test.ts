@@ -240,11 +240,11 @@ if (!fs.existsSync(chromiumPath())) {
       const err = await page.locator('[data-testid=sample-error]').textContent();
       t.match(err, /unknown word 'circel'.*nearest known words: circle/, `the page shows: ${err}`);
       t.equal(await page.locator('[data-testid=sample-image]').count(), 0, 'and no image');
+      await page.locator('[data-testid=panel-sampling]').screenshot({ path: path.join(SHOT_DIR, 'lab-sampling-text.png') });
       const longer = await page.evaluate(() => (globalThis as any).arraLab.sample({ prompt: 'a large red circle at the top left at the top', cfgScale: 2, temperature: 1, topK: 0, seed: 5 })) as { error: string };
       t.match(longer.error, new RegExp(`has 11 words, the model's prompt slot holds ${P}`), `known words but too many for the slot: ${longer.error}`);
       await page.fill('[data-testid=sample-prompt]', 'a large red circle at the top left');
       await page.locator('[data-testid=panel-batch]').screenshot({ path: path.join(SHOT_DIR, 'lab-batch-text.png') });
-      await page.locator('[data-testid=panel-sampling]').screenshot({ path: path.join(SHOT_DIR, 'lab-sampling-text.png') });
 
       // none: the one constant prefix, no guidance
       await page.selectOption('[data-testid=condition]', 'none');
@@ -262,8 +262,13 @@ if (!fs.existsSync(chromiumPath())) {
       t.ok(u.image.every(Number.isFinite) && Math.max(...u.image) - Math.min(...u.image) > 0.05, 'not blank');
       t.equal(await page.locator('[data-testid=sample-tokens] div').allTextContents().then((x) => x.join(' ')), u.codes.map((c) => `z${c}`).join(' '), 'its tokens are shown on the grid');
 
+      const classSteps = Number(await page.locator('[data-testid=train-steps]').textContent());
       await page.selectOption('[data-testid=condition]', 'class');
       t.equal(await page.locator('[data-testid=sample-cfg]').isDisabled(), false, 'back to class: CFG enabled again');
+      t.equal(await page.locator('[data-testid=sample-image]').count(), 0, 'the other mode\'s sample is cleared');
+      t.ok(Number(await page.locator('[data-testid=train-steps]').textContent()) >= 30 && classSteps === 10, 'the class runs were kept while the other modes trained');
+      const c = await page.evaluate(() => (globalThis as any).arraLab.sample({ classIndex: 1, cfgScale: 2, temperature: 1, topK: 8, seed: 3 })) as { shape: number[] };
+      t.same(c.shape, [1, 1, 8, 8], 'class sampling still decodes an 8×8 digit');
     });
 
     await t.test('a previous demo run: the page read its checkpoints and samples from them', async (t) => {

@@ -121,7 +121,7 @@ async function start(): Promise<void> {
       el('div', { class: 'row' }, 'mode ', mode, ' λ ', lambda, ' aligned block ', alignLayer, ' objective ', objective, ' ', rerun),
       el('div', { class: 'row' }, 'tokenizer: ', tokenizerLine, ' ', trainVq),
       el('div', { class: 'row', 'data-testid': 'encoder' }, `alignment target f_GF: a frozen ConvNet with seeded random weights (random features, ${ENCODER_DIM}-d) of each 28 px image — a fixed target per image, not a pretrained encoder (the demo trains one)`)),
-    panel('panel-batch', 'The batch as the model sees it', links(['buildClassSequences', 'models/sequence.ts'], ['docs/models.md', 'docs/models.md']), batchBody),
+    panel('panel-batch', 'The batch as the model sees it', links(['buildClassSequences / buildTextSequences / buildUnconditionalSequences', 'models/sequence.ts'], ['prefixes', 'models/prefix.ts'], ['docs/models.md', 'docs/models.md']), batchBody),
     panel('panel-forward', 'Forward, block by block', links(['Transformer.forward', 'models/transformer.ts'], ['Projector', 'models/projector.ts'], ['globalVisualAlignment', 'models/arra.ts']), forwardBody),
     panel('panel-losses', 'L_AR, L_GVA, L_ARRA', links(['arraLoss', 'models/arra.ts'], ['docs/arra.md', 'docs/arra.md']), lossBody),
     panel('panel-backward', 'Backward: where each loss pushes', links(['gradientAttribution', 'models/attribution.ts'], ['docs/arra.md', 'docs/arra.md']), backwardBody),
@@ -216,6 +216,8 @@ async function start(): Promise<void> {
     readSettings();
     runs = runsByMode.get(c) ?? new SideBySide(lab, settings);
     stepIndices = lab.pick(STEP_BATCH, new Rng(1));
+    sampleTokens.replaceChildren(); // the last sample was another mode's
+    sampleImage.replaceChildren();
     drawCondition();
     drawCurves();
     runStep();
