@@ -159,6 +159,21 @@ if (!fs.existsSync(chromiumPath())) {
       await pageStep(DEFAULT_SETTINGS, 'fast');
     });
 
+    await t.test('cross-origin isolated: the WASM matmul runs on Web Workers and equals the one-thread run', async (t) => {
+      const r = await page.evaluate(() => (globalThis as any).arraLab.threadCheck(256, 2)) as { threads: number; readyThreads: number; helperSlices: number; maxRelDiff: number; msThreads: number; msOne: number };
+      t.ok(r.threads > 1, `the page's fast backend has ${r.threads} threads`);
+      t.equal(r.readyThreads, r.threads, 'every helper worker started');
+      t.ok(r.helperSlices >= 2 * (r.threads - 1), `and the workers ran ${r.helperSlices} slices of the products (2 reps × ${r.threads - 1} helpers at least)`);
+      t.ok(r.maxRelDiff <= 1e-5, `256³ matmul: max relative difference from one thread ${r.maxRelDiff} (stated tolerance 1e-5)`);
+      t.comment(`256³ matmul in the page: ${r.msThreads.toFixed(1)} ms on ${r.threads} threads, ${r.msOne.toFixed(1)} ms on one`);
+      t.match(await page.locator('[data-testid=threads]').textContent(), new RegExp(`^${r.threads} of ${r.threads} threads took work`), 'the backend panel reports the threads');
+      t.match(await page.locator('[data-testid=backend]').textContent(), new RegExp(`matmul on ${r.threads} threads`), 'and describeBackend says so');
+      // the step on the threaded backend still equals Node's
+      const node = lab.step(runs.arra.model, runs.arra.projector, DEFAULT_SETTINGS, indices);
+      const got = await pageStep(DEFAULT_SETTINGS, 'fast');
+      t.ok(Math.abs(got.lossAR - node.lossAR) <= 1e-5, `threaded fast: L_AR ${got.lossAR} vs Node ${node.lossAR}`);
+    });
+
     await t.test('a training loop lowers both losses; sampling decodes an image', async (t) => {
       // the tokenizer first: new codes restart both training runs
       const vq = await page.evaluate(() => (globalThis as any).arraLab.trainTokenizer(150)) as number[];

@@ -9,6 +9,7 @@
 import { backendNames, createFastBackend, createGpujsBackend, describeBackend, referenceBackend, registerBackend, Rng, setBackend, backend } from '../../../lib';
 import { loadDemoRun, sampleDemo, type DemoRun } from '../demo-run';
 import { checkGpujs, timeMatmul, type GpuCheck } from '../gpu-check';
+import { checkThreads, type ThreadCheck } from '../thread-check';
 import type { ConditionMode } from '../../../models';
 import { DEFAULT_SETTINGS, ENCODER_DIM, Lab, PromptError, SideBySide, STEP_BATCH, type SampleRequest, type StepReport, type StepSettings } from '../lab-core';
 import { LAB_CLASSES, parseLabData, type LabData } from '../lab-data';
@@ -19,7 +20,11 @@ import { backwardView, batchView, curvesView, fmt, forwardView, lossesView } fro
 
 // Every backend is wrapped so the page can show per-kernel times; results are unchanged.
 registerBackend('ref', () => timedBackend(referenceBackend));
-registerBackend('fast', () => timedBackend(createFastBackend({ threads: 1 })));
+// Threads: Web Workers over SharedArrayBuffer when the page is cross-origin isolated (the lab
+// server's COOP/COEP headers); helpers join once started (lib/backend/fast/pool.ts).
+const PAGE_THREADS = crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+const fastBackend = createFastBackend({ threads: PAGE_THREADS });
+registerBackend('fast', () => timedBackend(fastBackend));
 registerBackend('gpujs', () => timedBackend(createGpujsBackend()));
 
 /** Source links: the file (served read-only by server.ts) and the docs chapter of each panel. */
@@ -65,7 +70,9 @@ async function start(): Promise<void> {
   const lambda = numberInput('lambda', settings.lambda, 0.1, 0, 10);
   const alignLayer = select('align-layer', [['0', 'block 0'], ['1', 'block 1']], String(settings.alignLayer));
   const objective = select('objective', [['cosine', 'cosine: 1 − mean cos'], ['mse', 'mse on normalised vectors']], settings.objective);
-  const backendSelect = select('backend-select', backendNames().map((n) => [n, { ref: 'reference loops', fast: 'WASM SIMD (1 thread)', gpujs: 'gpu.js (WebGL)' }[n] ?? n] as [string, string]), 'fast');
+  const backendSelect = select('backend-select', backendNames().map((n) => [n, { ref: 'reference loops', fast: `WASM SIMD (${PAGE_THREADS} thread${PAGE_THREADS > 1 ? 's' : ''})`, gpujs: 'gpu.js (WebGL)' }[n] ?? n] as [string, string]), 'fast');
+  const threadLine = el('div', { 'data-testid': 'threads' }, '');
+  const threadButton = el('button', { 'data-testid': 'thread-check' }, `matmul 256³: ${PAGE_THREADS} threads vs 1`);
   const backendLabel = el('span', { 'data-testid': 'backend' }, '');
   const kernelTable = el('table', { 'data-testid': 'kernel-times' });
   const gpuLine = el('div', { 'data-testid': 'gpu-check' }, '');
@@ -112,8 +119,9 @@ async function start(): Promise<void> {
     panel('panel-backend', 'Which kernels ran where', links(['lib/backend/index.ts', 'lib/backend/index.ts'], ['gpujs', 'lib/backend/gpujs/index.ts'], ['fast', 'lib/backend/fast/index.ts'], ['docs/speed.md', 'docs/speed.md']),
       el('div', { class: 'row' }, 'backend: ', backendSelect, ' running: ', backendLabel), gpuLine,
       el('div', { 'data-testid': 'isolation' }, crossOriginIsolated
-        ? 'cross-origin isolated: SharedArrayBuffer is available; the WASM backend still runs one thread, because this page thread may not block on Atomics.wait (lib/platform/browser.ts)'
+        ? `cross-origin isolated: SharedArrayBuffer is available; the WASM backend's matmul runs on ${PAGE_THREADS} threads (this page thread + ${PAGE_THREADS - 1} Web Workers on one shared wasm memory; the page thread spins instead of Atomics.wait, lib/platform/browser.ts) for products of at least 2 M multiply-adds — the tiny model's are far smaller, so its step runs on one`
         : 'not cross-origin isolated (serve with npm run lab for the COOP/COEP headers): no SharedArrayBuffer; the WASM backend runs one thread'),
+      el('div', { class: 'row' }, threadButton, threadLine),
       el('div', { class: 'row' }, compareButton), compareBody,
       el('div', {}, 'per-kernel time of the last step (a step = attribution forward + two backwards + the gradient pass + the picture forward):'), kernelTable),
     panel('panel-controls', 'Controls', links(['ArraConfig', 'models/arra.ts'], ['docs/arra.md', 'docs/arra.md']),
@@ -294,6 +302,15 @@ async function start(): Promise<void> {
   };
   compareButton.onclick = () => void compareBackends();
 
+  /** The threaded matmul against one thread (thread-check.ts), once every helper has started. */
+  const threadCheck = async (size = 256, reps = 3): Promise<ThreadCheck> => {
+    await fastBackend.whenReady();
+    const r = checkThreads(fastBackend, size, reps);
+    threadLine.textContent = `${r.readyThreads} of ${r.threads} threads took work (${r.helperSlices} slices on the workers); max relative difference from one thread ${r.maxRelDiff.toExponential(1)} (stated tolerance 1e-5); ${r.msThreads.toFixed(1)} ms vs ${r.msOne.toFixed(1)} ms on one thread`;
+    return r;
+  };
+  threadButton.onclick = () => void threadCheck();
+
   let gpu: GpuCheck | null = null;
   try {
     gpu = checkGpujs();
@@ -365,6 +382,7 @@ async function start(): Promise<void> {
     sample: (o: SampleRequest) => sample(o, 20),
     gpuCheck: (): GpuCheck | null => gpu,
     compareBackends,
+    threadCheck,
     /** The demo run's models, or null when runs/demo has none. */
     demoModels: (): string[] | null => demo?.models.map((m) => m.name) ?? null,
     /** Best-of-reps ms of one size³ matmul on backend `name` (bench/lab-step.ts). */
