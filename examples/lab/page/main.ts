@@ -119,7 +119,7 @@ async function start(): Promise<void> {
     panel('panel-backend', 'Which kernels ran where', links(['lib/backend/index.ts', 'lib/backend/index.ts'], ['gpujs', 'lib/backend/gpujs/index.ts'], ['fast', 'lib/backend/fast/index.ts'], ['docs/speed.md', 'docs/speed.md']),
       el('div', { class: 'row' }, 'backend: ', backendSelect, ' running: ', backendLabel), gpuLine,
       el('div', { 'data-testid': 'isolation' }, crossOriginIsolated
-        ? `cross-origin isolated: SharedArrayBuffer is available; the WASM backend's matmul runs on ${PAGE_THREADS} threads (this page thread + ${PAGE_THREADS - 1} Web Workers on one shared wasm memory; the page thread spins instead of Atomics.wait, lib/platform/browser.ts) for products of at least 2 M multiply-adds — the tiny model's are far smaller, so its step runs on one`
+        ? `cross-origin isolated: SharedArrayBuffer is available; the WASM backend's matmul runs on ${PAGE_THREADS} threads (this page thread + ${PAGE_THREADS - 1} Web Worker${PAGE_THREADS > 2 ? 's' : ''} on one shared wasm memory; the page thread spins instead of Atomics.wait, lib/platform/browser.ts) for products of at least 2 M multiply-adds — the tiny model's are far smaller, so its step runs on one`
         : 'not cross-origin isolated (serve with npm run lab for the COOP/COEP headers): no SharedArrayBuffer; the WASM backend runs one thread'),
       el('div', { class: 'row' }, threadButton, threadLine),
       el('div', { class: 'row' }, compareButton), compareBody,
