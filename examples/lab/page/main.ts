@@ -106,6 +106,7 @@ async function start(): Promise<void> {
   const trainVq = el('button', { 'data-testid': 'train-vq' }, 'train the VQ (150 steps)');
   const condition = select('condition', [['class', 'class: digits 0/1/2, [class] [begin-image]'], ['text', 'text: captioned shapes, [words …] [begin-image]'], ['none', 'none: digits, [null] [begin-image]']], 'class');
   const conditionNote = el('div', { 'data-testid': 'condition-note' }, '');
+  const encoderLine = el('div', { class: 'row', 'data-testid': 'encoder' }, '');
   const samplePrompt = el('input', { type: 'text', 'data-testid': 'sample-prompt', value: 'a large red circle at the top left', size: '40' });
   const sampleError = el('div', { 'data-testid': 'sample-error', class: 'error' }, '');
   const sampleSource = el('div', { 'data-testid': 'sample-source' }, '');
@@ -128,7 +129,7 @@ async function start(): Promise<void> {
       el('div', { class: 'row' }, 'conditioning ', condition, ' ', conditionNote),
       el('div', { class: 'row' }, 'mode ', mode, ' λ ', lambda, ' aligned block ', alignLayer, ' objective ', objective, ' ', rerun),
       el('div', { class: 'row' }, 'tokenizer: ', tokenizerLine, ' ', trainVq),
-      el('div', { class: 'row', 'data-testid': 'encoder' }, `alignment target f_GF: a frozen ConvNet with seeded random weights (random features, ${ENCODER_DIM}-d) of each 28 px image — a fixed target per image, not a pretrained encoder (the demo trains one)`)),
+      encoderLine),
     panel('panel-batch', 'The batch as the model sees it', links(['buildClassSequences / buildTextSequences / buildUnconditionalSequences', 'models/sequence.ts'], ['prefixes', 'models/prefix.ts'], ['docs/models.md', 'docs/models.md']), batchBody),
     panel('panel-forward', 'Forward, block by block', links(['Transformer.forward', 'models/transformer.ts'], ['Projector', 'models/projector.ts'], ['globalVisualAlignment', 'models/arra.ts']), forwardBody),
     panel('panel-losses', 'L_AR, L_GVA, L_ARRA', links(['arraLoss', 'models/arra.ts'], ['docs/arra.md', 'docs/arra.md']), lossBody),
@@ -210,6 +211,8 @@ async function start(): Promise<void> {
       ? `prompt slot of ${lab.text!.promptLen} words, ${lab.text!.tokenizer.size - 2} known words: ${lab.text!.tokenizer.vocab.slice(2).join(' ')}`
       : c === 'none' ? 'one constant prefix: nothing says which digit to draw; CFG is off (there is no condition to contrast with)' : 'the class token says which digit';
     tokenizerLine.textContent = lab.tokenizer;
+    const [, C, side] = lab.data.images28.shape as [number, number, number];
+    encoderLine.textContent = `alignment target f_GF: a frozen ConvNet with seeded random weights (random features, ${ENCODER_DIM}-d) of each ${side} px ${C === 3 ? 'RGB' : 'grey'} image — a fixed target per image, not a pretrained encoder (the demo trains one)`;
     sampleError.textContent = '';
     drawSource();
   };
