@@ -240,6 +240,8 @@ if (!fs.existsSync(chromiumPath())) {
       t.same(cells.filter((c) => c !== 'pad'), words.map((w) => `"${w}"`), `the batch view shows row 0's prompt words: ${words.join(' ')}`);
       t.equal(words.join(' '), got.batch.prompts![0]!.split(' ').filter((w) => w.length).join(' '), 'and they spell its caption');
       t.match(await page.locator('[data-testid=batch-prefix]').textContent(), /prompt slot/, 'the prefix is explained');
+      const vq = await page.evaluate(() => (globalThis as any).arraLab.trainTokenizer(150)) as number[];
+      t.ok(vq[vq.length - 1]! < vq[0]! / 4, `the 3-channel VQ learns the shapes in the page: recon ${vq[0]!.toFixed(4)} → ${vq[vq.length - 1]!.toFixed(4)}`);
       await page.evaluate((n) => (globalThis as any).arraLab.train(n), 20);
       const s = await page.evaluate(() => (globalThis as any).arraLab.sample({ prompt: 'a red circle at the top left', cfgScale: 2, temperature: 1, topK: 0, seed: 5 })) as { codes: number[]; image: number[]; shape: number[] };
       t.same(s.shape, [1, 3, 8, 8], 'the text prompt decodes to an 8×8 RGB image');
