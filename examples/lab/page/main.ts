@@ -23,8 +23,10 @@ registerBackend('ref', () => timedBackend(referenceBackend));
 // Threads: Web Workers over SharedArrayBuffer when the page is cross-origin isolated (the lab
 // server's COOP/COEP headers); helpers join once started (lib/backend/fast/pool.ts).
 const PAGE_THREADS = crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+// One instance: re-selecting `fast` keeps its workers (setBackend releases only a different instance).
 const fastBackend = createFastBackend({ threads: PAGE_THREADS });
-registerBackend('fast', () => timedBackend(fastBackend));
+const timedFast = timedBackend(fastBackend);
+registerBackend('fast', () => timedFast);
 registerBackend('gpujs', () => timedBackend(createGpujsBackend()));
 
 /** Source links: the file (served read-only by server.ts) and the docs chapter of each panel. */
@@ -389,7 +391,14 @@ async function start(): Promise<void> {
     /** The demo run's models, or null when runs/demo has none. */
     demoModels: (): string[] | null => demo?.models.map((m) => m.name) ?? null,
     /** Best-of-reps ms of one size³ matmul on backend `name` (bench/lab-step.ts). */
-    timeMatmul: (name: string, size: number, reps: number): number => { setBackend(name); const b = backend(); return timeMatmul((args) => b.matmul(args), size, reps); },
+    timeMatmul: async (name: string, size: number, reps: number): Promise<number> => {
+      setBackend(name);
+      if (name === 'fast') await fastBackend.whenReady(); // every helper worker takes work
+      const b = backend();
+      return timeMatmul((args) => b.matmul(args), size, reps);
+    },
+    /** Threads of the page's fast backend (PAGE_THREADS). */
+    fastThreads: PAGE_THREADS,
     /** Load a TrainRun.checkpoint() (bytes as numbers) into the ARRA run, then re-run the step. */
     loadCheckpoint: (bytes: number[]): StepReport => { runs.arra.load(Uint8Array.from(bytes)); return runStep(); },
   };
