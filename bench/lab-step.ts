@@ -1,7 +1,9 @@
 /**
  * One ARRA step of the lab page (examples/lab, tiny preset) in headless Chromium, on each
- * backend: gpu.js WebGL (SwiftShader here: software), WASM SIMD (one thread) and the reference
- * loops; plus one square matmul per backend, where the GPU path's fixed costs amortise.
+ * backend: gpu.js WebGL (SwiftShader here: software), WASM SIMD (on the page's threads: Web
+ * Workers when cross-origin isolated, as the lab server makes it; the step's own products are
+ * too small to split, the 256³ matmul is split) and the reference loops; plus one square
+ * matmul per backend, where the GPU path's fixed costs amortise.
  *
  * Run: `npx tsx bench/lab-step.ts [--steps 10]`. Prints a markdown table (bench/RESULTS.md).
  */
@@ -27,6 +29,7 @@ async function main(): Promise<void> {
     await page.waitForFunction(() => (globalThis as any).document.body.dataset.ready === 'true', null, { timeout: 60_000 });
     await page.evaluate(() => (globalThis as any).arraLab.train(5)); // L_AR reaches every block
     const mode = await page.evaluate(() => (globalThis as any).arraLab.gpuCheck()?.mode);
+    const threads = await page.evaluate(() => (globalThis as any).arraLab.fastThreads) as number;
     const rows: string[] = [];
     for (const backend of ['gpujs', 'fast', 'ref']) {
       const t0 = Date.now();
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
       const sm = kernels.find((k) => k.kernel === 'softmax');
       const inBackend = kernels.reduce((a, k) => a + k.ms, 0);
       const mm256 = await page.evaluate((b) => (globalThis as any).arraLab.timeMatmul(b, 256, 5), backend);
-      const label = { gpujs: `gpu.js ${mode} (SwiftShader)`, fast: 'WASM SIMD, 1 thread', ref: 'reference loops' }[backend];
+      const label = { gpujs: `gpu.js ${mode} (SwiftShader)`, fast: `WASM SIMD, ${threads} thread${threads > 1 ? 's' : ''}`, ref: 'reference loops' }[backend];
       rows.push(`| ${label} | ${first.toFixed(0)} | ${median(ms).toFixed(1)} | ${mm?.calls ?? 0} / ${(mm?.ms ?? 0).toFixed(1)} | ${sm?.calls ?? 0} / ${(sm?.ms ?? 0).toFixed(1)} | ${(median(ms) - inBackend).toFixed(1)} | ${mm256.toFixed(1)} (${((2 * 256 ** 3) / mm256 / 1e6).toFixed(2)} GFLOP/s) |`);
       console.error(`${backend}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }

@@ -19,10 +19,16 @@ import { chromiumPath, launchChromium } from '../examples/lab/chromium';
 import { mnistSubsetBytes } from '../examples/lab/data-file';
 import { DEFAULT_SETTINGS, Lab, SideBySide, STEP_BATCH, type StepReport, type StepSettings } from '../examples/lab/lab-core';
 import { parseLabData } from '../examples/lab/lab-data';
+import { shapesLabData } from '../examples/lab/lab-shapes';
 import { serveLab } from '../examples/lab/server';
 import { trainAr } from '../examples/pipeline/ar-trainer';
 import { saveVq } from '../examples/pipeline/vq-trainer';
 import { arraConfig, transformerPresets } from '../models';
+
+/** The words of a text-mode prefix (its pads dropped), by the lab's own token names. */
+function promptWordsOf(lab: Lab, prefix: number[]): string[] {
+  return prefix.map((id) => lab.tokenName(id)).filter((n) => n !== 'pad').map((n) => n.slice(1, -1));
+}
 
 /** max |a − b| over two equal-length lists (Infinity when the lengths differ). */
 function maxDiff(a: number[], b: number[]): number {
@@ -45,6 +51,9 @@ function writeMiniatureDemo(dir: string, lab: Lab): string {
   });
   return dir;
 }
+
+/** Where screenshots go: docs/img with ARRA_LAB_SCREENSHOTS=1, else a temporary folder (only checked). */
+const SHOT_DIR = process.env.ARRA_LAB_SCREENSHOTS === '1' ? path.resolve(__dirname, '../docs/img') : fs.mkdtempSync(path.join(os.tmpdir(), 'arra-lab-shots-'));
 
 const PANELS = ['backend', 'controls', 'batch', 'forward', 'losses', 'backward', 'training', 'sampling', 'demo'];
 
@@ -150,6 +159,21 @@ if (!fs.existsSync(chromiumPath())) {
       await pageStep(DEFAULT_SETTINGS, 'fast');
     });
 
+    await t.test('cross-origin isolated: the WASM matmul runs on Web Workers and equals the one-thread run', async (t) => {
+      const r = await page.evaluate(() => (globalThis as any).arraLab.threadCheck(256, 2)) as { threads: number; readyThreads: number; helperSlices: number; maxRelDiff: number; msThreads: number; msOne: number };
+      t.ok(r.threads > 1, `the page's fast backend has ${r.threads} threads`);
+      t.equal(r.readyThreads, r.threads, 'every helper worker started');
+      t.ok(r.helperSlices >= 2 * (r.threads - 1), `and the workers ran ${r.helperSlices} slices of the products (2 reps × ${r.threads - 1} helpers at least)`);
+      t.ok(r.maxRelDiff <= 1e-5, `256³ matmul: max relative difference from one thread ${r.maxRelDiff} (stated tolerance 1e-5)`);
+      t.comment(`256³ matmul in the page: ${r.msThreads.toFixed(1)} ms on ${r.threads} threads, ${r.msOne.toFixed(1)} ms on one`);
+      t.match(await page.locator('[data-testid=threads]').textContent(), new RegExp(`^${r.threads} of ${r.threads} threads took work`), 'the backend panel reports the threads');
+      t.match(await page.locator('[data-testid=backend]').textContent(), new RegExp(`matmul on ${r.threads} threads`), 'and describeBackend says so');
+      // the step on the threaded backend still equals Node's
+      const node = lab.step(runs.arra.model, runs.arra.projector, DEFAULT_SETTINGS, indices);
+      const got = await pageStep(DEFAULT_SETTINGS, 'fast');
+      t.ok(Math.abs(got.lossAR - node.lossAR) <= 1e-5, `threaded fast: L_AR ${got.lossAR} vs Node ${node.lossAR}`);
+    });
+
     await t.test('a training loop lowers both losses; sampling decodes an image', async (t) => {
       // the tokenizer first: new codes restart both training runs
       const vq = await page.evaluate(() => (globalThis as any).arraLab.trainTokenizer(150)) as number[];
@@ -198,6 +222,72 @@ if (!fs.existsSync(chromiumPath())) {
       t.equal(Number(await page.locator('[data-testid=train-steps]').textContent()), paused, `the loop ran (${before} → ${paused} steps) and pause stops it`);
     });
 
+    await t.test('text and unconditional modes: the batch shows their prefix, sampling decodes an image, an unknown word is an error naming the nearest words', async (t) => {
+      // text: captioned shapes made in the page; Node makes the same ones from the same seed
+      await page.selectOption('[data-testid=condition]', 'text');
+      const textLab = new Lab(shapesLabData(8), 0, 'text');
+      const textRuns = new SideBySide(textLab, DEFAULT_SETTINGS);
+      const textIdx = textLab.pick(STEP_BATCH, new Rng(1));
+      t.same(await page.evaluate(() => (globalThis as any).arraLab.stepIndices), textIdx, 'text mode: page and Node take the same batch of shapes');
+      const node = textLab.step(textRuns.arra.model, textRuns.arra.projector, DEFAULT_SETTINGS, textIdx);
+      const got = await pageStep(DEFAULT_SETTINGS, 'fast');
+      t.same(got.batch.tokens, node.batch.tokens, 'the same token ids');
+      t.ok(Math.abs(got.lossAR - node.lossAR) <= 1e-5 && Math.abs(got.lossGVA - node.lossGVA) <= 1e-5, `text mode L_AR ${got.lossAR}, L_GVA ${got.lossGVA} equal Node's (1e-5)`);
+      const P = textLab.text!.promptLen;
+      t.equal(got.batch.prefixLen, P + 1, `prefix = a ${P}-word prompt slot + begin-image`);
+      const words = promptWordsOf(textLab, node.batch.tokens.slice(0, P));
+      const cells = await page.locator('table.seq tr').nth(1).locator('td.cond').allTextContents();
+      t.same(cells.filter((c) => c !== 'pad'), words.map((w) => `"${w}"`), `the batch view shows row 0's prompt words: ${words.join(' ')}`);
+      t.equal(words.join(' '), got.batch.prompts![0]!.split(' ').filter((w) => w.length).join(' '), 'and they spell its caption');
+      t.match(await page.locator('[data-testid=batch-prefix]').textContent(), /prompt slot/, 'the prefix is explained');
+      const vq = await page.evaluate(() => (globalThis as any).arraLab.trainTokenizer(150)) as number[];
+      t.ok(vq[vq.length - 1]! < vq[0]! / 4, `the 3-channel VQ learns the shapes in the page: recon ${vq[0]!.toFixed(4)} → ${vq[vq.length - 1]!.toFixed(4)}`);
+      await page.evaluate((n) => (globalThis as any).arraLab.train(n), 20);
+      const s = await page.evaluate(() => (globalThis as any).arraLab.sample({ prompt: 'a red circle at the top left', cfgScale: 2, temperature: 1, topK: 0, seed: 5 })) as { codes: number[]; image: number[]; shape: number[] };
+      t.same(s.shape, [1, 3, 8, 8], 'the text prompt decodes to an 8×8 RGB image');
+      t.ok(s.codes.length === 4 && s.codes.every((c) => c >= 0 && c < 16), `codes ${s.codes.join(' ')}`);
+      t.ok(s.image.every(Number.isFinite) && Math.max(...s.image) - Math.min(...s.image) > 0.05, 'the decoded image is not blank');
+      t.equal(await page.locator('[data-testid=sample-image]').count(), 1, 'and it is drawn');
+      t.equal(await page.locator('[data-testid=sample-error]').textContent(), '', 'no prompt error');
+      t.match(await page.locator('[data-testid=sample-source]').textContent(), /trained in this page for 20 steps on 360 captioned shapes/, 'the panel says the model was trained in the page');
+      // an unknown word, typed in the box: the page names the nearest known words (lib/data nearestWords)
+      await page.fill('[data-testid=sample-prompt]', 'a red circel at the top');
+      await page.locator('[data-testid=sample-run]').click();
+      await page.waitForFunction(() => ((globalThis as any).document.querySelector('[data-testid=sample-error]').textContent as string).length > 0, null, { timeout: 10_000 });
+      const err = await page.locator('[data-testid=sample-error]').textContent();
+      t.match(err, /unknown word 'circel'.*nearest known words: circle/, `the page shows: ${err}`);
+      t.equal(await page.locator('[data-testid=sample-image]').count(), 0, 'and no image');
+      await page.locator('[data-testid=panel-sampling]').screenshot({ path: path.join(SHOT_DIR, 'lab-sampling-text.png') });
+      const longer = await page.evaluate(() => (globalThis as any).arraLab.sample({ prompt: 'a large red circle at the top left at the top', cfgScale: 2, temperature: 1, topK: 0, seed: 5 })) as { error: string };
+      t.match(longer.error, new RegExp(`has 11 words, the model's prompt slot holds ${P}`), `known words but too many for the slot: ${longer.error}`);
+      await page.fill('[data-testid=sample-prompt]', 'a large red circle at the top left');
+      await page.locator('[data-testid=panel-batch]').screenshot({ path: path.join(SHOT_DIR, 'lab-batch-text.png') });
+
+      // none: the one constant prefix, no guidance
+      await page.selectOption('[data-testid=condition]', 'none');
+      const noneLab = new Lab(parseLabData(mnistSubsetBytes(), 8), 0, 'none');
+      const noneRuns = new SideBySide(noneLab, DEFAULT_SETTINGS);
+      const noneNode = noneLab.step(noneRuns.arra.model, noneRuns.arra.projector, DEFAULT_SETTINGS, noneLab.pick(STEP_BATCH, new Rng(1)));
+      const noneGot = await pageStep(DEFAULT_SETTINGS, 'fast');
+      t.ok(Math.abs(noneGot.lossAR - noneNode.lossAR) <= 1e-5, `none mode L_AR ${noneGot.lossAR} equals Node's`);
+      const first = await page.locator('table.seq tr').nth(1).locator('td').allTextContents();
+      t.same(first.slice(2, 4), ['null', 'begin'], 'the batch view shows [null] [begin-image]');
+      t.equal(await page.locator('[data-testid=sample-cfg]').isDisabled(), true, 'CFG scale is disabled: nothing to guide');
+      await page.evaluate((n) => (globalThis as any).arraLab.train(n), 10);
+      const u = await page.evaluate(() => (globalThis as any).arraLab.sample({ cfgScale: 2, temperature: 1, topK: 8, seed: 2 })) as { codes: number[]; image: number[]; shape: number[] };
+      t.same(u.shape, [1, 1, 8, 8], 'the unconditional sample decodes to an 8×8 grey image');
+      t.ok(u.image.every(Number.isFinite) && Math.max(...u.image) - Math.min(...u.image) > 0.05, 'not blank');
+      t.equal(await page.locator('[data-testid=sample-tokens] div').allTextContents().then((x) => x.join(' ')), u.codes.map((c) => `z${c}`).join(' '), 'its tokens are shown on the grid');
+
+      const classSteps = Number(await page.locator('[data-testid=train-steps]').textContent());
+      await page.selectOption('[data-testid=condition]', 'class');
+      t.equal(await page.locator('[data-testid=sample-cfg]').isDisabled(), false, 'back to class: CFG enabled again');
+      t.equal(await page.locator('[data-testid=sample-image]').count(), 0, 'the other mode\'s sample is cleared');
+      t.ok(Number(await page.locator('[data-testid=train-steps]').textContent()) >= 30 && classSteps === 10, 'the class runs were kept while the other modes trained');
+      const c = await page.evaluate(() => (globalThis as any).arraLab.sample({ classIndex: 1, cfgScale: 2, temperature: 1, topK: 8, seed: 3 })) as { shape: number[] };
+      t.same(c.shape, [1, 1, 8, 8], 'class sampling still decodes an 8×8 digit');
+    });
+
     await t.test('a previous demo run: the page read its checkpoints and samples from them', async (t) => {
       t.same(await page.evaluate(() => (globalThis as any).arraLab.demoModels()), ['arra-s0'], 'the demo model was loaded from the server');
       t.match(await page.locator('[data-testid=demo-run] p').first().textContent(), /checkpoints: .*arra-s0\/model\.safetensors.*vq\/vq\.safetensors/);
@@ -208,7 +298,7 @@ if (!fs.existsSync(chromiumPath())) {
 
     await t.test('a screenshot of each panel', async (t) => {
       await pageStep(DEFAULT_SETTINGS, 'fast');
-      const dir = process.env.ARRA_LAB_SCREENSHOTS === '1' ? path.resolve(__dirname, '../docs/img') : fs.mkdtempSync(path.join(os.tmpdir(), 'arra-lab-shots-'));
+      const dir = SHOT_DIR;
       for (const name of PANELS) {
         const file = path.join(dir, `lab-${name}.png`);
         await page.locator(`[data-testid=panel-${name}]`).screenshot({ path: file });

@@ -26,10 +26,24 @@ t.test('node: a helper thread runs the given function on its data', async (t) =>
   t.equal(Atomics.load(ctrl, 0), 42, 'the thread wrote into shared memory');
 });
 
-t.test('browser: no environment, one thread, helper threads refused with the reason', async (t) => {
+t.test('browser, not cross-origin isolated: no environment, one thread, helper threads refused with the reason', async (t) => {
   t.equal(browser.env('ARRA_BACKEND'), undefined);
   t.equal(browser.defaultThreads(), 1);
-  t.throws(() => browser.startHelperThread('function () {}', {}), /not available in the browser \(the page thread cannot Atomics\.wait\); create the backend with threads: 1/);
+  t.throws(() => browser.startHelperThread('function () {}', {}), /need SharedArrayBuffer, which a page has only when cross-origin isolated .*create the backend with threads: 1/);
+  t.equal(browser.canBlock(), true, 'no document here: this thread may Atomics.wait');
+  t.equal(node.canBlock(), true, 'every Node thread may');
+  // an isolated page (simulated): the browser's cores, and a window's thread may not block
+  const g = globalThis as { crossOriginIsolated?: boolean; document?: unknown };
+  g.crossOriginIsolated = true;
+  g.document = {};
+  try {
+    t.equal(browser.defaultThreads(), Math.max(1, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1), 'isolated: navigator.hardwareConcurrency threads');
+    t.equal(browser.canBlock(), false, 'a window thread may not Atomics.wait');
+  } finally {
+    delete g.crossOriginIsolated;
+    delete g.document;
+  }
+  t.equal(browser.defaultThreads(), 1, 'and back to one when not isolated');
 });
 
 t.test('a stubbed Node API names itself when called or constructed', async (t) => {

@@ -10,12 +10,16 @@ export const LAB_CLASSES = [0, 1, 2];
 
 /** The subset, as the lab uses it. */
 export interface LabData {
-  /** [n, 1, 28, 28] in [0, 1] */
+  /** [n, C, 28, 28] in [0, 1]: what the frozen encoder sees (C = 1 for digits; 12 px RGB for shapes, lab-shapes.ts) */
   images28: Tensor;
-  /** [n, 1, S, S] in [0, 1], S = the VQ's image size */
+  /** [n, C, S, S] in [0, 1], S = the VQ's image size */
   imagesSmall: Tensor;
-  /** [n] class index into {@link LAB_CLASSES} */
+  /** [n] class index into {@link LAB_CLASSES} (digits) or into `classNames` */
   classes: Int32Array;
+  /** each image's caption, when the data has them (captioned shapes): what text conditioning trains on */
+  prompts?: string[];
+  /** class names, when they are not the digits of {@link LAB_CLASSES} */
+  classNames?: string[];
 }
 
 /** Bytes of the "ARLB" file → tensors; `smallSize` is the tokenizer's image side (8 for the tiny VQ). */

@@ -27,6 +27,17 @@ export function defaultThreads(): number {
 /** A helper thread started by {@link startHelperThread}. */
 export interface HelperThread {
   terminate(): void;
+  /**
+   * Settles when the thread runs `main` and can take work. Absent when it may be used at once:
+   * a Node worker starts on its own while the caller blocks. A page's worker starts only after
+   * the page thread returns to its event loop, so handing it work before then would spin forever.
+   */
+  ready?: Promise<void>;
+}
+
+/** Whether this thread may block in `Atomics.wait` (Node: yes, every thread). */
+export function canBlock(): boolean {
+  return true;
 }
 
 /**

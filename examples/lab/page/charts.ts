@@ -79,6 +79,24 @@ export function greyImage(values: ArrayLike<number>, side: number, zoom: number,
   return canvas;
 }
 
+/** An image [C, side, side] (C = 1 grey, C = 3 RGB planes) in [0, 1], `zoom` px per pixel. */
+export function planesImage(values: ArrayLike<number>, channels: number, side: number, zoom: number, testid?: string): HTMLCanvasElement {
+  if (channels === 1) return greyImage(values, side, zoom, testid);
+  if (channels !== 3) throw new Error(`planesImage: expected 1 or 3 channels, got ${channels}`);
+  const canvas = el('canvas', { width: String(side * zoom), height: String(side * zoom), class: 'grey', ...(testid ? { 'data-testid': testid } : {}) });
+  const ctx = canvas.getContext('2d')!;
+  const px = side * side;
+  const v = (c: number, i: number): number => Math.round(255 * Math.max(0, Math.min(1, values[c * px + i]!)));
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const i = y * side + x;
+      ctx.fillStyle = `rgb(${v(0, i)},${v(1, i)},${v(2, i)})`;
+      ctx.fillRect(x * zoom, y * zoom, zoom, zoom);
+    }
+  }
+  return canvas;
+}
+
 /** Grouped horizontal bars: one group per label, one bar per series (log-free, linear in the max). */
 export function groupedBars(labels: string[], series: { name: string; colour: string; values: number[] }[], testid: string): SVGElement {
   const rowH = 12 * series.length + 10;

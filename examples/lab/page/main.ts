@@ -9,15 +9,24 @@
 import { backendNames, createFastBackend, createGpujsBackend, describeBackend, referenceBackend, registerBackend, Rng, setBackend, backend } from '../../../lib';
 import { loadDemoRun, sampleDemo, type DemoRun } from '../demo-run';
 import { checkGpujs, timeMatmul, type GpuCheck } from '../gpu-check';
-import { DEFAULT_SETTINGS, ENCODER_DIM, Lab, SideBySide, STEP_BATCH, type StepReport, type StepSettings } from '../lab-core';
-import { LAB_CLASSES, parseLabData } from '../lab-data';
+import { checkThreads, type ThreadCheck } from '../thread-check';
+import type { ConditionMode } from '../../../models';
+import { DEFAULT_SETTINGS, ENCODER_DIM, Lab, PromptError, SideBySide, STEP_BATCH, type SampleRequest, type StepReport, type StepSettings } from '../lab-core';
+import { LAB_CLASSES, parseLabData, type LabData } from '../lab-data';
+import { shapesLabData } from '../lab-shapes';
 import { timedBackend, type KernelTime, type TimedBackend } from '../timed-backend';
-import { el, greyImage } from './charts';
+import { el, greyImage, planesImage } from './charts';
 import { backwardView, batchView, curvesView, fmt, forwardView, lossesView } from './step-panels';
 
 // Every backend is wrapped so the page can show per-kernel times; results are unchanged.
 registerBackend('ref', () => timedBackend(referenceBackend));
-registerBackend('fast', () => timedBackend(createFastBackend({ threads: 1 })));
+// Threads: Web Workers over SharedArrayBuffer when the page is cross-origin isolated (the lab
+// server's COOP/COEP headers); helpers join once started (lib/backend/fast/pool.ts).
+const PAGE_THREADS = crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+// One instance: re-selecting `fast` keeps its workers (setBackend releases only a different instance).
+const fastBackend = createFastBackend({ threads: PAGE_THREADS });
+const timedFast = timedBackend(fastBackend);
+registerBackend('fast', () => timedFast);
 registerBackend('gpujs', () => timedBackend(createGpujsBackend()));
 
 /** Source links: the file (served read-only by server.ts) and the docs chapter of each panel. */
@@ -43,10 +52,18 @@ async function start(): Promise<void> {
   const root = document.getElementById('lab')!;
   root.replaceChildren();
   const bytes = new Uint8Array(await (await fetch('mnist-subset.bin')).arrayBuffer());
-  const lab = new Lab(parseLabData(bytes, 8), 0);
+  const digits = parseLabData(bytes, 8);
+  let shapes: LabData | null = null;
+  // one Lab per conditioning mode (each has its own vocabulary, so its own model), made on first use
+  const labs = new Map<ConditionMode, Lab>([['class', new Lab(digits, 0, 'class')]]);
+  const labFor = (c: ConditionMode): Lab => {
+    if (!labs.has(c)) labs.set(c, new Lab(c === 'text' ? (shapes ??= shapesLabData(8)) : digits, 0, c));
+    return labs.get(c)!;
+  };
+  let lab = labs.get('class')!;
   const settings: StepSettings = { ...DEFAULT_SETTINGS };
   let runs = new SideBySide(lab, settings);
-  const stepIndices = lab.pick(STEP_BATCH, new Rng(1));
+  let stepIndices = lab.pick(STEP_BATCH, new Rng(1));
   let lastReport: StepReport | null = null;
   let lastTimes: KernelTime[] = [];
 
@@ -55,7 +72,9 @@ async function start(): Promise<void> {
   const lambda = numberInput('lambda', settings.lambda, 0.1, 0, 10);
   const alignLayer = select('align-layer', [['0', 'block 0'], ['1', 'block 1']], String(settings.alignLayer));
   const objective = select('objective', [['cosine', 'cosine: 1 − mean cos'], ['mse', 'mse on the raw features'], ['mse-normalized', 'mse on unit vectors (= 2·cosine)']], settings.objective);
-  const backendSelect = select('backend-select', backendNames().map((n) => [n, { ref: 'reference loops', fast: 'WASM SIMD (1 thread)', gpujs: 'gpu.js (WebGL)' }[n] ?? n] as [string, string]), 'fast');
+  const backendSelect = select('backend-select', backendNames().map((n) => [n, { ref: 'reference loops', fast: `WASM SIMD (${PAGE_THREADS} thread${PAGE_THREADS > 1 ? 's' : ''})`, gpujs: 'gpu.js (WebGL)' }[n] ?? n] as [string, string]), 'fast');
+  const threadLine = el('div', { 'data-testid': 'threads' }, '');
+  const threadButton = el('button', { 'data-testid': 'thread-check' }, `matmul 256³: ${PAGE_THREADS} threads vs 1`);
   const backendLabel = el('span', { 'data-testid': 'backend' }, '');
   const kernelTable = el('table', { 'data-testid': 'kernel-times' });
   const gpuLine = el('div', { 'data-testid': 'gpu-check' }, '');
@@ -87,6 +106,12 @@ async function start(): Promise<void> {
   const trainStep = el('button', { 'data-testid': 'train-step' }, 'step');
   const trainReset = el('button', { 'data-testid': 'train-reset' }, 'reset (same seed)');
   const trainVq = el('button', { 'data-testid': 'train-vq' }, 'train the VQ (150 steps)');
+  const condition = select('condition', [['class', 'class: digits 0/1/2, [class] [begin-image]'], ['text', 'text: captioned shapes, [words …] [begin-image]'], ['none', 'none: digits, [null] [begin-image]']], 'class');
+  const conditionNote = el('div', { 'data-testid': 'condition-note' }, '');
+  const encoderLine = el('div', { class: 'row', 'data-testid': 'encoder' }, '');
+  const samplePrompt = el('input', { type: 'text', 'data-testid': 'sample-prompt', value: 'a large red circle at the top left', size: '40' });
+  const sampleError = el('div', { 'data-testid': 'sample-error', class: 'error' }, '');
+  const sampleSource = el('div', { 'data-testid': 'sample-source' }, '');
   const sampleClass = select('sample-class', LAB_CLASSES.map((d, i) => [String(i), `digit ${d}`] as [string, string]), '1');
   const cfg = numberInput('sample-cfg', 2, 0.5, 0, 10);
   const temperature = numberInput('sample-temp', 1, 0.1, 0, 5);
@@ -97,22 +122,26 @@ async function start(): Promise<void> {
     panel('panel-backend', 'Which kernels ran where', links(['lib/backend/index.ts', 'lib/backend/index.ts'], ['gpujs', 'lib/backend/gpujs/index.ts'], ['fast', 'lib/backend/fast/index.ts'], ['docs/speed.md', 'docs/speed.md']),
       el('div', { class: 'row' }, 'backend: ', backendSelect, ' running: ', backendLabel), gpuLine,
       el('div', { 'data-testid': 'isolation' }, crossOriginIsolated
-        ? 'cross-origin isolated: SharedArrayBuffer is available; the WASM backend still runs one thread, because this page thread may not block on Atomics.wait (lib/platform/browser.ts)'
+        ? `cross-origin isolated: SharedArrayBuffer is available; the WASM backend's matmul runs on ${PAGE_THREADS} threads (this page thread + ${PAGE_THREADS - 1} Web Worker${PAGE_THREADS > 2 ? 's' : ''} on one shared wasm memory; the page thread spins instead of Atomics.wait, lib/platform/browser.ts) for products of at least 2 M multiply-adds — the tiny model's are far smaller, so its step runs on one`
         : 'not cross-origin isolated (serve with npm run lab for the COOP/COEP headers): no SharedArrayBuffer; the WASM backend runs one thread'),
+      el('div', { class: 'row' }, threadButton, threadLine),
       el('div', { class: 'row' }, compareButton), compareBody,
       el('div', {}, 'per-kernel time of the last step (a step = attribution forward + two backwards + the gradient pass + the picture forward):'), kernelTable),
     panel('panel-controls', 'Controls', links(['ArraConfig', 'models/arra.ts'], ['docs/arra.md', 'docs/arra.md']),
+      el('div', { class: 'row' }, 'conditioning ', condition, ' ', conditionNote),
       el('div', { class: 'row' }, 'mode ', mode, ' λ ', lambda, ' aligned block ', alignLayer, ' objective ', objective, ' ', rerun),
       el('div', { class: 'row' }, 'tokenizer: ', tokenizerLine, ' ', trainVq),
-      el('div', { class: 'row', 'data-testid': 'encoder' }, `alignment target f_GF: a frozen ConvNet with seeded random weights (random features, ${ENCODER_DIM}-d) of each 28 px image — a fixed target per image, not a pretrained encoder (the demo trains one)`)),
-    panel('panel-batch', 'The batch as the model sees it', links(['buildClassSequences', 'models/sequence.ts'], ['docs/models.md', 'docs/models.md']), batchBody),
+      encoderLine),
+    panel('panel-batch', 'The batch as the model sees it', links(['buildClassSequences / buildTextSequences / buildUnconditionalSequences', 'models/sequence.ts'], ['prefixes', 'models/prefix.ts'], ['docs/models.md', 'docs/models.md']), batchBody),
     panel('panel-forward', 'Forward, block by block', links(['Transformer.forward', 'models/transformer.ts'], ['Projector', 'models/projector.ts'], ['globalVisualAlignment', 'models/arra.ts']), forwardBody),
     panel('panel-losses', 'L_AR, L_GVA, L_ARRA', links(['arraLoss', 'models/arra.ts'], ['docs/arra.md', 'docs/arra.md']), lossBody),
     panel('panel-backward', 'Backward: where each loss pushes', links(['gradientAttribution', 'models/attribution.ts'], ['docs/arra.md', 'docs/arra.md']), backwardBody),
     panel('panel-training', 'Training: baseline and ARRA from the same seed', links(['arraLoss', 'models/arra.ts'], ['AdamW', 'lib/optim/adamw.ts'], ['docs/experiments.md', 'docs/experiments.md']),
       el('div', { class: 'row' }, trainStart, trainPause, trainStep, trainReset, ' steps: ', trainCount), curves),
     panel('panel-sampling', 'Sampling', links(['sampleImages', 'models/sampling.ts'], ['VQTokenizer.decode', 'models/vq.ts'], ['docs/models.md', 'docs/models.md']),
-      el('div', { class: 'row' }, 'class ', sampleClass, ' CFG scale ', cfg, ' temperature ', temperature, ' top-k (0 = all) ', topK, ' ', sampleRun),
+      el('div', { class: 'row' }, el('span', { class: 'for-class' }, 'class ', sampleClass), el('span', { class: 'for-text' }, 'prompt ', samplePrompt),
+        ' CFG scale ', cfg, ' temperature ', temperature, ' top-k (0 = all) ', topK, ' ', sampleRun),
+      sampleError, sampleSource,
       el('div', { class: 'row' }, sampleTokens, sampleImage)),
     panel('panel-demo', 'A previous `arra demo` run', links(['demo', 'examples/commands/demo.ts']), demoBody),
   );
@@ -126,13 +155,14 @@ async function start(): Promise<void> {
       el('tr', {}, el('td', {}, 'whole step'), el('td', {}, ''), el('td', { 'data-testid': 'step-ms' }, lastReport ? lastReport.stepMs.toFixed(1) : '')));
   };
 
-  const drawBatch = (r: StepReport): void => batchBody.replaceChildren(...batchView(r, lab.layout));
+  const drawBatch = (r: StepReport): void => batchBody.replaceChildren(...batchView(r, (id) => lab.tokenName(id)));
   const drawForward = (r: StepReport): void => forwardBody.replaceChildren(...forwardView(r));
   const drawLosses = (r: StepReport): void => lossBody.replaceChildren(...lossesView(r, lab.layout.vocabSize));
   const drawBackward = (r: StepReport): void => backwardBody.replaceChildren(...backwardView(r, runs.steps));
   const drawCurves = (): void => {
     trainCount.textContent = String(runs.steps);
     curves.replaceChildren(...curvesView(runs));
+    drawSource();
   };
 
   /** Run the step on the ARRA run's current model and redraw every step panel. */
@@ -168,9 +198,59 @@ async function start(): Promise<void> {
   trainReset.onclick = () => { running = false; readSettings(); runs = new SideBySide(lab, settings); drawCurves(); runStep(); };
 
   // ---- sampling ---------------------------------------------------------------------------
-  /** Draw the tokens one by one (each appears after the previous), then the decoded image. */
-  const sample = async (opts: { classIndex: number; cfgScale: number; temperature: number; topK: number; seed: number }, delayMs = 150): Promise<{ codes: number[]; image: number[] }> => {
-    const out = lab.sample(runs.arra.model, opts);
+  /** What the sampling panel samples from, said plainly: which weights, trained where, for how long. */
+  const drawSource = (): void => {
+    const data = lab.condition === 'text' ? `${lab.size} captioned shapes made in this page (seed 0)` : `${lab.size} MNIST digits from the local server`;
+    sampleSource.textContent = `samples come from the ARRA run's tiny transformer, trained in this page for ${runs.steps} steps on ${data}; tokenizer: ${lab.tokenizer}. Nothing here is loaded from a checkpoint (the demo panel below samples the loaded ones).`;
+  };
+  /** The panels follow the conditioning mode: class and prompt inputs, CFG (no guidance without a condition). */
+  const drawCondition = (): void => {
+    const c = lab.condition;
+    root.querySelectorAll<HTMLElement>('.for-class').forEach((e) => { e.style.display = c === 'class' ? '' : 'none'; });
+    root.querySelectorAll<HTMLElement>('.for-text').forEach((e) => { e.style.display = c === 'text' ? '' : 'none'; });
+    cfg.disabled = c === 'none';
+    conditionNote.textContent = c === 'text'
+      ? `prompt slot of ${lab.text!.promptLen} words, ${lab.text!.tokenizer.size - 2} known words: ${lab.text!.tokenizer.vocab.slice(2).join(' ')}`
+      : c === 'none' ? 'one constant prefix: nothing says which digit to draw; CFG is off (there is no condition to contrast with)' : 'the class token says which digit';
+    tokenizerLine.textContent = lab.tokenizer;
+    const [, C, side] = lab.data.images28.shape as [number, number, number];
+    encoderLine.textContent = `alignment target f_GF: a frozen ConvNet with seeded random weights (random features, ${ENCODER_DIM}-d) of each ${side} px ${C === 3 ? 'RGB' : 'grey'} image — a fixed target per image, not a pretrained encoder (the demo trains one)`;
+    sampleError.textContent = '';
+    drawSource();
+  };
+  /** Each mode keeps its own training runs, so switching back finds them where they were. */
+  const runsByMode = new Map<ConditionMode, SideBySide>();
+  /** Switch mode: that mode's Lab and runs (fresh ones from the same seed the first time), the step on its batch. */
+  const setCondition = (c: ConditionMode): void => {
+    running = false;
+    runsByMode.set(lab.condition, runs);
+    condition.value = c;
+    lab = labFor(c);
+    readSettings();
+    runs = runsByMode.get(c) ?? new SideBySide(lab, settings);
+    stepIndices = lab.pick(STEP_BATCH, new Rng(1));
+    sampleTokens.replaceChildren(); // the last sample was another mode's
+    sampleImage.replaceChildren();
+    drawCondition();
+    drawCurves();
+    runStep();
+  };
+  condition.onchange = () => setCondition(condition.value as ConditionMode);
+
+  /** Draw the tokens one by one (each appears after the previous), then the decoded image; a bad prompt is shown, not thrown. */
+  const sample = async (opts: SampleRequest, delayMs = 150): Promise<{ codes: number[]; image: number[]; shape: number[] } | { error: string; nearest: string[] }> => {
+    sampleError.textContent = '';
+    let out: ReturnType<Lab['sample']>;
+    try {
+      out = lab.sample(runs.arra.model, lab.condition === 'none' ? { ...opts, cfgScale: 1 } : opts);
+    } catch (e) {
+      if (!(e instanceof PromptError)) throw e;
+      sampleError.textContent = `prompt: ${e.message}`;
+      sampleTokens.replaceChildren();
+      sampleImage.replaceChildren();
+      return { error: e.message, nearest: e.nearest };
+    }
+    drawSource();
     const grid = lab.vq.gridSize;
     sampleTokens.style.gridTemplateColumns = `repeat(${grid}, 2.6em)`;
     sampleTokens.replaceChildren(...Array.from({ length: grid * grid }, () => el('div', {}, '·')));
@@ -179,11 +259,11 @@ async function start(): Promise<void> {
       await new Promise((r) => setTimeout(r, delayMs));
       sampleTokens.children[n]!.textContent = `z${out.codes[n]}`;
     }
-    const side = out.image.shape[2]!;
-    sampleImage.replaceChildren(greyImage(out.image.values, side, 12, 'sample-image'), el('div', {}, `decoded by ${lab.tokenizer.startsWith('VQ trained') ? 'the trained' : 'the untrained (seeded random)'} VQ`));
-    return { codes: out.codes, image: out.image.values };
+    const [, C, side] = out.image.shape as [number, number, number];
+    sampleImage.replaceChildren(planesImage(out.image.values, C, side, 12, 'sample-image'), el('div', {}, `decoded by ${lab.tokenizer.startsWith('VQ trained') ? 'the trained' : 'the untrained (seeded random)'} VQ`));
+    return { codes: out.codes, image: out.image.values, shape: out.image.shape };
   };
-  sampleRun.onclick = () => void sample({ classIndex: Number(sampleClass.value), cfgScale: Number(cfg.value), temperature: Number(temperature.value), topK: Number(topK.value), seed: Date.now() % 100000 });
+  sampleRun.onclick = () => void sample({ classIndex: Number(sampleClass.value), prompt: samplePrompt.value, cfgScale: Number(cfg.value), temperature: Number(temperature.value), topK: Number(topK.value), seed: Date.now() % 100000 });
 
   // ---- tokenizer, backend, demo ------------------------------------------------------------
   /** New codes mean a new language for the transformer: both training runs restart (same seed). */
@@ -227,6 +307,15 @@ async function start(): Promise<void> {
   };
   compareButton.onclick = () => void compareBackends();
 
+  /** The threaded matmul against one thread (thread-check.ts), once every helper has started. */
+  const threadCheck = async (size = 256, reps = 3): Promise<ThreadCheck> => {
+    await fastBackend.whenReady();
+    const r = checkThreads(fastBackend, size, reps);
+    threadLine.textContent = `${r.readyThreads} of ${r.threads} threads took work (${r.helperSlices} slices on the workers); max relative difference from one thread ${r.maxRelDiff.toExponential(1)} (stated tolerance 1e-5); ${r.msThreads.toFixed(1)} ms vs ${r.msOne.toFixed(1)} ms on one thread`;
+    return r;
+  };
+  threadButton.onclick = () => void threadCheck();
+
   let gpu: GpuCheck | null = null;
   try {
     gpu = checkGpujs();
@@ -268,11 +357,14 @@ async function start(): Promise<void> {
   const demoReady = showDemo().catch((e: unknown) => { demoBody.textContent = `runs/demo could not be read: ${e instanceof Error ? e.message : String(e)}`; });
 
   setBackend('fast');
+  drawCondition();
   drawCurves();
   runStep();
 
   (window as unknown as { arraLab: unknown }).arraLab = {
-    lab,
+    get lab(): Lab { return lab; },
+    /** Switch the conditioning mode (class / text / none) as the select does. */
+    setCondition,
     step: (s: Partial<StepSettings> = {}, backendName?: string): StepReport => {
       if (backendName) setBackend(backendName);
       mode.value = s.mode ?? settings.mode;
@@ -282,7 +374,7 @@ async function start(): Promise<void> {
       backendSelect.value = backend().name;
       return runStep();
     },
-    stepIndices,
+    get stepIndices(): number[] { return stepIndices; },
     kernelTimes: (): KernelTime[] => lastTimes,
     useBackend,
     train: (n: number): { baseline: { lossAR: number; lossGVA: number }[]; arra: { lossAR: number; lossGVA: number }[] } => {
@@ -292,13 +384,21 @@ async function start(): Promise<void> {
       return { baseline: runs.baseline.history, arra: runs.arra.history };
     },
     trainTokenizer: (n: number): number[] => { const l = trainTokenizer(n); runStep(); return l; },
-    sample: (o: { classIndex: number; cfgScale: number; temperature: number; topK: number; seed: number }) => sample(o, 20),
+    sample: (o: SampleRequest) => sample(o, 20),
     gpuCheck: (): GpuCheck | null => gpu,
     compareBackends,
+    threadCheck,
     /** The demo run's models, or null when runs/demo has none. */
     demoModels: (): string[] | null => demo?.models.map((m) => m.name) ?? null,
     /** Best-of-reps ms of one size³ matmul on backend `name` (bench/lab-step.ts). */
-    timeMatmul: (name: string, size: number, reps: number): number => { setBackend(name); const b = backend(); return timeMatmul((args) => b.matmul(args), size, reps); },
+    timeMatmul: async (name: string, size: number, reps: number): Promise<number> => {
+      setBackend(name);
+      if (name === 'fast') await fastBackend.whenReady(); // every helper worker takes work
+      const b = backend();
+      return timeMatmul((args) => b.matmul(args), size, reps);
+    },
+    /** Threads of the page's fast backend (PAGE_THREADS). */
+    fastThreads: PAGE_THREADS,
     /** Load a TrainRun.checkpoint() (bytes as numbers) into the ARRA run, then re-run the step. */
     loadCheckpoint: (bytes: number[]): StepReport => { runs.arra.load(Uint8Array.from(bytes)); return runStep(); },
   };

@@ -3,10 +3,8 @@
  * forward pass, the losses, the backward, and the training curves. Each function returns the
  * panel's new children; main.ts decides when to redraw.
  */
-import type { VocabLayout } from '../../../models';
 import type { SideBySide, StepReport } from '../lab-core';
-import { LAB_CLASSES } from '../lab-data';
-import { colourScale, el, greyImage, groupedBars, heatMap, lineChart } from './charts';
+import { colourScale, el, groupedBars, heatMap, lineChart, planesImage } from './charts';
 
 /** A loss or gradient norm with five decimals (or in exponent form when tiny). */
 export const fmt = (x: number): string => (Number.isNaN(x) ? '—' : Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(5) : x.toExponential(3));
@@ -18,26 +16,32 @@ const OBJECTIVE_FORMULA: Record<StepReport['settings']['objective'], string> = {
   'mse-normalized': 'mean ‖â − b̂‖² (unit vectors, = 2·cosine)',
 };
 
-/** The sequences, their targets and <HYBNEXT> positions, the images and their codes on the grid. */
-export function batchView(r: StepReport, L: VocabLayout): Node[] {
-  const { shape: [B, T], tokens, targets, imageMask, aligned, grid, images } = r.batch;
-  const name = (id: number): string => (id < L.numCodes ? `z${id}` : id < L.nullClass ? `class ${LAB_CLASSES[id - L.classOffset]}` : id === L.nullClass ? 'null' : id === L.beginImage ? 'begin' : 'pad');
+/**
+ * The sequences, their targets and <HYBNEXT> positions, the images and their codes on the grid.
+ * `name` says what a token id is in the lab's mode (Lab.tokenName): class, prompt words or null.
+ */
+export function batchView(r: StepReport, name: (id: number) => string): Node[] {
+  const { shape: [B, T], tokens, targets, imageMask, aligned, grid, images, prefixLen: P } = r.batch;
   const table = el('table', { class: 'seq' }, el('tr', {}, el('th', {}, 'image'), el('th', {}, 'position →'), ...Array.from({ length: T }, (_, t) => el('th', {}, String(t))), el('th', {}, 'codes on the grid')));
-  const side = Math.sqrt(images.shape[2]! * images.shape[3]!);
+  const [, C, side] = images.shape as [number, number, number];
+  const per = C * side * side;
   for (let b = 0; b < B; b++) {
-    const img = greyImage(images.values.slice(b * side * side, (b + 1) * side * side), side, 6);
+    const img = planesImage(images.values.slice(b * per, (b + 1) * per), C, side, 6);
     const cells = (f: (t: number) => string, cls: (t: number) => string): HTMLElement[] => Array.from({ length: T }, (_, t) => el('td', { class: cls(t) }, f(t)));
     table.append(
-      el('tr', {}, el('td', { rowspan: '3' }, img), el('td', {}, 'token'), ...cells((t) => name(tokens[b * T + t]!), (t) => (t === 0 ? 'cond' : t === 1 ? 'begin' : 'code'))),
+      el('tr', {}, el('td', { rowspan: '3' }, img), el('td', {}, 'token'), ...cells((t) => name(tokens[b * T + t]!), (t) => (t < P - 1 ? 'cond' : t === P - 1 ? 'begin' : 'code'))),
       el('tr', {}, el('td', {}, 'target'), ...cells((t) => (targets[b * T + t]! < 0 ? '–' : name(targets[b * T + t]!)), () => 'target')),
       el('tr', {}, el('td', {}, '<HYBNEXT>'), ...cells((t) => (imageMask[b * T + t] ? (aligned.includes(b * T + t) ? '● aligned' : '○') : ''), (t) => (aligned.includes(b * T + t) ? 'hyb' : ''))),
     );
-    const codes = tokens.slice(b * T + 2, b * T + 2 + grid * grid);
+    const codes = tokens.slice(b * T + P, b * T + P + grid * grid);
     const g = el('div', { class: 'token-grid small' }, ...codes.map((c) => el('div', {}, `z${c}`)));
     g.style.gridTemplateColumns = `repeat(${grid}, 2.2em)`;
     table.rows[table.rows.length - 3]!.append(el('td', { rowspan: '3' }, g));
   }
-  return [el('p', {}, `B = ${B} sequences of T = ${T} tokens; the output at position t predicts token t+1, so positions 1…${T - 2} are <HYBNEXT> (they predict an image token and, in mode hybnext, align to f_GF). Tokenizer: ${r.tokenizer}.`), table];
+  const prefix = r.batch.prompts
+    ? `Prefix: each caption's ${P - 1}-word prompt slot (left-padded) and begin-image — ${r.batch.prompts.map((p) => `"${p}"`).join('; ')}. `
+    : P === 2 && tokens[0] !== undefined && name(tokens[0]) === 'null' ? 'Prefix: the one constant [null] [begin-image] (unconditional). ' : 'Prefix: the class token and begin-image. ';
+  return [el('p', { 'data-testid': 'batch-prefix' }, `${prefix}B = ${B} sequences of T = ${T} tokens; the output at position t predicts token t+1, so positions ${P - 1}…${T - 2} are <HYBNEXT> (they predict an image token and, in mode hybnext, align to f_GF). Tokenizer: ${r.tokenizer}.`), table];
 }
 
 /** Shapes block by block; h^(i), A_phi(h) and cos(f_A,t, f_GF) as heat maps with their colour scales. */

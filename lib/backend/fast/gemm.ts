@@ -170,6 +170,21 @@ export class GemmEngine {
     return task;
   }
 
+  /** Threads that take work now, the caller's included (pool.ts: a page's helpers join once ready). */
+  get readyThreads(): number {
+    return this.pool.readyThreads;
+  }
+
+  /** Slices of products that helper threads have run so far. */
+  get helperSlices(): number {
+    return this.pool.helperSlices;
+  }
+
+  /** Settles when every helper thread takes work (at once in Node). */
+  whenReady(): Promise<void> {
+    return this.pool.whenReady();
+  }
+
   dispose(): void {
     this.pool.dispose();
   }

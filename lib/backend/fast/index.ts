@@ -26,6 +26,12 @@ export interface FastBackendOptions {
 export interface FastBackend extends Backend {
   /** Threads the matmul uses for large products. */
   readonly threads: number;
+  /** Threads that take work now (in a page, helpers join once started; in Node = threads). */
+  readonly readyThreads: number;
+  /** Slices of large products that helper threads have run so far (0 on one thread). */
+  readonly helperSlices: number;
+  /** Start the matmul engine and settle when all its threads take work (at once in Node). */
+  whenReady(): Promise<void>;
 }
 
 /**
@@ -42,6 +48,15 @@ export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
     name: 'fast',
     get threads(): number {
       return gemm().threads;
+    },
+    get readyThreads(): number {
+      return gemm().readyThreads;
+    },
+    get helperSlices(): number {
+      return engine?.helperSlices ?? 0;
+    },
+    whenReady(): Promise<void> {
+      return gemm().whenReady();
     },
     matmul(args: MatmulArgs): void {
       if (args.out instanceof Float32Array) gemm().matmul(args);

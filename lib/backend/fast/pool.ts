@@ -6,11 +6,17 @@
  * round trip costs tens of microseconds, a futex wake a few. Workers are `unref`ed so they
  * never keep the process alive, and `dispose()` terminates them.
  *
+ * In a page (lib/platform/browser.ts) two things differ, and only there: a helper takes work
+ * only once its `ready` promise has settled — until then its slice runs on the calling thread,
+ * which gives the same bits, since every slice owns its own rows of C — and the page thread,
+ * which may not `Atomics.wait`, spins on `Atomics.load` for the helpers to finish. In Node every
+ * helper is ready at once and the caller sleeps in `Atomics.wait`, as before.
+ *
  * The worker's source is a short plain-JS function (started by lib/platform, `eval: true` in
  * Node), because a worker started from a `.ts` file would need the TypeScript loader, which
  * worker threads do not inherit. All real work happens inside the wasm module's `run`.
  */
-import { startHelperThread, type HelperThread } from '../../platform';
+import { canBlock, startHelperThread, type HelperThread } from '../../platform';
 import type { WasmMemory, WasmModule } from './wasm-api';
 
 /** Control block words (Int32). */
@@ -34,9 +40,15 @@ class Helper {
   private readonly worker: HelperThread;
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(8 * 4));
   private seq = 0;
+  /** whether the thread takes work yet (at once in Node; after its `ready` message in a page) */
+  isReady: boolean;
+  /** settles when {@link isReady} turns true */
+  readonly ready: Promise<void>;
 
-  constructor(module: WasmModule, memory: WasmMemory) {
+  constructor(module: WasmModule, memory: WasmMemory, private readonly spin: boolean) {
     this.worker = startHelperThread(WORKER_MAIN, { module, memory, ctrl: this.ctrl });
+    this.isReady = this.worker.ready === undefined;
+    this.ready = this.worker.ready ? this.worker.ready.then(() => { this.isReady = true; }) : Promise.resolve();
   }
 
   /** Start `run(tasks, count, ldc, ars, aps)` on the helper; returns at once. */
@@ -53,6 +65,10 @@ class Helper {
 
   /** Block until the last `start` has finished. */
   wait(): void {
+    if (this.spin) {
+      while (Atomics.load(this.ctrl, DONE) !== this.seq); // this thread may not sleep (a page's)
+      return;
+    }
     while (Atomics.load(this.ctrl, DONE) !== this.seq) Atomics.wait(this.ctrl, DONE, Atomics.load(this.ctrl, DONE), 1000);
   }
 
@@ -67,15 +83,28 @@ class Helper {
 /** A fixed set of helper threads sharing one wasm memory with the calling thread. */
 export class ThreadPool {
   private readonly helpers: Helper[];
+  /** slices handed to helper threads so far (what shows that they took work) */
+  helperSlices = 0;
 
   /** `extraThreads` helpers besides the calling thread (0 = single-threaded). */
   constructor(module: WasmModule, memory: WasmMemory, extraThreads: number) {
-    this.helpers = Array.from({ length: extraThreads }, () => new Helper(module, memory));
+    const spin = !canBlock();
+    this.helpers = Array.from({ length: extraThreads }, () => new Helper(module, memory, spin));
   }
 
   /** Threads that take part in a parallel run, the caller included. */
   get threads(): number {
     return this.helpers.length + 1;
+  }
+
+  /** Threads that take work now, the caller included (= {@link threads} once {@link whenReady} settled). */
+  get readyThreads(): number {
+    return 1 + this.helpers.filter((h) => h.isReady).length;
+  }
+
+  /** Settles when every helper takes work (at once in Node). */
+  whenReady(): Promise<void> {
+    return Promise.all(this.helpers.map((h) => h.ready)).then(() => undefined);
   }
 
   /**
@@ -86,9 +115,15 @@ export class ThreadPool {
     slices: readonly (readonly [number, number])[], ldc: number, ars: number, aps: number,
     runHere: (tasks: number, count: number, ldc: number, ars: number, aps: number) => void,
   ): void {
-    for (let i = 1; i < slices.length; i++) this.helpers[i - 1]!.start(slices[i]![0], slices[i]![1], ldc, ars, aps);
+    const started: Helper[] = [];
+    for (let i = 1; i < slices.length; i++) {
+      const h = this.helpers[i - 1]!;
+      if (h.isReady) { h.start(slices[i]![0], slices[i]![1], ldc, ars, aps); started.push(h); this.helperSlices++; }
+    }
     runHere(slices[0]![0], slices[0]![1], ldc, ars, aps);
-    for (let i = 1; i < slices.length; i++) this.helpers[i - 1]!.wait();
+    // a helper not yet ready (a page's, before its first message): its slice runs here
+    for (let i = 1; i < slices.length; i++) if (!started.includes(this.helpers[i - 1]!)) runHere(slices[i]![0], slices[i]![1], ldc, ars, aps);
+    for (const h of started) h.wait();
   }
 
   dispose(): void {
