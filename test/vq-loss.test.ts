@@ -39,7 +39,7 @@ t.test('β = 0.25 is the default and the loss equals recon + codebook + 0.25 · 
     const zv = z.values();
     const rows: number[] = [];
     for (let b = 0; b < B; b++) for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) for (let c = 0; c < d; c++) rows.push(zv[((b * d + c) * h + i) * w + j]!);
-    return { zRows: unitRows(rows, d), xHat: vq.decode(r.indices).values() };
+    return { zRows: unitRows(rows, d), xHat: vq.decodeUnclamped(r.indices).values() }; // the loss sees the unclamped output
   });
   const book = unitRows(vq.codebook.values(), 3);
   let sq = 0;

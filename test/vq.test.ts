@@ -98,9 +98,11 @@ t.test('encode → decode is deterministic with a fixed codebook, and decode(enc
   const x2 = vq.decode(b);
   t.same(x1.shape, [4, 1, 8, 8]);
   t.same(Array.from(x1.values()), Array.from(x2.values()));
-  // decoding the codes equals the straight-through forward in eval mode
+  // decoding the codes equals the straight-through forward in eval mode (which the loss sees unclamped)
   const viaLoss = noGrad(() => vq.loss(images).output);
-  t.same(Array.from(viaLoss.values()), Array.from(x1.values()));
+  t.same(Array.from(viaLoss.values()), Array.from(vq.decodeUnclamped(a).values()));
+  t.same(Array.from(x1.values()), Array.from(viaLoss.values(), (v) => Math.min(1, Math.max(0, v))), 'decode clamps to [0, 1]');
+  t.ok(Array.from(x1.values()).every((v) => v >= 0 && v <= 1), 'decoded pixels lie in [0, 1]');
 });
 
 t.test('codeStats: perplexity of a uniform histogram is the number of codes used', async (t) => {
