@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import t from 'tap';
+import { runCli } from './cli-run';
 import { loadFashionMnist, loadImageFolder, loadMnist, readClassList, readIdx, decodeImageFile, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, type ImageDataset } from '../lib';
 import { idxBytes, tempDir, writeJpeg, writePng } from './fixtures/data';
 
@@ -231,20 +232,8 @@ t.test('sweep: a class list naming two folders alike is refused, naming both and
 });
 
 t.test('sweep: arra with a damaged image in --data-dir is a usage error naming the flag and the file', async (t) => {
-  const { main } = await import('../examples/cli');
   const root = folderWith('cli-bad', { file: 'c.png', bytes: Buffer.from('not a png') });
-  let err = '';
-  const write = process.stderr.write.bind(process.stderr);
-  const log = console.log;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  console.log = () => undefined;
-  let code: number;
-  try {
-    code = await main(['train-encoder', '--dataset', 'folder', '--data-dir', root, '--image-size', '8', '--out', path.join(dir, 'cli-out', 'enc.safetensors')]);
-  } finally {
-    process.stderr.write = write;
-    console.log = log;
-  }
+  const { code, err } = await runCli(['train-encoder', '--dataset', 'folder', '--data-dir', root, '--image-size', '8', '--out', path.join(dir, 'cli-out', 'enc.safetensors')]);
   t.equal(code, 2, 'exit 2');
   t.match(err, /--data-dir: .*dogs[\\/]c\.png: not a PNG file/);
   t.notOk(fs.existsSync(path.join(dir, 'cli-out')), 'the output folder made for the run is removed again');

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { runCli } from './cli-run';
 import {
   AdamW, AnomalyError, assertFiniteStep, createdNonFinite, fidFromFeatures, NonFiniteStepError, Rng, setAnomalyMode, setBackend, SGD, tensor,
   Tensor, type ImageDataset,
@@ -20,7 +21,6 @@ import { buildClassSequences, classConditionalLayout } from '../models/sequence'
 import { Transformer, type TransformerConfig } from '../models/transformer';
 import { trainAr, TRAIN_STATE_FILE, type ArTrainData, type ArTrainOptions } from '../examples/pipeline/ar-trainer';
 import { runTraining } from '../examples/pipeline/run-training';
-import { main } from '../examples/cli';
 import { trainConvNet } from '../examples/pipeline/encoder-trainer';
 import { loadConvNet } from '../models/encoder/convnet';
 import { trainVq } from '../examples/pipeline/vq-trainer';
@@ -216,18 +216,7 @@ t.test('FID refuses non-finite features at once, naming the row (not later in th
 
 t.test('arra train-encoder --lr 1e30 exits non-zero naming the step, and writes nothing', async (t) => {
   const out = join(dir, 'cli-encoder.safetensors');
-  let err = '';
-  const write = process.stderr.write.bind(process.stderr);
-  const log = console.log;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  console.log = () => undefined;
-  let code: number;
-  try {
-    code = await main(['train-encoder', '--dataset', 'shapes', '--image-size', '16', '--train-limit', '64', '--test-limit', '16', '--epochs', '3', '--batch-size', '16', '--width', '4', '--feature-dim', '8', '--lr', '1e30', '--out', out]);
-  } finally {
-    process.stderr.write = write;
-    console.log = log;
-  }
+  const { code, err } = await runCli(['train-encoder', '--dataset', 'shapes', '--image-size', '16', '--train-limit', '64', '--test-limit', '16', '--epochs', '3', '--batch-size', '16', '--width', '4', '--feature-dim', '8', '--lr', '1e30', '--out', out]);
   t.equal(code, 1, 'exit status 1');
   t.match(err, /arra train-encoder: train-encoder: the (loss|gradient norm) is (NaN|-?Infinity) at step \d+; the update was not applied/);
   t.notOk(existsSync(out), 'no checkpoint');
