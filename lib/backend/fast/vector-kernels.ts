@@ -159,6 +159,43 @@ function emitLaneSum(c: Code, v: number): void {
 }
 
 /**
+ * One row's m = max_c x and s = Σ_c exp(x − m) into the f32 locals `m` and `sum` (vector body,
+ * then the ragged tail); with `out` (a pointer parameter) exp(x − m) is also stored there.
+ * Shared by softmax and rowMaxSumExp, which differ only in what they do with m and s.
+ */
+function emitRowMaxExpSum(
+  f: Fn, X: number, out: number | null, r: { rowBytes: number; vend: number; i: number; m: number; sum: number; vmax: number; vm: number; vx: number; ve: number; vsum: number },
+): void {
+  const c = f.code;
+  const { rowBytes, vend, i, m, sum, vmax, vm, vx, ve, vsum } = r;
+  // m = max over the row
+  c.f32x4Const(-Infinity).localSet(vmax);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => { c.localGet(vmax).localGet(X).localGet(i).i32Add().v128Load().f32x4Max().localSet(vmax); });
+  c.localGet(vmax).f32x4ExtractLane(0).localGet(vmax).f32x4ExtractLane(1).f32Max();
+  c.localGet(vmax).f32x4ExtractLane(2).localGet(vmax).f32x4ExtractLane(3).f32Max().f32Max().localSet(m);
+  whileBelow(c, i, rowBytes, 4, () => { c.localGet(m).localGet(X).localGet(i).i32Add().f32Load().f32Max().localSet(m); });
+  c.localGet(m).f32x4Splat().localSet(vm);
+  // exp(x − m) (stored to out when given), Σ
+  c.f32x4Const(0).localSet(vsum);
+  c.i32Const(0).localSet(i);
+  whileBelow(c, i, vend, 16, () => {
+    c.localGet(X).localGet(i).i32Add().v128Load().localGet(vm).f32x4Sub().localSet(vx);
+    emitExp(f, vx, ve);
+    if (out !== null) c.localGet(out).localGet(i).i32Add().localGet(ve).v128Store();
+    c.localGet(vsum).localGet(ve).f32x4Add().localSet(vsum);
+  });
+  emitLaneSum(c, vsum);
+  c.localSet(sum);
+  whileBelow(c, i, rowBytes, 4, () => {
+    c.localGet(X).localGet(i).i32Add().v128Load32Splat().localGet(vm).f32x4Sub().localSet(vx);
+    emitExp(f, vx, ve);
+    if (out !== null) c.localGet(out).localGet(i).i32Add().localGet(ve).f32x4ExtractLane(0).f32Store();
+    c.localGet(sum).localGet(ve).f32x4ExtractLane(0).f32Add().localSet(sum);
+  });
+}
+
+/**
  * `softmax(x, out, rows, cols)`, row by row as the reference: m = max_c x (NaN propagates),
  * e = exp(x − m) written to out while Σe accumulates, then out ·= 1/Σe.
  */
@@ -173,31 +210,7 @@ function softmaxKernel(): FuncSpec {
   c.localGet(COLS).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
   c.block().loop();
   c.localGet(ROWS).i32Eqz().brIf(1);
-  // m = max over the row
-  c.f32x4Const(-Infinity).localSet(vmax);
-  c.i32Const(0).localSet(i);
-  whileBelow(c, i, vend, 16, () => { c.localGet(vmax).localGet(X).localGet(i).i32Add().v128Load().f32x4Max().localSet(vmax); });
-  c.localGet(vmax).f32x4ExtractLane(0).localGet(vmax).f32x4ExtractLane(1).f32Max();
-  c.localGet(vmax).f32x4ExtractLane(2).localGet(vmax).f32x4ExtractLane(3).f32Max().f32Max().localSet(m);
-  whileBelow(c, i, rowBytes, 4, () => { c.localGet(m).localGet(X).localGet(i).i32Add().f32Load().f32Max().localSet(m); });
-  c.localGet(m).f32x4Splat().localSet(vm);
-  // out = exp(x − m), Σ
-  c.f32x4Const(0).localSet(vsum);
-  c.i32Const(0).localSet(i);
-  whileBelow(c, i, vend, 16, () => {
-    c.localGet(X).localGet(i).i32Add().v128Load().localGet(vm).f32x4Sub().localSet(vx);
-    emitExp(f, vx, ve);
-    c.localGet(OUT).localGet(i).i32Add().localGet(ve).v128Store();
-    c.localGet(vsum).localGet(ve).f32x4Add().localSet(vsum);
-  });
-  emitLaneSum(c, vsum);
-  c.localSet(sum);
-  whileBelow(c, i, rowBytes, 4, () => {
-    c.localGet(X).localGet(i).i32Add().v128Load32Splat().localGet(vm).f32x4Sub().localSet(vx);
-    emitExp(f, vx, ve);
-    c.localGet(OUT).localGet(i).i32Add().localGet(ve).f32x4ExtractLane(0).f32Store();
-    c.localGet(sum).localGet(ve).f32x4ExtractLane(0).f32Add().localSet(sum);
-  });
+  emitRowMaxExpSum(f, X, OUT, { rowBytes, vend, i, m, sum, vmax, vm, vx, ve, vsum });
   // out ·= 1/Σ
   c.f32Const(1).localGet(sum).f32Div().localTee(inv).f32x4Splat().localSet(vinv);
   c.i32Const(0).localSet(i);
@@ -230,27 +243,7 @@ function rowMaxSumExpKernel(): FuncSpec {
   c.localGet(COLS).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
   c.block().loop();
   c.localGet(ROWS).i32Eqz().brIf(1);
-  c.f32x4Const(-Infinity).localSet(vmax);
-  c.i32Const(0).localSet(i);
-  whileBelow(c, i, vend, 16, () => { c.localGet(vmax).localGet(X).localGet(i).i32Add().v128Load().f32x4Max().localSet(vmax); });
-  c.localGet(vmax).f32x4ExtractLane(0).localGet(vmax).f32x4ExtractLane(1).f32Max();
-  c.localGet(vmax).f32x4ExtractLane(2).localGet(vmax).f32x4ExtractLane(3).f32Max().f32Max().localSet(m);
-  whileBelow(c, i, rowBytes, 4, () => { c.localGet(m).localGet(X).localGet(i).i32Add().f32Load().f32Max().localSet(m); });
-  c.localGet(m).f32x4Splat().localSet(vm);
-  c.f32x4Const(0).localSet(vsum);
-  c.i32Const(0).localSet(i);
-  whileBelow(c, i, vend, 16, () => {
-    c.localGet(X).localGet(i).i32Add().v128Load().localGet(vm).f32x4Sub().localSet(vx);
-    emitExp(f, vx, ve);
-    c.localGet(vsum).localGet(ve).f32x4Add().localSet(vsum);
-  });
-  emitLaneSum(c, vsum);
-  c.localSet(sum);
-  whileBelow(c, i, rowBytes, 4, () => {
-    c.localGet(X).localGet(i).i32Add().v128Load32Splat().localGet(vm).f32x4Sub().localSet(vx);
-    emitExp(f, vx, ve);
-    c.localGet(sum).localGet(ve).f32x4ExtractLane(0).f32Add().localSet(sum);
-  });
+  emitRowMaxExpSum(f, X, null, { rowBytes, vend, i, m, sum, vmax, vm, vx, ve, vsum });
   c.localGet(MAX).localGet(m).f32Store();
   c.localGet(SUM).localGet(sum).f32Store();
   c.localGet(X).localGet(rowBytes).i32Add().localSet(X);
