@@ -19,6 +19,14 @@ export class OutputPathError extends Error {
   }
 }
 
+function isFolder(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Create `dir` and any missing parents (like `mkdir -p`), one component at a time.
  * Throws {@link OutputPathError} naming the first component that is not a folder or cannot
@@ -48,7 +56,7 @@ export function ensureDir(dir: string, created?: string[]): string {
       created?.push(current);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (e.code === 'EEXIST' && fs.statSync(current).isDirectory()) continue; // created concurrently
+      if (e.code === 'EEXIST' && isFolder(current)) continue; // created concurrently
       throw new OutputPathError(abs, `cannot create ${current} (${e.code ?? e.message})`);
     }
   }
