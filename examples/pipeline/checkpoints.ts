@@ -1,5 +1,6 @@
 /**
- * What kind of checkpoint a safetensors file is, told from its header alone.
+ * What kind of checkpoint a safetensors file is, told from its header alone, and whether
+ * checkpoints fit each other (a tokenizer and the model trained on its codes) and the data.
  *
  * Every checkpoint this project writes records `kind` in its metadata (`arra-vq`,
  * `arra-transformer`, `arra-train-state`, `arra-convnet`). Files written before that field
