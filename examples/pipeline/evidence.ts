@@ -12,15 +12,26 @@ export interface EvidenceRow {
   seed: number;
   fid: number;
   kid: number;
+  /** the mode's score in [0, 1] (prompt accuracy, caption accuracy, class coverage), when there is one */
+  promptAccuracy?: number;
+  /** the last step's next-token loss */
+  finalLossAR?: number;
 }
 
-/** Markdown lines: per metric, the paired difference ARRA − baseline over seeds and what it supports. */
-export function evidenceLines(rows: readonly EvidenceRow[], studyLink = 'docs/results.md'): string[] {
+/** One metric of the table: its name, how to read a row, decimals, and whether lower is better. */
+interface Metric { name: string; get: (r: EvidenceRow) => number | undefined; digits: number; lowerBetter: boolean }
+
+const fmt = (x: number, d: number): string => (x >= 0 ? '+' : '') + x.toFixed(d);
+
+/**
+ * Markdown lines: per metric, the paired difference ARRA − baseline over seeds and what it
+ * supports. `scoreName` names `promptAccuracy` (default: prompt accuracy).
+ */
+export function evidenceLines(rows: readonly EvidenceRow[], studyLink = 'docs/results.md', scoreName = 'prompt accuracy'): string[] {
   const base = new Map(rows.filter((r) => r.mode === 'off').map((r) => [r.seed, r]));
   const arra = rows.filter((r) => r.mode !== 'off' && base.has(r.seed));
   if (arra.length === 0) return [];
   const lines = ['### How strong is the evidence?', ''];
-  const fmt = (x: number, d: number): string => (x >= 0 ? '+' : '') + x.toFixed(d);
   if (arra.length === 1) {
     const a = arra[0]!;
     const b = base.get(a.seed)!;
@@ -31,15 +42,25 @@ export function evidenceLines(rows: readonly EvidenceRow[], studyLink = 'docs/re
     );
     return lines;
   }
+  const metrics: Metric[] = [
+    { name: 'FID ↓', get: (r) => r.fid, digits: 2, lowerBetter: true },
+    { name: 'KID ↓', get: (r) => r.kid, digits: 4, lowerBetter: true },
+    { name: `${scoreName} ↑ (points)`, get: (r) => (r.promptAccuracy === undefined ? undefined : 100 * r.promptAccuracy), digits: 1, lowerBetter: false },
+    { name: 'final L_AR', get: (r) => r.finalLossAR, digits: 4, lowerBetter: true },
+  ];
   lines.push(`Paired by seed (${arra.length} seeds; per seed the same tokenizer, initial weights, batches and sampling seed). Difference ARRA − baseline, 95% paired t interval:`, '');
-  lines.push('| metric | mean difference | 95% CI | reading |', '|---|---|---|---|');
-  for (const [name, get, d] of [['FID ↓', (r: EvidenceRow) => r.fid, 2], ['KID ↓', (r: EvidenceRow) => r.kid, 4]] as const) {
-    const ci = pairedTInterval(arra.map((a) => get(base.get(a.seed)!)), arra.map(get));
+  lines.push('| metric | mean difference | 95% CI | ARRA better on | reading |', '|---|---|---|---|---|');
+  for (const m of metrics) {
+    const pairs = arra.map((a) => [m.get(base.get(a.seed)!), m.get(a)] as const);
+    if (pairs.some(([b, a]) => b === undefined || a === undefined)) continue; // a metric some rows lack is left out, not guessed
+    const ci = pairedTInterval(pairs.map(([b]) => b!), pairs.map(([, a]) => a!));
+    const better = pairs.filter(([b, a]) => (m.lowerBetter ? a! < b! : a! > b!)).length;
+    const below = ci.high < 0;
     const reading = ci.low <= 0 && ci.high >= 0
       ? 'the interval includes 0: no detectable difference at this budget'
-      : ci.high < 0 ? 'ARRA lower (better) beyond seed noise' : 'ARRA higher (worse) beyond seed noise';
-    lines.push(`| ${name} | ${fmt(ci.estimate, d)} | [${fmt(ci.low, d)}, ${fmt(ci.high, d)}] | ${reading} |`);
+      : `ARRA ${below ? 'lower' : 'higher'} (${below === m.lowerBetter ? 'better' : 'worse'}) beyond seed noise`;
+    lines.push(`| ${m.name} | ${fmt(ci.estimate, m.digits)} | [${fmt(ci.low, m.digits)}, ${fmt(ci.high, m.digits)}] | ${better} of ${pairs.length} seeds | ${reading} |`);
   }
-  lines.push('', `${arra.length} seeds is a small sample: the interval is wide by construction. See \`${studyLink}\` in the arra-ts repository for the study.`, '');
+  lines.push('', `${arra.length} seeds is a small sample: the interval is wide by construction, and a gap inside it is not evidence either way. See \`${studyLink}\` in the arra-ts repository for the study.`, '');
   return lines;
 }

@@ -129,7 +129,7 @@ export function writeReport(path: string, r: ReportInput): void {
     }
   }
   const first = r.rows[0];
-  lines.push('', ...evidenceLines(r.rows));
+  lines.push('', ...evidenceLines(r.rows, undefined, r.scoreName ?? 'prompt accuracy'));
   lines.push(`Samples per model: ${first?.numGenerated ?? 0} generated (sampling seed 1234) against ${first?.numReal ?? 0} held-out real images; ${seeds} training seed${seeds === 1 ? '' : 's'} per model.`, '');
   lines.push('## Figures', '');
   for (const f of r.figures) lines.push(`### ${md(f.title)}`, '', `![${md(f.title)}](${f.file})`, '');
