@@ -135,7 +135,7 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
         const perCell = ranSeconds.length > 0 ? ranSeconds.reduce((a, b) => a + b, 0) / ranSeconds.length : estimate && estimate.cellsLeft > 0 ? estimate.seconds / estimate.cellsLeft : NaN;
         log(
           `[experiment] cell ${index}/${total} ${cellName(arm.name, seed)} ${outcome.status === 'skipped' ? '(finished before, skipped)' : `in ${formatDuration(ranSeconds[ranSeconds.length - 1]!)}`}: `
-          + `FID ${r.fid.toFixed(2)}, KID ${(1e3 * r.kid).toFixed(2)}±${(1e3 * r.kidStd).toFixed(2)} ×10⁻³, ${cond.scoreName} ${(100 * r.promptAccuracy).toFixed(1)}%, L_AR ${r.finalLossAR.toFixed(4)}`
+          + `FID ${r.fid.toFixed(2)}, KID ${r.kid.toPrecision(4)} ± ${r.kidStd.toPrecision(3)}, ${cond.scoreName} ${(100 * r.promptAccuracy).toFixed(1)}%, L_AR ${r.finalLossAR.toFixed(4)}`
           + ` — grid ETA ${left === 0 ? 'done' : formatDuration(left * perCell)}`,
         );
         opts.hooks?.afterCell?.(r, outcome.status);
