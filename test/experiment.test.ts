@@ -17,6 +17,7 @@ import { loadGrid, validateGrid, type ExperimentGrid } from '../examples/pipelin
 import type { ExperimentResults } from '../examples/pipeline/experiment/results';
 import { runExperiment } from '../examples/pipeline/experiment/run';
 import { UsageError } from '../lib/cli';
+import { detectableDifference, sd } from '../lib/stats';
 
 const dir = mkdtempSync(join(tmpdir(), 'arra-exp-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -264,6 +265,16 @@ function checkMarkdown(t: Pick<typeof tap, 'ok' | 'equal'>, md: string, json: Ex
     near(bhi!, c.bootstrap!.high * k, d, 'bootstrap high');
     near(row[5]!.replace('%', ''), c.relativePercent, 1, 'relative change');
     near(row[6]!, c.pairedT!.p, 4, 'p');
+  }
+  const powerRows = tableAfter(/^## What this grid could detect/);
+  t.equal(powerRows.length, json.comparisons.length, 'one power row per comparison');
+  for (const row of powerRows) {
+    const [key, k, d] = scale[row[1]!]!;
+    const c = json.comparisons.find((x) => x.arm === row[0] && x.metric === key)!;
+    const s = sd(c.differences);
+    near(row[2]!, s * k, d, `${row[0]} ${key} sd of differences`);
+    near(row[3]!, detectableDifference(s, c.differences.length) * k, d, `${row[0]} ${key} detectable difference`);
+    if (key === 'fid') t.ok(/^(\d+|> 10 000)$/.test(row[5]!), `seeds for the paper's −7.1%: ${row[5]}`);
   }
 }
 

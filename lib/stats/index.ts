@@ -2,3 +2,4 @@
 export * from './descriptive';
 export * from './student-t';
 export * from './paired';
+export * from './power';

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { lineChartSvg, saveSvg, type LineSeries } from '../../../lib';
 import { atomicWriteFile } from '../../../lib/io';
+import { detectableDifference, sd, seedsToDetect } from '../../../lib/stats';
 import type { Arm } from './grid';
 import { METRICS as METRIC_LIST, type ExperimentResults, type Summary } from './results';
 
@@ -39,6 +40,32 @@ function curveSvgs(r: ExperimentResults, outDir: string): string[] {
     files.push(file);
   }
   return files;
+}
+
+/** The paper's headline: FID −7.1% with ARRA (LlamaGen-B, ImageNet 256; ARRA.md). */
+export const PAPER_FID_CHANGE = -0.071;
+
+/**
+ * "What this grid could detect": per arm and metric, the sd of the per-seed differences, the
+ * smallest true difference a paired t test over these n seeds detects with 80% power
+ * (lib/stats/power.ts), and for FID how many seeds the paper's −7.1% would need at this spread.
+ */
+function powerSection(r: ExperimentResults, metrics: readonly { key: string; label: string; scale: number; decimals: number }[], L: string[]): void {
+  const n = r.grid.seeds.length;
+  L.push('## What this grid could detect', '');
+  L.push(`Taking the spread of the per-seed differences measured here as the true one (a planning figure, not a certainty), the smallest mean difference a paired t test over ${n} seeds detects at α = 0.05 with 80% power is (t₀.₉₇₅,ₙ₋₁ + t₀.₈,ₙ₋₁) · sd/√n. An interval that includes 0 says little about an effect much smaller than this.`, '');
+  L.push(`| arm | metric | sd of differences | detectable with ${n} seeds | as % of baseline | seeds to detect FID ${(100 * PAPER_FID_CHANGE).toFixed(1)}% (the paper's) |`);
+  L.push('|---|---|---|---|---|---|');
+  for (const c of r.comparisons) {
+    const m = metrics.find((x) => x.key === c.metric)!;
+    const s = sd(c.differences);
+    const delta = detectableDifference(s, c.differences.length);
+    const base = r.summary[c.baseline]![c.metric as 'fid']!.mean;
+    const relative = base === 0 ? '—' : `${fixed((100 * delta) / Math.abs(base), 1)}%`;
+    const seeds = c.metric === 'fid' ? seedsToDetect(s, PAPER_FID_CHANGE * base) : undefined;
+    L.push(`| ${c.arm} | ${m.label} | ${fixed(s * m.scale, m.decimals)} | ${fixed(delta * m.scale, m.decimals)} | ${relative} | ${seeds === undefined ? '' : seeds === null ? '> 10 000' : String(seeds)} |`);
+  }
+  L.push('');
 }
 
 /** Write results.md (and the curve SVGs) into the experiment folder. */
@@ -88,6 +115,8 @@ export function writeResultsMd(r: ExperimentResults, outDir: string): void {
   L.push('', `Lower is better for FID, KID and L_AR; higher for ${r.scoreName}. Paired t: mean ± t₀.₉₇₅,ₙ₋₁ · sd/√n of the ${n} differences. `
     + `Bootstrap: percentile interval of the mean difference over 10 000 resamples of the seeds (seed 0); with few seeds it is narrower than it should be. `
     + 'An interval that includes 0 means this grid cannot tell the arm from the baseline.', '');
+
+  if (n >= 2) powerSection(r, METRICS, L);
 
   L.push('## Every seed', '');
   L.push(`| arm | seed | FID | KID ×10³ | KID sd ×10³ | ${r.scoreName} % | final L_AR | final L_GVA | train s | eval s |`);
