@@ -24,23 +24,35 @@ export interface SaveSafetensorsOptions extends AtomicWriteOptions {
   allowNonFinite?: boolean;
 }
 
-/** A Tensor or RawTensor, checked and turned into a RawTensor (Tensor values are not copied when contiguous). */
-function toRaw(name: string, t: Tensor | RawTensor): RawTensor {
+/**
+ * A Tensor or RawTensor, checked and turned into a RawTensor (Tensor values are not copied when
+ * contiguous). `where` starts each error: the function and, when saving, the file.
+ */
+function toRaw(where: string, name: string, t: Tensor | RawTensor): RawTensor {
   if (t instanceof Tensor) {
     return { dtype: t.dtype === 'float64' ? 'F64' : 'F32', shape: t.shape, data: t.values() };
   }
-  if (!isKnownDType(t.dtype)) throw new Error(`saveSafetensors: tensor '${name}' has unknown dtype '${String(t.dtype)}'`);
+  if (!isKnownDType(t.dtype)) throw new Error(`${where}: tensor '${name}' has unknown dtype '${String(t.dtype)}' (known: ${Object.keys(DTYPES).join(', ')})`);
   const spec = DTYPES[t.dtype];
   if (!(t.data instanceof spec.array)) {
-    throw new Error(`saveSafetensors: tensor '${name}' of dtype ${t.dtype} needs a ${spec.array.name}, got a ${t.data.constructor.name}`);
+    throw new Error(`${where}: tensor '${name}' of dtype ${t.dtype} needs a ${spec.array.name}, got a ${t.data?.constructor?.name ?? String(t.data)}`);
   }
-  if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new Error(`saveSafetensors: tensor '${name}' has an invalid shape [${t.shape.join(',')}]`);
+  if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    const shown = Array.isArray(t.shape) ? `[${t.shape.join(',')}]` : JSON.stringify(t.shape);
+    throw new Error(`${where}: tensor '${name}' has shape ${shown}; expected an array of non-negative integers`);
   }
   if (product(t.shape) !== t.data.length) {
-    throw new Error(`saveSafetensors: tensor '${name}' has shape [${t.shape.join(',')}] (${product(t.shape)} elements) but ${t.data.length} values`);
+    throw new Error(`${where}: tensor '${name}' has shape [${t.shape.join(',')}] (${product(t.shape)} elements) but ${t.data.length} values`);
   }
   return { dtype: t.dtype, shape: [...t.shape], data: t.data };
+}
+
+/** Every entry checked ({@link toRaw}), the reserved name refused, before anything reads the values. */
+function checkedEntries(where: string, tensors: SafetensorsInput): [string, RawTensor][] {
+  return (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)).map(([name, t]) => {
+    if (name === METADATA_KEY) throw new Error(`${where}: '${METADATA_KEY}' is reserved and cannot name a tensor`);
+    return [name, toRaw(where, name, t)];
+  });
 }
 
 /**
@@ -48,21 +60,21 @@ function toRaw(name: string, t: Tensor | RawTensor): RawTensor {
  * writes). Useful on its own for in-memory round trips.
  */
 export function serializeSafetensors(tensors: SafetensorsInput, metadata: Record<string, string> = {}): Uint8Array {
-  const entries = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)).map(
-    ([name, t]) => {
-      if (name === METADATA_KEY) throw new Error(`saveSafetensors: '${METADATA_KEY}' is reserved and cannot name a tensor`);
-      return [name, toRaw(name, t)] as const;
-    },
-  );
+  return encode('serializeSafetensors', checkedEntries('serializeSafetensors', tensors), metadata);
+}
+
+/** The bytes of a file holding checked `entries` and `metadata`. */
+function encode(where: string, entries: [string, RawTensor][], metadata: Record<string, string>): Uint8Array {
   for (const [key, value] of Object.entries(metadata)) {
     if (typeof value !== 'string') {
-      throw new Error(`saveSafetensors: metadata '${key}' must be a string, got ${typeof value} (store structured values as JSON, see jsonMetadata)`);
+      throw new Error(`${where}: metadata '${key}' must be a string, got ${typeof value} (store structured values as JSON, see jsonMetadata)`);
     }
   }
   // Reference layout: largest element size first, then by name; keeps every tensor aligned.
   entries.sort(([na, a], [nb, b]) => DTYPES[b.dtype].bytes - DTYPES[a.dtype].bytes || (na < nb ? -1 : na > nb ? 1 : 0));
 
-  const header: Record<string, unknown> = {};
+  // no prototype: a tensor named '__proto__' must become a key of the JSON, not the object's prototype
+  const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (Object.keys(metadata).length > 0) header[METADATA_KEY] = metadata;
   let offset = 0;
   for (const [name, t] of entries) {
@@ -98,15 +110,16 @@ export function serializeSafetensors(tensors: SafetensorsInput, metadata: Record
  *   to write NaN/±Infinity values (refused by default).
  */
 export function saveSafetensors(path: string, tensors: SafetensorsInput, metadata: Record<string, string> = {}, opts: SaveSafetensorsOptions = {}): void {
+  const where = `saveSafetensors ${path}`;
+  // checked first: the non-finite check below builds Tensors from the entries
+  const entries = checkedEntries(where, tensors);
   if (!opts.allowNonFinite) {
-    const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
-    const floats = entries.flatMap(([name, t]): [string, Tensor][] => {
-      if (t instanceof Tensor) return [[name, t]];
-      const f = floatTensor(t); // F32/F64/F16/BF16 raw entries
+    const floats = entries.flatMap(([name, raw]): [string, Tensor][] => {
+      const f = floatTensor(raw); // F32/F64 (every Tensor) and F16/BF16 raw entries
       return f ? [[name, f]] : [];
     });
     const bad = findNonFinite(floats);
-    if (bad !== null) throw new Error(`saveSafetensors ${path}: refusing to write a non-finite checkpoint: ${bad} (nothing was written)`);
+    if (bad !== null) throw new Error(`${where}: refusing to write a non-finite checkpoint: ${bad} (nothing was written)`);
   }
-  atomicWriteFile(path, serializeSafetensors(tensors, metadata), opts);
+  atomicWriteFile(path, encode(where, entries, metadata), opts);
 }
