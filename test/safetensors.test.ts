@@ -194,6 +194,31 @@ t.test("a tensor named '__proto__' is written into the header like any other nam
   t.same(Array.from(back.tensors.get('b')!.values()), [3]);
 });
 
+t.test('fp8 entries are floating-point too: NaN/±Infinity bit patterns are refused on save and load, the largest finite values are not', async (t) => {
+  // E5M2 is IEEE-like: exponent 11111 is ±Infinity (mantissa 0) or NaN. E4M3 is PyTorch's
+  // float8_e4m3fn: no infinities, NaN is S.1111.111 (0x7F, 0xFF), and 0x7E is 448, the largest.
+  const bad: { dtype: 'F8_E5M2' | 'F8_E4M3'; bits: number; value: string }[] = [
+    { dtype: 'F8_E5M2', bits: 0x7c, value: 'Infinity' },
+    { dtype: 'F8_E5M2', bits: 0xfc, value: '-Infinity' },
+    { dtype: 'F8_E5M2', bits: 0x7e, value: 'NaN' },
+    { dtype: 'F8_E4M3', bits: 0x7f, value: 'NaN' },
+    { dtype: 'F8_E4M3', bits: 0xff, value: 'NaN' },
+  ];
+  for (const b of bad) {
+    const entry: RawTensor = { dtype: b.dtype, shape: [3], data: Uint8Array.of(0x38, 0x00, b.bits) };
+    const file = tmpFile(`fp8-${b.dtype}-${b.bits}.safetensors`);
+    const what = `${b.dtype} 0x${b.bits.toString(16)}`;
+    t.throws(() => saveSafetensors(file, { q: entry }), { message: new RegExp(`tensor 'q' \\(shape \\[3\\]\\) holds ${b.value} at flat index 2`) }, `${what}: save refused`);
+    t.notOk(fs.existsSync(file), `${what}: nothing was written`);
+    saveSafetensors(file, { q: entry }, {}, { allowNonFinite: true });
+    t.throws(() => loadSafetensors(file), { name: 'SafetensorsError', message: new RegExp(`tensor 'q' \\(shape \\[3\\]\\) holds ${b.value} at flat index 2; weights must be finite`) }, `${what}: load refused`);
+    t.same(Array.from(loadSafetensors(file, { allowNonFinite: true }).raw.get('q')!.data as Uint8Array), [0x38, 0x00, b.bits], `${what}: allowNonFinite reads the bits back`);
+  }
+  const largest = tmpFile('fp8-largest.safetensors');
+  saveSafetensors(largest, { e5: { dtype: 'F8_E5M2', shape: [2], data: Uint8Array.of(0x7b, 0xfb) }, e4: { dtype: 'F8_E4M3', shape: [2], data: Uint8Array.of(0x7e, 0xfe) } });
+  t.same(Array.from(loadSafetensors(largest).raw.get('e4')!.data as Uint8Array), [0x7e, 0xfe], '±448 (E4M3) and ±57344 (E5M2) are finite');
+});
+
 t.test('atomic write: a crash between temp write and rename leaves the old file intact', async (t) => {
   const file = tmpFile('ckpt.safetensors');
   saveSafetensors(file, { w: new Tensor(new Float32Array([1, 2, 3])) }, { step: '100' });

@@ -23,9 +23,10 @@
  * cannot exhaust the call stack. Every error names the file.
  *
  * Non-finite values: by default {@link saveSafetensors} refuses to write, and
- * {@link loadSafetensors} refuses to read, a floating-point tensor holding NaN or ±Infinity (naming the file, the tensor and
- * the first bad element, found by {@link findNonFinite}). A checkpoint with one NaN weight
- * otherwise loads, samples and writes images of noise far from the cause. Pass
+ * {@link loadSafetensors} refuses to read, a floating-point tensor (F32, F64, F16, BF16,
+ * F8_E5M2, F8_E4M3) holding NaN or ±Infinity, naming the file, the tensor and the first bad
+ * element (`findNonFinite`, `findNonFiniteFp8`). A checkpoint with one NaN weight otherwise
+ * loads, samples and writes images of noise far from the cause. Pass
  * `{ allowNonFinite: true }` for data where such values are meant.
  *
  * Convention for structured metadata (configs, optimizer hyper-parameters, RNG state):
@@ -160,6 +161,30 @@ export function findNonFinite(tensors: Iterable<[string, Tensor]>): string | nul
     const v = t.values();
     for (let i = 0; i < v.length; i++) {
       if (!Number.isFinite(v[i]!)) return `tensor '${name}' (shape [${t.shape.join(',')}]) holds ${v[i]} at flat index ${i}`;
+    }
+  }
+  return null;
+}
+
+/**
+ * What a non-finite fp8 element's bits stand for (NaN or ±Infinity), or null when finite.
+ * E5M2 follows IEEE: exponent 11111 is ±Infinity when the mantissa is 0, else NaN. E4M3 is the
+ * "fn" variant (PyTorch's float8_e4m3fn, what safetensors' F8_E4M3 holds): no infinities, and
+ * NaN only at S.1111.111, so 0x7E (448) is the largest finite value.
+ */
+function fp8NonFinite(dtype: 'F8_E5M2' | 'F8_E4M3', bits: number): number | null {
+  if (dtype === 'F8_E4M3') return (bits & 0x7f) === 0x7f ? NaN : null;
+  if ((bits & 0x7c) !== 0x7c) return null;
+  return bits & 0x03 ? NaN : bits & 0x80 ? -Infinity : Infinity;
+}
+
+/** `findNonFinite` for the fp8 entries among `entries` (kept as bits, never Tensors); other dtypes are skipped. */
+export function findNonFiniteFp8(entries: Iterable<[string, RawTensor]>): string | null {
+  for (const [name, raw] of entries) {
+    if (raw.dtype !== 'F8_E5M2' && raw.dtype !== 'F8_E4M3') continue;
+    for (let i = 0; i < raw.data.length; i++) {
+      const v = fp8NonFinite(raw.dtype, raw.data[i] as number);
+      if (v !== null) return `tensor '${name}' (shape [${raw.shape.join(',')}]) holds ${v} at flat index ${i}`;
     }
   }
   return null;

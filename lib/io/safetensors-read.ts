@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import type { Tensor } from '../tensor';
 import {
-  bigEndianHost, DTYPES, findNonFinite, floatTensor, SafetensorsError, swapBytes,
+  bigEndianHost, DTYPES, findNonFinite, findNonFiniteFp8, floatTensor, SafetensorsError, swapBytes,
   type RawTensor, type SafetensorsDType, type SafetensorsFile,
 } from './safetensors-format';
 import { checkCoverage, checkedHeaderLength, parseHeader } from './safetensors-validate';
@@ -87,12 +87,13 @@ export function parseSafetensors(bytes: Uint8Array, file = '<bytes>'): Safetenso
 
 /**
  * Read and validate a safetensors file (see {@link parseSafetensors}); errors name `path`.
- * A floating-point tensor holding NaN or ±Infinity is refused unless `opts.allowNonFinite`.
+ * A floating-point tensor (fp8 included) holding NaN or ±Infinity is refused unless
+ * `opts.allowNonFinite`.
  */
 export function loadSafetensors(path: string, opts: LoadSafetensorsOptions = {}): SafetensorsFile {
   const file = parseSafetensors(readOrExplain(path), path);
   if (!opts.allowNonFinite) {
-    const bad = findNonFinite(file.tensors);
+    const bad = findNonFinite(file.tensors) ?? findNonFiniteFp8(file.raw);
     if (bad !== null) throw new SafetensorsError(path, `${bad}; weights must be finite (a diverged or corrupted checkpoint?)`);
   }
   return file;

@@ -7,12 +7,13 @@
  * (largest first), then by name, so each tensor starts at an offset aligned to its own
  * element size; the header is space-padded to 8-byte alignment. Files are written with
  * {@link atomicWriteFile}, so a crash mid-save leaves the previous checkpoint intact, and
- * a floating-point tensor holding NaN or ±Infinity is refused unless `allowNonFinite`.
+ * a floating-point tensor (fp8 included) holding NaN or ±Infinity is refused unless
+ * `allowNonFinite`.
  */
 import { Tensor } from '../tensor';
 import { atomicWriteFile, type AtomicWriteOptions } from './atomic';
 import {
-  bigEndianHost, DTYPES, findNonFinite, floatTensor, isKnownDType, METADATA_KEY, product, swapBytes, type RawTensor,
+  bigEndianHost, DTYPES, findNonFinite, findNonFiniteFp8, floatTensor, isKnownDType, METADATA_KEY, product, swapBytes, type RawTensor,
 } from './safetensors-format';
 
 /** What can be saved: a Tensor (float32 → F32, float64 → F64) or a {@link RawTensor}. */
@@ -118,7 +119,7 @@ export function saveSafetensors(path: string, tensors: SafetensorsInput, metadat
       const f = floatTensor(raw); // F32/F64 (every Tensor) and F16/BF16 raw entries
       return f ? [[name, f]] : [];
     });
-    const bad = findNonFinite(floats);
+    const bad = findNonFinite(floats) ?? findNonFiniteFp8(entries);
     if (bad !== null) throw new Error(`${where}: refusing to write a non-finite checkpoint: ${bad} (nothing was written)`);
   }
   atomicWriteFile(path, encode(where, entries, metadata), opts);
