@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import t from 'tap';
 import { Tensor } from '../lib/tensor';
 import { atomicWriteFile, tempPathFor } from '../lib/io/atomic';
-import { jsonMetadata, loadSafetensors, readJsonMetadata, saveSafetensors, serializeSafetensors } from '../lib/io/safetensors';
+import { jsonMetadata, loadSafetensors, parseSafetensors, readJsonMetadata, saveSafetensors, serializeSafetensors, type RawTensor } from '../lib/io/safetensors';
 import { rnd } from './helpers';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arra-safetensors-'));
@@ -160,6 +160,63 @@ t.test('writer rejects what the format cannot hold', async (t) => {
   t.throws(() => serializeSafetensors({ a: { dtype: 'I32', shape: [2], data: new Float32Array(2) } }), /dtype I32 needs a Int32Array, got a Float32Array/);
   t.throws(() => serializeSafetensors({ __metadata__: new Tensor(new Float32Array(1)) }), /reserved/);
   t.throws(() => serializeSafetensors({}, { n: 3 as unknown as string }), /metadata 'n' must be a string/);
+});
+
+t.test('saveSafetensors checks each raw entry before the non-finite check reads it: errors name the file, the tensor, what was expected and what arrived; nothing is written', async (t) => {
+  // These entries used to reach the non-finite check first, which built a Tensor from them:
+  // a bare "shape is not iterable", a Tensor error that named neither tensor nor file, and,
+  // for a negative shape, no error at all (the save never returned).
+  const cases: { what: string; entry: RawTensor; error: RegExp }[] = [
+    { what: 'too few values', entry: { dtype: 'F32', shape: [3], data: new Float32Array(2) }, error: /tensor 'a' has shape \[3\] \(3 elements\) but 2 values/ },
+    { what: 'F16 bits, too few', entry: { dtype: 'F16', shape: [3], data: new Uint16Array(2) }, error: /tensor 'a' has shape \[3\] \(3 elements\) but 2 values/ },
+    { what: 'wrong array class', entry: { dtype: 'F32', shape: [2], data: new Uint8Array(8) }, error: /tensor 'a' of dtype F32 needs a Float32Array, got a Uint8Array/ },
+    { what: 'shape not an array', entry: { dtype: 'F32', shape: 2 as unknown as number[], data: new Float32Array(2) }, error: /tensor 'a' has shape 2; expected an array of non-negative integers/ },
+    { what: 'fractional dimension', entry: { dtype: 'F32', shape: [0.5, 4], data: new Float32Array(2) }, error: /tensor 'a' has shape \[0\.5,4\]; expected an array of non-negative integers/ },
+    { what: 'negative dimensions', entry: { dtype: 'F32', shape: [-1, -2], data: new Float32Array(2) }, error: /tensor 'a' has shape \[-1,-2\]; expected an array of non-negative integers/ },
+  ];
+  for (const c of cases) {
+    const file = tmpFile(`unchecked-${c.what.replace(/\W+/g, '-')}.safetensors`);
+    const named = new RegExp(`^saveSafetensors ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${c.error.source}`);
+    t.throws(() => saveSafetensors(file, { a: c.entry }), { message: named }, c.what);
+    t.throws(() => saveSafetensors(file, { a: c.entry }, {}, { allowNonFinite: true }), { message: named }, `${c.what} (allowNonFinite)`);
+    t.notOk(fs.existsSync(file), `${c.what}: nothing was written`);
+    t.throws(() => serializeSafetensors({ a: c.entry }), { message: new RegExp(`^serializeSafetensors: ${c.error.source}`) }, `${c.what} (serializeSafetensors)`);
+  }
+});
+
+t.test("a tensor named '__proto__' is written into the header like any other name and reads back", async (t) => {
+  // The header used to be a plain object, where `header['__proto__'] = …` sets the prototype:
+  // the entry vanished from the JSON while its bytes stayed, and the reader refused the file.
+  const bytes = serializeSafetensors(new Map([['__proto__', new Tensor(Float32Array.of(1, 2))], ['b', new Tensor(Float32Array.of(3))]]));
+  const back = parseSafetensors(bytes);
+  t.same([...back.tensors.keys()].sort(), ['__proto__', 'b']);
+  t.same(Array.from(back.tensors.get('__proto__')!.values()), [1, 2]);
+  t.same(Array.from(back.tensors.get('b')!.values()), [3]);
+});
+
+t.test('fp8 entries are floating-point too: NaN/±Infinity bit patterns are refused on save and load, the largest finite values are not', async (t) => {
+  // E5M2 is IEEE-like: exponent 11111 is ±Infinity (mantissa 0) or NaN. E4M3 is PyTorch's
+  // float8_e4m3fn: no infinities, NaN is S.1111.111 (0x7F, 0xFF), and 0x7E is 448, the largest.
+  const bad: { dtype: 'F8_E5M2' | 'F8_E4M3'; bits: number; value: string }[] = [
+    { dtype: 'F8_E5M2', bits: 0x7c, value: 'Infinity' },
+    { dtype: 'F8_E5M2', bits: 0xfc, value: '-Infinity' },
+    { dtype: 'F8_E5M2', bits: 0x7e, value: 'NaN' },
+    { dtype: 'F8_E4M3', bits: 0x7f, value: 'NaN' },
+    { dtype: 'F8_E4M3', bits: 0xff, value: 'NaN' },
+  ];
+  for (const b of bad) {
+    const entry: RawTensor = { dtype: b.dtype, shape: [3], data: Uint8Array.of(0x38, 0x00, b.bits) };
+    const file = tmpFile(`fp8-${b.dtype}-${b.bits}.safetensors`);
+    const what = `${b.dtype} 0x${b.bits.toString(16)}`;
+    t.throws(() => saveSafetensors(file, { q: entry }), { message: new RegExp(`tensor 'q' \\(shape \\[3\\]\\) holds ${b.value} at flat index 2`) }, `${what}: save refused`);
+    t.notOk(fs.existsSync(file), `${what}: nothing was written`);
+    saveSafetensors(file, { q: entry }, {}, { allowNonFinite: true });
+    t.throws(() => loadSafetensors(file), { name: 'SafetensorsError', message: new RegExp(`tensor 'q' \\(shape \\[3\\]\\) holds ${b.value} at flat index 2; weights must be finite`) }, `${what}: load refused`);
+    t.same(Array.from(loadSafetensors(file, { allowNonFinite: true }).raw.get('q')!.data as Uint8Array), [0x38, 0x00, b.bits], `${what}: allowNonFinite reads the bits back`);
+  }
+  const largest = tmpFile('fp8-largest.safetensors');
+  saveSafetensors(largest, { e5: { dtype: 'F8_E5M2', shape: [2], data: Uint8Array.of(0x7b, 0xfb) }, e4: { dtype: 'F8_E4M3', shape: [2], data: Uint8Array.of(0x7e, 0xfe) } });
+  t.same(Array.from(loadSafetensors(largest).raw.get('e4')!.data as Uint8Array), [0x7e, 0xfe], '±448 (E4M3) and ±57344 (E5M2) are finite');
 });
 
 t.test('atomic write: a crash between temp write and rename leaves the old file intact', async (t) => {
