@@ -65,6 +65,9 @@ export class Tensor {
   constructor(data: FloatArray | NdArray<FloatArray>, shape?: readonly number[], requiresGrad = false) {
     if (data instanceof Float32Array || data instanceof Float64Array) {
       const s = shape ? [...shape] : [data.length];
+      // [-1, -2] has "size" 2 and would pass the length check, then hang any loop over its axes
+      const bad = s.findIndex((d) => !Number.isInteger(d) || d < 0);
+      if (bad >= 0) throw new Error(`Tensor: shape ${fmtShape(s)}: axis ${bad} is ${s[bad]}; expected non-negative integer sizes`);
       if (sizeOf(s) !== data.length) {
         throw new Error(`Tensor: shape ${fmtShape(s)} needs ${sizeOf(s)} values, the array holds ${data.length}`);
       }

@@ -102,3 +102,12 @@ t.test('float32 forward agrees with float64 forward for every op', async (t) => 
     t.ok(c.op === 'astype' || got.dtype === 'float32', `${c.op} keeps float32`);
   }
 });
+
+t.test('a shape with a negative or fractional axis is refused when the tensor is made', (t) => {
+  // [-1, -2] multiplies to 2 and used to pass the length check, then hang every loop over its axes
+  t.throws(() => new Tensor(new Float32Array(2), [-1, -2]), /Tensor: shape \[-1, ?-2\]: axis 0 is -1; expected non-negative integer sizes/);
+  t.throws(() => new Tensor(new Float32Array(3), [1.5, 2]), /axis 0 is 1\.5/);
+  t.throws(() => new Tensor(new Float32Array(2), [2, NaN]), /axis 1 is NaN/);
+  t.equal(new Tensor(new Float32Array(0), [0, 3]).size, 0, 'a zero-size axis is still fine');
+  t.end();
+});
