@@ -50,7 +50,7 @@ export const DEMO_PRESETS = {
   },
   quick: {
     trainLimit: 6000, testLimit: 1000, vqSteps: 300, vqBatch: 32, codebook: 256, encoderEpochs: 2, arSteps: 400, arBatch: 32,
-    arLr: 3e-3, model: 'mnist' as TransformerPresetName, perClass: 100, evalEvery: 100, seeds: 1,
+    arLr: 3e-3, model: 'mnist' as TransformerPresetName, perClass: 100, evalEvery: 100, seeds: 3,
   },
   full: {
     trainLimit: 20000, testLimit: 2000, vqSteps: 1000, vqBatch: 32, codebook: 256, encoderEpochs: 2, arSteps: 1500, arBatch: 32,
