@@ -228,14 +228,18 @@ function checkMarkdown(t: Pick<typeof tap, 'ok' | 'equal'>, md: string, json: Ex
     if (value === null) { t.equal(text, '—', what); return; }
     t.ok(Math.abs(Number(text) - value) <= 0.5 * 10 ** -decimals + 1e-12, `${what}: ${text} vs ${value}`);
   };
+  // KID is shown ×10³ when it is small and as it is when the feature network makes it large (kidDisplay)
+  const kidScaled = /\| KID ×10³ \|/.test(md);
+  const [kidK, kidD] = kidScaled ? [1e3, 3] : [1, 2];
+  t.equal(kidScaled, !json.cells.some((c) => Math.abs(c.kid) >= 1), 'the KID unit follows the size of the values');
   const seedRows = tableAfter(/^## Every seed/);
   t.equal(seedRows.length, json.cells.length, 'one row per cell');
   for (const row of seedRows) {
     const c = json.cells.find((x: CellResult) => x.arm === row[0] && x.seed === Number(row[1]))!;
     t.ok(c, `cell ${row[0]}-s${row[1]} in results.json`);
     near(row[2]!, c.fid, 2, 'FID');
-    near(row[3]!, c.kid * 1e3, 3, 'KID');
-    near(row[4]!, c.kidStd * 1e3, 3, 'KID sd');
+    near(row[3]!, c.kid * kidK, kidD, 'KID');
+    near(row[4]!, c.kidStd * kidK, kidD, 'KID sd');
     near(row[5]!, 100 * c.promptAccuracy, 1, 'accuracy');
     near(row[6]!, c.finalLossAR, 4, 'L_AR');
     near(row[7]!, c.finalLossGVA, 4, 'L_GVA');
@@ -248,11 +252,11 @@ function checkMarkdown(t: Pick<typeof tap, 'ok' | 'equal'>, md: string, json: Ex
     near(fidMean!, s.fid!.mean, 2, `${row[0]} FID mean`);
     near(fidSd!, s.fid!.sd, 2, `${row[0]} FID sd`);
     const [kidMean] = row[3]!.split(' ± ');
-    near(kidMean!, s.kid!.mean * 1e3, 3, `${row[0]} KID mean`);
+    near(kidMean!, s.kid!.mean * kidK, kidD, `${row[0]} KID mean`);
   }
   const pairRows = tableAfter(/^## Paired difference/);
   t.equal(pairRows.length, json.comparisons.length);
-  const scale: Record<string, [string, number, number]> = { FID: ['fid', 1, 2], 'KID ×10³': ['kid', 1e3, 3], 'accuracy %': ['promptAccuracy', 100, 1], 'final L_AR': ['finalLossAR', 1, 4] };
+  const scale: Record<string, [string, number, number]> = { FID: ['fid', 1, 2], [kidScaled ? 'KID ×10³' : 'KID']: ['kid', kidK, kidD], 'accuracy %': ['promptAccuracy', 100, 1], 'final L_AR': ['finalLossAR', 1, 4] };
   for (const row of pairRows) {
     const [key, k, d] = scale[row[1]!]!;
     const c = json.comparisons.find((x) => x.arm === row[0] && x.metric === key)!;
@@ -291,4 +295,12 @@ t.test('--budget-minutes refuses a grid that will not fit, --estimate only print
   t.equal(est.code, 0);
   t.match(est.out, /estimate: /);
   t.notOk(existsSync(join(out, 'cells')), '--estimate trains nothing');
+});
+
+t.test('kidDisplay: ×10³ for Inception-sized KIDs, as it is for large ones', async (t) => {
+  const { kidDisplay } = await import('../examples/pipeline/experiment/results-md');
+  const cells = (kids: number[]) => ({ cells: kids.map((kid) => ({ kid })) as unknown as CellResult[] });
+  t.same(kidDisplay(cells([0.0012, -0.0003])), { label: 'KID ×10³', scale: 1e3, decimals: 3 });
+  t.same(kidDisplay(cells([0.5, 592.1])), { label: 'KID', scale: 1, decimals: 2 }, 'one large value switches the unit for the whole report');
+  t.same(kidDisplay(cells([-1.5])), { label: 'KID', scale: 1, decimals: 2 }, 'by magnitude');
 });

@@ -22,11 +22,21 @@ export function describeArm(a: Arm): string {
   return `${mode}, block ${a.alignLayer}, λ = ${a.lambda}, ${a.objective}, encoder ${a.encoder} (${a.pooling}), projector p = ${a.projectorHidden}`;
 }
 
+/**
+ * How KID is printed. With Inception-like features KID is ~10⁻³ and is shown ×10³; the cubic
+ * kernel (xᵀy/d + 1)³ is not scale-invariant, and a feature network with large activations
+ * (this project's ConvNets) gives KIDs in the hundreds, which are then shown as they are.
+ */
+export function kidDisplay(r: Pick<ExperimentResults, 'cells'>): { label: string; scale: number; decimals: number } {
+  return r.cells.some((c) => Math.abs(c.kid) >= 1) ? { label: 'KID', scale: 1, decimals: 2 } : { label: 'KID ×10³', scale: 1e3, decimals: 3 };
+}
+
 /** The FID and KID curves: one line per arm (mean over seeds) with a ± 1 sd band. */
 function curveSvgs(r: ExperimentResults, outDir: string): string[] {
+  const kid = kidDisplay(r);
   const files: string[] = [];
   const n = r.grid.seeds.length;
-  for (const [metric, label, scale] of [['fid', 'FID', 1], ['kid', 'KID ×10³', 1e3]] as const) {
+  for (const [metric, label, scale] of [['fid', 'FID', 1], ['kid', kid.label, kid.scale]] as const) {
     const series: LineSeries[] = r.grid.arms.map((a) => ({
       name: a.name,
       points: r.curves[a.name]!.map((p) => [p.step, p[metric].mean * scale] as [number, number]),
@@ -71,7 +81,8 @@ function powerSection(r: ExperimentResults, metrics: readonly { key: string; lab
 /** Write results.md (and the curve SVGs) into the experiment folder. */
 export function writeResultsMd(r: ExperimentResults, outDir: string): void {
   // the score column is named for the conditioning mode (accuracy, caption accuracy, class coverage)
-  const METRICS = METRIC_LIST.map((m) => (m.key === 'promptAccuracy' ? { ...m, label: `${r.scoreName} %` } : m));
+  const kid = kidDisplay(r);
+  const METRICS = METRIC_LIST.map((m) => (m.key === 'promptAccuracy' ? { ...m, label: `${r.scoreName} %` } : m.key === 'kid' ? { ...m, ...kid } : m));
   const g = r.grid;
   const n = g.seeds.length;
   const cell0 = r.cells[0]!;
@@ -119,10 +130,10 @@ export function writeResultsMd(r: ExperimentResults, outDir: string): void {
   if (n >= 2) powerSection(r, METRICS, L);
 
   L.push('## Every seed', '');
-  L.push(`| arm | seed | FID | KID ×10³ | KID sd ×10³ | ${r.scoreName} % | final L_AR | final L_GVA | train s | eval s |`);
+  L.push(`| arm | seed | FID | ${kid.label} | ${kid.label.replace('KID', 'KID sd')} | ${r.scoreName} % | final L_AR | final L_GVA | train s | eval s |`);
   L.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const c of r.cells) {
-    L.push(`| ${c.arm} | ${c.seed} | ${fixed(c.fid, 2)} | ${fixed(c.kid * 1e3, 3)} | ${fixed(c.kidStd * 1e3, 3)} | ${fixed(100 * c.promptAccuracy, 1)} | ${fixed(c.finalLossAR, 4)} | ${fixed(c.finalLossGVA, 4)} | ${fixed(c.trainSeconds, 0)} | ${fixed(c.evalSeconds, 0)} |`);
+    L.push(`| ${c.arm} | ${c.seed} | ${fixed(c.fid, 2)} | ${fixed(c.kid * kid.scale, kid.decimals)} | ${fixed(c.kidStd * kid.scale, kid.decimals)} | ${fixed(100 * c.promptAccuracy, 1)} | ${fixed(c.finalLossAR, 4)} | ${fixed(c.finalLossGVA, 4)} | ${fixed(c.trainSeconds, 0)} | ${fixed(c.evalSeconds, 0)} |`);
   }
   L.push('');
 
