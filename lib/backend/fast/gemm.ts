@@ -12,13 +12,13 @@
  *    stays in L2. The calls are written as a task list into wasm memory.
  * 3. **Micro-kernel** (gemm-kernel.ts): a 4×8 tile in SIMD registers.
  *
- * Large products split the row panels between threads (pool.ts); each thread owns whole
- * rows of C, so no two threads ever write the same tile.
+ * Large products are cut into units of whole row panels, which the threads claim one at a time
+ * (pool.ts); a unit owns whole rows of C, so no two threads ever write the same tile.
  */
 import { defaultThreads } from '../../platform';
 import type { MatmulArgs } from '../backend';
 import { gemmModuleBytes } from './gemm-kernel';
-import { ThreadPool } from './pool';
+import { MAX_UNITS, ThreadPool } from './pool';
 import { wasm, type WasmMemory } from './wasm-api';
 
 /** Micro-tile rows and columns (see gemm-kernel.ts for why 4×8). */
@@ -34,6 +34,12 @@ const MC_PANELS = 32;
  * two threads win from about 128×128×128 (2 M).
  */
 export const PARALLEL_MIN_MACS = 2 ** 21;
+/**
+ * Threads claim work in units of about this many multiply-adds (≈ 20 µs): small enough that a
+ * late helper leaves little for the caller to wait on, large enough that the claims (an
+ * atomic compare-and-swap each) cost nothing measurable.
+ */
+const UNIT_MACS = 2 ** 19;
 
 const PAGE = 65536;
 /** 4 GiB of address space is reserved (not committed) for the shared memory. */
@@ -102,29 +108,35 @@ export class GemmEngine {
     const aps = (transA ? m : 1) * 4; // bytes from A[r, p] to A[r, p + 1]
     for (const [off, slot] of bSlot.first) packB(b, off, transB, k, n, f32, bBase + slot * bSize);
 
-    // Split the (batch, row panel) items evenly between threads, then write each thread's
-    // tasks contiguously so it can run its own slice of the list.
+    // Cut the (batch, row panel) items into units — runs of up to MC_PANELS panels of one
+    // batch, consecutive small runs merged until a unit has about UNIT_MACS multiply-adds —
+    // and write each unit's tasks contiguously; threads claim whole units (pool.ts).
     const items = nBatch * mPanels;
-    const threads = nBatch * m * n * k >= PARALLEL_MIN_MACS ? Math.min(this.threads, items) : 1;
-    const slices: [number, number][] = [];
+    const macs = nBatch * m * n * k;
+    const parallel = this.threads > 1 && macs >= PARALLEL_MIN_MACS;
+    const unitMacs = parallel ? Math.max(UNIT_MACS, macs / MAX_UNITS) : Infinity;
+    const panelMacs = MR * n * k;
+    const units: [number, number][] = [];
     let task = taskBase / 4; // in 16-byte records
-    for (let t = 0; t < threads; t++) {
-      const first = Math.floor((items * t) / threads);
-      const last = Math.floor((items * (t + 1)) / threads);
-      const start = task;
-      for (let item = first; item < last;) {
-        const batch = Math.floor(item / mPanels);
-        const p0 = item % mPanels;
-        const pEnd = Math.min(mPanels, p0 + MC_PANELS, p0 + (last - item));
-        task = this.schedule(task, p0, pEnd, {
-          k, nPad, nPanels, ars, aps,
-          a: aBase + aSlot.of[batch]! * aSize, b: bBase + bSlot.of[batch]! * bSize, c: cBase + batch * cSize,
-        });
-        item += pEnd - p0;
+    let unitStart = task;
+    let unitSize = 0;
+    for (let item = 0; item < items;) {
+      const batch = Math.floor(item / mPanels);
+      const p0 = item % mPanels;
+      const pEnd = Math.min(mPanels, p0 + MC_PANELS);
+      task = this.schedule(task, p0, pEnd, {
+        k, nPad, nPanels, ars, aps,
+        a: aBase + aSlot.of[batch]! * aSize, b: bBase + bSlot.of[batch]! * bSize, c: cBase + batch * cSize,
+      });
+      item += pEnd - p0;
+      unitSize += (pEnd - p0) * panelMacs;
+      if (unitSize >= unitMacs || item === items) {
+        units.push([unitStart * 16, task - unitStart]);
+        unitStart = task;
+        unitSize = 0;
       }
-      slices.push([start * 16, task - start]);
     }
-    this.pool.runSlices(slices, nPad * 4, ars, aps, this.run);
+    this.pool.runUnits(units, nPad * 4, ars, aps, this.run);
 
     // Unpack: drop the zero padding. Short rows are copied by a plain loop: a `subarray` per
     // row costs more than copying a few dozen floats (attention has thousands of such rows).
