@@ -156,7 +156,7 @@ function expRelativeError(be: Backend): number {
 }
 
 /** Backends without the optional kernel fall back to the reference loop, as the ops do. */
-const kernelOf = <K extends 'adamw' | 'rmsNorm' | 'rmsNormBackward'>(be: Backend, k: K): NonNullable<Backend[K]> =>
+const kernelOf = <K extends 'adamw' | 'rmsNorm' | 'rmsNormBackward' | 'swiglu' | 'swigluBackward'>(be: Backend, k: K): NonNullable<Backend[K]> =>
   (be[k] ?? referenceBackend[k]) as NonNullable<Backend[K]>;
 
 /** Several outputs of one kernel, side by side, for one comparison. */
@@ -233,6 +233,27 @@ function rmsNormBackwardCase(rows: number, cols: number, withNaN: boolean): Kern
       const r = f64 ? rinv : Float32Array.from(rinv);
       kernelOf(be, 'rmsNormBackward')({ x: f64 ? as64(x) : x, weight: f64 ? as64(w) : w, rinv: r, g: f64 ? as64(g) : g, dx, dWeight: dw, rows, cols });
       return joined([dx, dw], f64);
+    },
+  };
+}
+
+/** SwiGLU forward and backward (out, da, db side by side) on n elements: ±1000, ±100, NaN, ±∞ in a and b. */
+function swigluCase(n: number): KernelCase {
+  const a = randn(n, 3), b = randn(n), g = randn(n);
+  const edges = [1000, -1000, 100, -100, NaN, Infinity, -Infinity, 0];
+  edges.forEach((v, i) => { if (i < n) a[i] = v; });
+  if (n > 9) { b[8] = 1000; b[9] = NaN; }
+  return {
+    name: `swiglu + swigluBackward n=${n} (±1000, ±100, NaN, ±∞)`,
+    tol: 1e-5,
+    run(be, f64) {
+      const cp = (x: Float32Array): Float32Array | Float64Array => (f64 ? as64(x) : x);
+      const out = f64 ? new Float64Array(n) : new Float32Array(n);
+      const da = f64 ? new Float64Array(n) : new Float32Array(n);
+      const db = f64 ? new Float64Array(n) : new Float32Array(n);
+      kernelOf(be, 'swiglu')({ a: cp(a), b: cp(b), out });
+      kernelOf(be, 'swigluBackward')({ a: cp(a), b: cp(b), g: cp(g), da, db });
+      return joined([out, da, db], f64);
     },
   };
 }
@@ -328,6 +349,9 @@ const CASES: KernelCase[] = [
   rmsNormBackwardCase(37, 530, false),
   rmsNormBackwardCase(2, 20001, false),
   rmsNormBackwardCase(6, 13, true),
+  swigluCase(40003), // three chunks, a ragged tail
+  swigluCase(7),
+  swigluCase(1),
   sumMiddleCase(3, 5, 7),
   sumMiddleCase(4, 100, 1),
   sumMiddleCase(1, 9, 11),

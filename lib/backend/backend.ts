@@ -95,6 +95,31 @@ export interface RmsNormBackwardArgs {
   cols: number;
 }
 
+/**
+ * The SwiGLU gate `out = SiLU(a) ⊙ b` (lib/ops/swiglu.ts has the math), all arrays one length.
+ * SiLU(a) = a·σ(a), written as σ first, then a·σ.
+ */
+export interface SwigluArgs {
+  /** the gate's pre-activation */
+  a: FloatArray;
+  /** the value */
+  b: FloatArray;
+  out: FloatArray;
+}
+
+/**
+ * SwiGLU backward from the inputs (σ is recomputed, not stored):
+ * `db = g ⊙ a·σ(a)`, `da = (g ⊙ b) ⊙ σ(a)·(1 + a·(1 − σ(a)))`.
+ */
+export interface SwigluBackwardArgs {
+  a: FloatArray;
+  b: FloatArray;
+  /** upstream gradient */
+  g: FloatArray;
+  da: FloatArray;
+  db: FloatArray;
+}
+
 export interface Backend {
   /** Short name used by `setBackend` and `ARRA_BACKEND` (`ref`, `fast`, `gpujs`). */
   readonly name: string;
@@ -115,7 +140,7 @@ export interface Backend {
   sumMiddle(x: FloatArray, out: FloatArray, outer: number, mid: number, inner: number): void;
   /**
    * Optional fused kernels: a backend without one gets the reference loop (reference.ts,
-   * `referenceAdamW`, `referenceRmsNorm`, `referenceRmsNormBackward`), so adding a kernel here
+   * `referenceAdamW`, `referenceRmsNorm`, `referenceRmsNormBackward`, `referenceSwiglu`), so adding a kernel here
    * never breaks another backend (`referenceLogSumExp` too).
    */
   adamw?(args: AdamWArgs): void;
@@ -123,6 +148,9 @@ export interface Backend {
   logSumExp?(x: FloatArray, out: FloatArray, rows: number, cols: number): void;
   rmsNorm?(args: RmsNormArgs): void;
   rmsNormBackward?(args: RmsNormBackwardArgs): void;
+  /** `referenceSwiglu` / `referenceSwigluBackward` when absent. */
+  swiglu?(args: SwigluArgs): void;
+  swigluBackward?(args: SwigluBackwardArgs): void;
   /** Release cached resources (compiled kernels, worker threads). Safe to call twice. */
   dispose?(): void;
 }
