@@ -68,6 +68,28 @@ function matmulCase(m: number, k: number, n: number, opts: { transA?: boolean; t
   };
 }
 
+/**
+ * A row-major B is read in place by the fast kernel, so the ragged last panel's padding columns
+ * read the next row's first values (and slack past the matrix): put NaN and ±1e30 in column 0
+ * of B, so that only column 0 of C may be NaN — anything leaking into other columns fails.
+ */
+function matmulRaggedInPlaceCase(m: number, k: number, n: number, batch: number): KernelCase {
+  const a = randn(batch * m * k);
+  const b = randn(batch * k * n);
+  for (let r = 0; r < batch * k; r++) b[r * n] = r % 3 === 0 ? NaN : r % 3 === 1 ? 1e30 : -1e30;
+  const aOffsets = Array.from({ length: batch }, (_, i) => i * m * k);
+  const bOffsets = Array.from({ length: batch }, (_, i) => i * k * n);
+  return {
+    name: `matmul ${m}x${k}x${n} batch ${batch}, B's column 0 NaN/±1e30 (in-place B, ragged panel)`,
+    tol: 1e-5 * Math.sqrt(k),
+    run(be, f64) {
+      const out = f64 ? new Float64Array(batch * m * n) : new Float32Array(batch * m * n);
+      be.matmul({ a: f64 ? as64(a) : a, b: f64 ? as64(b) : b, out, m, k, n, transA: false, transB: false, aOffsets, bOffsets });
+      return out;
+    },
+  };
+}
+
 function softmaxCase(name: string, rows: number, cols: number, x: Float32Array): KernelCase {
   return {
     name: `softmax ${name}`,
@@ -349,12 +371,15 @@ const CASES: KernelCase[] = [
   rmsNormBackwardCase(37, 530, false),
   rmsNormBackwardCase(2, 20001, false),
   rmsNormBackwardCase(6, 13, true),
-  swigluCase(40003), // three chunks, a ragged tail
-  swigluCase(7),
-  swigluCase(1),
   sumMiddleCase(3, 5, 7),
   sumMiddleCase(4, 100, 1),
   sumMiddleCase(1, 9, 11),
+  // (new cases go last: each draws from the shared rng, so the data of those above stay the same)
+  swigluCase(40003), // three chunks, a ragged tail
+  swigluCase(7),
+  swigluCase(1),
+  matmulRaggedInPlaceCase(9, 300, 13, 2),
+  matmulRaggedInPlaceCase(250, 70, 131, 1), // 2.3 M multiply-adds: threaded
 ];
 
 const BACKENDS: [string, () => Backend][] = [

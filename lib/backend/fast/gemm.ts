@@ -2,10 +2,10 @@
  * Fast float32 matmul: pack, schedule, run the WebAssembly SIMD micro-kernel, unpack.
  *
  * The classic GotoBLAS/BLIS recipe, in three layers:
- * 1. **Packing** (here, in TypeScript): B is copied into NR-column panels, k-block by k-block,
- *    zero-padded to whole panels (transB and ragged edges resolved here). A is not packed: it
- *    is bulk-copied into wasm memory as stored, and the kernel reads it through two strides
- *    that also express transA (see gemm-kernel.ts). Broadcast batches are copied once.
+ * 1. **Packing** (here, in TypeScript): a transposed B is copied into NR-column panels, k-block
+ *    by k-block, zero-padded to whole panels. A row-major B and A are not packed: they are
+ *    bulk-copied into wasm memory as stored, and the kernel reads them through strides (A's
+ *    two also express transA; see gemm-kernel.ts). Broadcast batches are copied once.
  * 2. **Schedule** (here): for a chunk of MC rows, for each k-block of KC, for each B panel,
  *    for each A panel in the chunk → one micro-kernel call. A B panel (KC×NR floats = 8 KiB)
  *    stays in L1 while it meets every A panel of the chunk; the chunk of A (MC×KC = 128 KiB)
@@ -49,7 +49,7 @@ const MAX_PAGES = 65536;
 export class GemmEngine {
   readonly threads: number;
   private readonly memory: WasmMemory;
-  private readonly run: (tasks: number, count: number, ldc: number, ars: number, aps: number) => void;
+  private readonly run: (tasks: number, count: number, ldc: number, ars: number, aps: number, bps: number) => void;
   private readonly pool: ThreadPool;
   private f32: Float32Array;
   private i32: Int32Array;
@@ -59,7 +59,7 @@ export class GemmEngine {
     this.memory = new wasm.Memory({ initial: 16, maximum: MAX_PAGES, shared });
     const module = new wasm.Module(gemmModuleBytes({ mr: MR, nr: NR }, { initialPages: 16, maxPages: MAX_PAGES, shared }));
     const instance = new wasm.Instance(module, { env: { memory: this.memory } });
-    this.run = instance.exports.run as (tasks: number, count: number, ldc: number, ars: number, aps: number) => void;
+    this.run = instance.exports.run as (tasks: number, count: number, ldc: number, ars: number, aps: number, bps: number) => void;
     this.pool = new ThreadPool(module, this.memory, Math.max(0, threads - 1));
     this.threads = this.pool.threads;
     this.f32 = new Float32Array(this.memory.buffer);
@@ -93,7 +93,11 @@ export class GemmEngine {
     // Memory layout in floats: [C | packed A's | packed B's | task records]
     const cSize = mPad * nPad;
     const aSize = mPad * k;
-    const bSize = k * nPad;
+    // op(B) = B (row-major k×n) is read in place, row p of a panel at 4n bytes from row p − 1;
+    // the last panel's columns past n then read the next row's first floats (or the NR floats
+    // of slack after the matrix), which only feed C columns that are dropped. Bᵀ is packed.
+    const bInPlace = !transB;
+    const bSize = bInPlace ? k * n + NR : k * nPad;
     const cBase = 0;
     const aBase = cBase + nBatch * cSize;
     const bBase = aBase + aSlot.count * aSize;
@@ -106,7 +110,11 @@ export class GemmEngine {
     for (const [off, slot] of aSlot.first) f32.set(a.subarray(off, off + m * k) as Float32Array, aBase + slot * aSize);
     const ars = (transA ? 1 : k) * 4; // bytes from A[r, p] to A[r + 1, p]
     const aps = (transA ? m : 1) * 4; // bytes from A[r, p] to A[r, p + 1]
-    for (const [off, slot] of bSlot.first) packB(b, off, transB, k, n, f32, bBase + slot * bSize);
+    for (const [off, slot] of bSlot.first) {
+      if (bInPlace) f32.set(b.subarray(off, off + k * n) as Float32Array, bBase + slot * bSize);
+      else packBT(b, off, k, n, f32, bBase + slot * bSize);
+    }
+    const bps = (bInPlace ? n : NR) * 4; // bytes from B̃[p, c] to B̃[p + 1, c]
 
     // Cut the (batch, row panel) items into units — runs of up to MC_PANELS panels of one
     // batch, consecutive small runs merged until a unit has about UNIT_MACS multiply-adds —
@@ -125,7 +133,7 @@ export class GemmEngine {
       const p0 = item % mPanels;
       const pEnd = Math.min(mPanels, p0 + MC_PANELS);
       task = this.schedule(task, p0, pEnd, {
-        k, nPad, nPanels, ars, aps,
+        k, nPad, nPanels, ars, aps, bRow: bInPlace ? n : 0,
         a: aBase + aSlot.of[batch]! * aSize, b: bBase + bSlot.of[batch]! * bSize, c: cBase + batch * cSize,
       });
       item += pEnd - p0;
@@ -136,7 +144,7 @@ export class GemmEngine {
         unitSize = 0;
       }
     }
-    this.pool.runUnits(units, nPad * 4, ars, aps, this.run);
+    this.pool.runUnits(units, nPad * 4, ars, aps, bps, this.run);
 
     // Unpack: drop the zero padding. Short rows are copied by a plain loop: a `subarray` per
     // row costs more than copying a few dozen floats (attention has thousands of such rows).
@@ -162,13 +170,14 @@ export class GemmEngine {
    * order, as task records starting at record index `task`. Returns the next free record.
    */
   private schedule(task: number, p0: number, pEnd: number,
-    g: { k: number; nPad: number; nPanels: number; ars: number; aps: number; a: number; b: number; c: number }): number {
+    g: { k: number; nPad: number; nPanels: number; ars: number; aps: number; bRow: number; a: number; b: number; c: number }): number {
     const i32 = this.i32;
     for (let kb = 0; kb * KC < g.k; kb++) {
       const k0 = kb * KC;
       const kc = Math.min(KC, g.k - k0);
       for (let j = 0; j < g.nPanels; j++) {
-        const bPanel = g.b + k0 * g.nPad + j * NR * kc;
+        // B̃[k0, j·NR]: in place (bRow = n floats per row) or in its packed panel
+        const bPanel = g.bRow > 0 ? g.b + k0 * g.bRow + j * NR : g.b + k0 * g.nPad + j * NR * kc;
         for (let i = p0; i < pEnd; i++) {
           const r = task * 4;
           i32[r] = g.a * 4 + i * MR * g.ars + k0 * g.aps; // A[i·MR, k0] (bytes)
@@ -214,26 +223,20 @@ function slots(offsets: readonly number[]): { count: number; of: number[]; first
 }
 
 /**
- * Pack op(B) (k×n; stored n×k when transB) into NR-column panels stored row by row, columns
- * past n zero. Layout: `dst[base + k0·nPad + j·NR·kc + p·NR + c] = op(B)[k0 + p, j·NR + c]`.
- * Whole panels are copied with the eight columns in locals and no branch per element; only the
- * last, ragged panel goes through the general loop with zero padding.
+ * Pack op(B) = Bᵀ (k×n, stored n×k) into NR-column panels stored row by row, columns past n
+ * zero. Layout: `dst[base + k0·nPad + j·NR·kc + p·NR + c] = Bᵀ[k0 + p, j·NR + c]`. Whole panels
+ * read eight stored rows side by side with no branch per element; only the last, ragged panel
+ * goes through the general loop with zero padding. (A row-major B needs no packing: the kernel
+ * reads it in place, see `matmul`.)
  */
-function packB(src: ArrayLike<number>, off: number, transB: boolean, k: number, n: number, dst: Float32Array, base: number): void {
+function packBT(src: ArrayLike<number>, off: number, k: number, n: number, dst: Float32Array, base: number): void {
   const nPad = Math.ceil(n / NR) * NR;
   for (let k0 = 0; k0 < k; k0 += KC) {
     const kc = Math.min(KC, k - k0);
     for (let j = 0; j < nPad; j += NR) {
       let d = base + k0 * nPad + j * kc;
-      if (j + NR <= n && !transB) {
-        // op(B)[k0 + p, j + c] = src[(k0 + p)·n + j + c]: eight neighbours per step p.
-        let s = off + k0 * n + j;
-        for (let p = 0; p < kc; p++, d += 8, s += n) {
-          dst[d] = src[s]!; dst[d + 1] = src[s + 1]!; dst[d + 2] = src[s + 2]!; dst[d + 3] = src[s + 3]!;
-          dst[d + 4] = src[s + 4]!; dst[d + 5] = src[s + 5]!; dst[d + 6] = src[s + 6]!; dst[d + 7] = src[s + 7]!;
-        }
-      } else if (j + NR <= n) {
-        // op(B)[k0 + p, j + c] = src[(j + c)·k + k0 + p]: eight stored rows read side by side.
+      if (j + NR <= n) {
+        // Bᵀ[k0 + p, j + c] = src[(j + c)·k + k0 + p]: eight stored rows read side by side.
         const s0 = off + j * k + k0, s1 = s0 + k, s2 = s1 + k, s3 = s2 + k, s4 = s3 + k, s5 = s4 + k, s6 = s5 + k, s7 = s6 + k;
         for (let p = 0; p < kc; p++, d += 8) {
           dst[d] = src[s0 + p]!; dst[d + 1] = src[s1 + p]!; dst[d + 2] = src[s2 + p]!; dst[d + 3] = src[s3 + p]!;
@@ -243,7 +246,7 @@ function packB(src: ArrayLike<number>, off: number, transB: boolean, k: number, 
         for (let p = 0; p < kc; p++) {
           for (let c = 0; c < NR; c++) {
             const col = j + c;
-            dst[d++] = col >= n ? 0 : transB ? src[off + col * k + k0 + p]! : src[off + (k0 + p) * n + col]!;
+            dst[d++] = col >= n ? 0 : src[off + col * k + k0 + p]!;
           }
         }
       }

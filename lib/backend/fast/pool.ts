@@ -29,11 +29,11 @@ import type { WasmMemory, WasmModule } from './wasm-api';
 /**
  * Control block words (Int32). SEQ: bumped to wake the helpers. NEXT: next unclaimed unit
  * (CLOSED between products). UNITS: units of the current product. DONE: units finished.
- * LDC/ARS/APS: the product's strides. QUIT: stop. HELPED: units run by helpers so far.
+ * LDC/ARS/APS/BPS: the product's strides. QUIT: stop. HELPED: units run by helpers so far.
  * ENABLED + i: helper i may take work. TABLE + 2u, TABLE + 2u + 1: unit u's first task
  * record (byte address) and record count.
  */
-const SEQ = 0, NEXT = 1, UNITS = 2, DONE = 3, LDC = 4, ARS = 5, APS = 6, QUIT = 7, HELPED = 8, ENABLED = 16, TABLE = 64;
+const SEQ = 0, NEXT = 1, UNITS = 2, DONE = 3, LDC = 4, ARS = 5, APS = 6, QUIT = 7, HELPED = 8, BPS = 9, ENABLED = 16, TABLE = 64;
 /** Most units one product is cut into (the table's size in the control block). */
 export const MAX_UNITS = 1024;
 /** NEXT between products: above any unit index, so a late claim fails. */
@@ -53,7 +53,7 @@ const CLAIM_LOOP = `function claimLoop(ctrl, run, helper) {
     if (Atomics.compareExchange(ctrl, ${NEXT}, u, u + 1) !== u) continue;
     const units = Atomics.load(ctrl, ${UNITS});
     if (u >= units) return;
-    run(ctrl[${TABLE} + 2 * u], ctrl[${TABLE} + 2 * u + 1], ctrl[${LDC}], ctrl[${ARS}], ctrl[${APS}]);
+    run(ctrl[${TABLE} + 2 * u], ctrl[${TABLE} + 2 * u + 1], ctrl[${LDC}], ctrl[${ARS}], ctrl[${APS}], ctrl[${BPS}]);
     if (helper) Atomics.add(ctrl, ${HELPED}, 1);
     if (Atomics.add(ctrl, ${DONE}, 1) + 1 === units && helper) Atomics.notify(ctrl, ${DONE});
   }
@@ -71,7 +71,7 @@ const WORKER_MAIN = `function ({ module, memory, ctrl, index }) {
   }
 }`;
 
-type Run = (tasks: number, count: number, ldc: number, ars: number, aps: number) => void;
+type Run = (tasks: number, count: number, ldc: number, ars: number, aps: number, bps: number) => void;
 // eslint-disable-next-line @typescript-eslint/no-implied-eval
 const claimLoop = new Function(`return ${CLAIM_LOOP}`)() as (ctrl: Int32Array, run: Run, helper: boolean) => void;
 
@@ -135,19 +135,19 @@ export class ThreadPool {
    * `units[u] = [tasksAddr, count]` (at most {@link MAX_UNITS}). Returns when all are done.
    */
   runUnits(
-    units: readonly (readonly [number, number])[], ldc: number, ars: number, aps: number, runHere: Run,
+    units: readonly (readonly [number, number])[], ldc: number, ars: number, aps: number, bps: number, runHere: Run,
   ): void {
     const n = units.length;
     if (n > MAX_UNITS) throw new Error(`ThreadPool.runUnits: at most ${MAX_UNITS} units, got ${n}`);
     const ctrl = this.ctrl;
     if (n === 1 || this.readyThreads === 1) {
-      for (const [tasks, count] of units) runHere(tasks, count, ldc, ars, aps);
+      for (const [tasks, count] of units) runHere(tasks, count, ldc, ars, aps, bps);
       return;
     }
     // NEXT is CLOSED here (since the last product finished), so no late claim can succeed
     // while the table and strides are rewritten.
     for (let u = 0; u < n; u++) { ctrl[TABLE + 2 * u] = units[u]![0]; ctrl[TABLE + 2 * u + 1] = units[u]![1]; }
-    ctrl[LDC] = ldc; ctrl[ARS] = ars; ctrl[APS] = aps;
+    ctrl[LDC] = ldc; ctrl[ARS] = ars; ctrl[APS] = aps; ctrl[BPS] = bps;
     Atomics.store(ctrl, UNITS, n);
     Atomics.store(ctrl, DONE, 0);
     Atomics.store(ctrl, NEXT, 0); // publish: claims may start
