@@ -108,7 +108,36 @@ export function taskRunner(): { params: ValType[]; locals: ValType[]; body: Code
   return { params: [I32, I32, I32, I32, I32, I32], locals: [], body: code };
 }
 
-/** The matmul module's bytes (`micro` is function 0, `run` function 1), importing `env.memory`. */
+/**
+ * Bytecode of `compact(src, dst, rows, rowBytes, srcStride)`: copy `rows` rows of `rowBytes`
+ * bytes (a multiple of 4) from rows `srcStride` bytes apart to consecutive rows at dst — C
+ * without its padding columns, so that one bulk copy moves it out. Vectors of 4 floats, then
+ * single floats for the tail of each row.
+ */
+export function compactRows(): { params: ValType[]; locals: ValType[]; body: Code } {
+  const SRC = 0, DST = 1, ROWS = 2, RB = 3, STRIDE = 4, I = 5, VEND = 6;
+  const code = new Code();
+  code.localGet(RB).i32Const(-16).i32And().localSet(VEND);
+  code.block().loop();
+  code.localGet(ROWS).i32Eqz().brIf(1);
+  code.i32Const(0).localSet(I);
+  for (const [end, step] of [[VEND, 16], [RB, 4]] as const) {
+    code.block().loop();
+    code.localGet(I).localGet(end).i32GeU().brIf(1);
+    code.localGet(DST).localGet(I).i32Add();
+    code.localGet(SRC).localGet(I).i32Add();
+    if (step === 16) code.v128Load().v128Store(); else code.f32Load().f32Store();
+    code.localGet(I).i32Const(step).i32Add().localSet(I);
+    code.br(0).end().end();
+  }
+  code.localGet(SRC).localGet(STRIDE).i32Add().localSet(SRC);
+  code.localGet(DST).localGet(RB).i32Add().localSet(DST);
+  code.localGet(ROWS).i32Const(1).i32Sub().localSet(ROWS);
+  code.br(0).end().end();
+  return { params: [I32, I32, I32, I32, I32], locals: [I32, I32], body: code };
+}
+
+/** The matmul module's bytes (`micro` is function 0, `run` 1, `compact` 2), importing `env.memory`. */
 export function gemmModuleBytes(shape: GemmKernelShape, memory: { initialPages: number; maxPages: number; shared: boolean }): Uint8Array {
-  return assembleModule([{ name: 'micro', ...microKernel(shape) }, { name: 'run', ...taskRunner() }], memory);
+  return assembleModule([{ name: 'micro', ...microKernel(shape) }, { name: 'run', ...taskRunner() }, { name: 'compact', ...compactRows() }], memory);
 }
