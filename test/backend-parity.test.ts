@@ -46,6 +46,8 @@ function compare(got: Float32Array, want: Float64Array, tol: number): string {
 interface KernelCase {
   name: string;
   tol: number;
+  /** whether the backend is asked for this kernel at all (default: every backend) */
+  applies?: (be: Backend) => boolean;
   run(b: Backend, f64: boolean): Float32Array | Float64Array;
 }
 
@@ -85,6 +87,33 @@ function matmulRaggedInPlaceCase(m: number, k: number, n: number, batch: number)
     run(be, f64) {
       const out = f64 ? new Float64Array(batch * m * n) : new Float32Array(batch * m * n);
       be.matmul({ a: f64 ? as64(a) : a, b: f64 ? as64(b) : b, out, m, k, n, transA: false, transB: false, aOffsets, bOffsets });
+      return out;
+    },
+  };
+}
+
+/**
+ * Strided operands (`lda`/`ldb`, for backends with `stridedMatmul`; the reference honours them
+ * too): each stored matrix's rows are `pad` floats longer than the matrix, batches sit at
+ * interleaved offsets (as attention's heads in [B, T, H, hd] storage), NaN in the gaps.
+ */
+function matmulStridedCase(m: number, k: number, n: number, opts: { transA?: boolean; transB?: boolean; batch?: number; pad?: number }): KernelCase {
+  const { transA = false, transB = false, batch = 1, pad = 5 } = opts;
+  const [aRows, aCols] = transA ? [k, m] : [m, k];
+  const [bRows, bCols] = transB ? [n, k] : [k, n];
+  // batch i's matrix starts i·cols into each row: the batches interleave like heads
+  const lda = batch * aCols + pad, ldb = batch * bCols + pad;
+  const a = randn(aRows * lda).map((v, i) => (i % lda >= batch * aCols ? NaN : v));
+  const b = randn(bRows * ldb).map((v, i) => (i % ldb >= batch * bCols ? NaN : v));
+  const aOffsets = Array.from({ length: batch }, (_, i) => i * aCols);
+  const bOffsets = Array.from({ length: batch }, (_, i) => i * bCols);
+  return {
+    name: `matmul ${m}x${k}x${n}${transA ? ' transA' : ''}${transB ? ' transB' : ''} batch ${batch}, strided (lda ${lda}, ldb ${ldb}, NaN between)`,
+    tol: 1e-5 * Math.sqrt(k),
+    applies: (be) => be.stridedMatmul === true, // the ops copy such views for other backends
+    run(be, f64) {
+      const out = f64 ? new Float64Array(batch * m * n) : new Float32Array(batch * m * n);
+      be.matmul({ a: f64 ? as64(a) : a, b: f64 ? as64(b) : b, out, m, k, n, transA, transB, aOffsets, bOffsets, lda, ldb });
       return out;
     },
   };
@@ -380,6 +409,12 @@ const CASES: KernelCase[] = [
   swigluCase(1),
   matmulRaggedInPlaceCase(9, 300, 13, 2),
   matmulRaggedInPlaceCase(250, 70, 131, 1), // 2.3 M multiply-adds: threaded
+  matmulStridedCase(13, 7, 11, {}),
+  matmulStridedCase(13, 7, 11, { transA: true, transB: true, batch: 3 }),
+  matmulStridedCase(51, 24, 51, { transB: true, batch: 4 }), // q·kᵀ over permuted heads
+  matmulStridedCase(51, 51, 24, { batch: 4 }), // weights·v
+  matmulStridedCase(24, 51, 51, { transA: true, batch: 4 }),
+  matmulStridedCase(70, 300, 129, { transA: true, batch: 2, pad: 1 }), // k > KC, threaded
 ];
 
 const BACKENDS: [string, () => Backend][] = [
@@ -393,6 +428,7 @@ for (const [label, make] of BACKENDS) {
     const be = make();
     t.teardown(() => be.dispose?.());
     for (const c of CASES) {
+      if (c.applies && !c.applies(be)) continue;
       const want = c.run(referenceBackend, true) as Float64Array;
       const got = c.run(be, false) as Float32Array;
       t.equal(compare(got, want, c.tol), '', c.name);

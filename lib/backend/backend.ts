@@ -33,6 +33,13 @@ export interface MatmulArgs {
   transB: boolean;
   aOffsets: readonly number[];
   bOffsets: readonly number[];
+  /**
+   * Row stride of each stored A_i, in elements (default: its row length, k — or m when
+   * transA — i.e. contiguous). Only passed to a backend whose `stridedMatmul` is true.
+   */
+  lda?: number;
+  /** Row stride of each stored B_i (default n, or k when transB); see {@link lda}. */
+  ldb?: number;
 }
 
 /** Elementwise binary kernels (NumPy broadcasting, resolved by the caller into shapes). */
@@ -125,6 +132,11 @@ export interface Backend {
   readonly name: string;
   /** See {@link MatmulArgs}. */
   matmul(args: MatmulArgs): void;
+  /**
+   * Whether `matmul` honours `lda`/`ldb`, so that views with unit steps along a row (attention's
+   * permuted heads, kᵀ) are passed as their storage instead of copied. Absent: ops copy them.
+   */
+  readonly stridedMatmul?: boolean;
   /** Row-wise softmax of a rows×cols matrix: `out[r,c] = exp(x[r,c] − max_r) / Σ_c' exp(x[r,c'] − max_r)`. */
   softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void;
   /** Softmax backward from its output y: `dx = y ⊙ (dy − Σ_c dy⊙y)` row-wise. */

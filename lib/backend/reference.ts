@@ -160,7 +160,7 @@ export function referenceSwigluBackward({ a, b, g, da, db }: SwigluBackwardArgs)
 export const referenceBackend: Backend = {
   name: 'ref',
 
-  matmul({ a, b, out, m, k, n, transA, transB, aOffsets, bOffsets }: MatmulArgs): void {
+  matmul({ a, b, out, m, k, n, transA, transB, aOffsets, bOffsets, lda = transA ? m : k, ldb = transB ? k : n }: MatmulArgs): void {
     for (let batch = 0; batch < aOffsets.length; batch++) {
       const ao = aOffsets[batch]!;
       const bo = bOffsets[batch]!;
@@ -169,8 +169,8 @@ export const referenceBackend: Backend = {
         for (let j = 0; j < n; j++) {
           let acc = 0;
           for (let p = 0; p < k; p++) {
-            const av = transA ? a[ao + p * m + i]! : a[ao + i * k + p]!;
-            const bv = transB ? b[bo + j * k + p]! : b[bo + p * n + j]!;
+            const av = transA ? a[ao + p * lda + i]! : a[ao + i * lda + p]!;
+            const bv = transB ? b[bo + j * ldb + p]! : b[bo + p * ldb + j]!;
             acc += av * bv;
           }
           out[oo + i * n + j] = acc;

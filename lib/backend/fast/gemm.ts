@@ -79,7 +79,7 @@ export class GemmEngine {
   }
 
   /** `out[i] = op(A_i)·op(B_i)` for float32 inputs; see {@link MatmulArgs}. */
-  matmul({ a, b, out, m, k, n, transA, transB, aOffsets, bOffsets }: MatmulArgs): void {
+  matmul({ a, b, out, m, k, n, transA, transB, aOffsets, bOffsets, lda: ldaArg, ldb: ldbArg }: MatmulArgs): void {
     const nBatch = aOffsets.length;
     if (m === 0 || n === 0 || nBatch === 0) return;
     if (k === 0) { out.fill(0); return; }
@@ -87,38 +87,42 @@ export class GemmEngine {
     const nPanels = Math.ceil(n / NR);
     const mPad = mPanels * MR;
     const nPad = nPanels * NR;
-    // Broadcast batches share a matrix: pack each distinct offset once.
-    const aSlot = slots(aOffsets);
-    const bSlot = slots(bOffsets);
+    // Stored rows of A_i and B_i are lda, ldb floats apart (contiguous by default).
+    const lda = ldaArg ?? (transA ? m : k);
+    const ldb = ldbArg ?? (transB ? k : n);
+    // A and a row-major B are not packed but read in place by the kernel (gemm-kernel.ts):
+    // - contiguous: each distinct matrix is copied once into a slot (broadcast batches share one);
+    // - strided (rows ld apart, e.g. attention heads viewed in [B, T, H, hd] storage): the span
+    //   of storage holding every batch's matrix is copied once, and batches read it at their offsets.
+    // Either way the region ends with slack, so the kernel's reads past the last row (the padding
+    // rows of a ragged last panel of A, the padding columns of B's) stay inside; they only feed
+    // C rows and columns that are dropped. Bᵀ is packed into panels (packBT).
+    const bInPlace = !transB;
+    const aLay = region(aOffsets, transA ? k : m, transA ? m : k, lda, MR * lda + NR);
+    const bLay = bInPlace ? region(bOffsets, k, n, ldb, NR) : null;
+    const bSlot = bInPlace ? null : slots(bOffsets);
+    const bSize = k * nPad; // one packed Bᵀ
     const kBlocks = Math.ceil(k / KC);
     const tilesPerPanel = kBlocks * nPanels;
-    // Memory layout in floats: [C | packed A's | packed B's | task records]
+    // Memory layout in floats: [C | A region | B region | task records | compacted C]
     const cSize = mPad * nPad;
-    const aSize = mPad * k;
-    // op(B) = B (row-major k×n) is read in place, row p of a panel at 4n bytes from row p − 1;
-    // the last panel's columns past n then read the next row's first floats (or the NR floats
-    // of slack after the matrix), which only feed C columns that are dropped. Bᵀ is packed.
-    const bInPlace = !transB;
-    const bSize = bInPlace ? k * n + NR : k * nPad;
     const cBase = 0;
     const aBase = cBase + nBatch * cSize;
-    const bBase = aBase + aSlot.count * aSize;
-    const taskBase = bBase + bSlot.count * bSize;
+    const bBase = aBase + aLay.size;
+    const taskBase = bBase + (bLay ? bLay.size : bSlot!.count * bSize);
     const nTasks = nBatch * mPanels * tilesPerPanel;
     // ragged n: C is compacted (padding columns dropped) into a region after the tasks
     const compactBase = n === nPad ? 0 : taskBase + 4 * nTasks;
     this.reserve((n === nPad ? taskBase + 4 * nTasks : compactBase + nBatch * m * n) * 4);
     const f32 = this.f32;
-    // A as stored (k×m when transA); its slot has room for mPad rows, so the kernel's reads of
-    // the padding rows of a ragged last panel stay inside it (they only feed C rows that are dropped).
-    for (const [off, slot] of aSlot.first) f32.set(a.subarray(off, off + m * k) as Float32Array, aBase + slot * aSize);
-    const ars = (transA ? 1 : k) * 4; // bytes from A[r, p] to A[r + 1, p]
-    const aps = (transA ? m : 1) * 4; // bytes from A[r, p] to A[r, p + 1]
-    for (const [off, slot] of bSlot.first) {
-      if (bInPlace) f32.set(b.subarray(off, off + k * n) as Float32Array, bBase + slot * bSize);
-      else packBT(b, off, k, n, f32, bBase + slot * bSize);
-    }
-    const bps = (bInPlace ? n : NR) * 4; // bytes from B̃[p, c] to B̃[p + 1, c]
+    aLay.copy(a, f32, aBase);
+    const ars = (transA ? 1 : lda) * 4; // bytes from A[r, p] to A[r + 1, p]
+    const aps = (transA ? lda : 1) * 4; // bytes from A[r, p] to A[r, p + 1]
+    if (bLay) bLay.copy(b, f32, bBase);
+    else for (const [off, slot] of bSlot!.first) packBT(b, off, k, n, ldb, f32, bBase + slot * bSize);
+    const bps = (bInPlace ? ldb : NR) * 4; // bytes from B̃[p, c] to B̃[p + 1, c]
+    const aAt = (batch: number): number => aBase + aLay.at(batch);
+    const bAt = (batch: number): number => (bLay ? bBase + bLay.at(batch) : bBase + bSlot!.of[batch]! * bSize);
 
     // Cut the (batch, row panel) items into units — runs of up to MC_PANELS panels of one
     // batch, consecutive small runs merged until a unit has about UNIT_MACS multiply-adds —
@@ -137,8 +141,8 @@ export class GemmEngine {
       const p0 = item % mPanels;
       const pEnd = Math.min(mPanels, p0 + MC_PANELS);
       task = this.schedule(task, p0, pEnd, {
-        k, nPad, nPanels, ars, aps, bRow: bInPlace ? n : 0,
-        a: aBase + aSlot.of[batch]! * aSize, b: bBase + bSlot.of[batch]! * bSize, c: cBase + batch * cSize,
+        k, nPad, nPanels, ars, aps, bRow: bInPlace ? ldb : 0,
+        a: aAt(batch), b: bAt(batch), c: cBase + batch * cSize,
       });
       item += pEnd - p0;
       unitSize += (pEnd - p0) * panelMacs;
@@ -210,6 +214,33 @@ export class GemmEngine {
   }
 }
 
+/**
+ * Where the stored matrices (rows × cols, rows `ld` apart) of every batch go in wasm memory:
+ * contiguous ones (ld = cols) one slot per distinct offset, strided ones as the one span of
+ * storage that holds them all; `slack` floats after the last. `at(batch)` is the float offset
+ * of batch's matrix in the region, `copy` fills it.
+ */
+function region(offsets: readonly number[], rows: number, cols: number, ld: number, slack: number): {
+  size: number; at: (batch: number) => number; copy: (src: ArrayLike<number>, dst: Float32Array, base: number) => void;
+} {
+  if (ld === cols) {
+    const s = slots(offsets);
+    const one = rows * cols + slack;
+    return {
+      size: s.count * one,
+      at: (batch) => s.of[batch]! * one,
+      copy: (src, dst, base) => { for (const [off, slot] of s.first) dst.set((src as Float32Array).subarray(off, off + rows * cols), base + slot * one); },
+    };
+  }
+  let lo = Infinity, hi = 0;
+  for (const off of offsets) { lo = Math.min(lo, off); hi = Math.max(hi, off + (rows - 1) * ld + cols); }
+  return {
+    size: hi - lo + slack,
+    at: (batch) => offsets[batch]! - lo,
+    copy: (src, dst, base) => dst.set((src as Float32Array).subarray(lo, hi), base),
+  };
+}
+
 /** Distinct offsets → packed slot numbers; `of[batch]` is the slot batch reads. */
 function slots(offsets: readonly number[]): { count: number; of: number[]; first: Map<number, number> } {
   const first = new Map<number, number>();
@@ -222,21 +253,21 @@ function slots(offsets: readonly number[]): { count: number; of: number[]; first
 }
 
 /**
- * Pack op(B) = Bᵀ (k×n, stored n×k) into NR-column panels stored row by row, columns past n
+ * Pack op(B) = Bᵀ (k×n, stored as n rows of k, `ld` apart) into NR-column panels stored row by row, columns past n
  * zero. Layout: `dst[base + k0·nPad + j·NR·kc + p·NR + c] = Bᵀ[k0 + p, j·NR + c]`. Whole panels
  * read eight stored rows side by side with no branch per element; only the last, ragged panel
  * goes through the general loop with zero padding. (A row-major B needs no packing: the kernel
  * reads it in place, see `matmul`.)
  */
-function packBT(src: ArrayLike<number>, off: number, k: number, n: number, dst: Float32Array, base: number): void {
+function packBT(src: ArrayLike<number>, off: number, k: number, n: number, ld: number, dst: Float32Array, base: number): void {
   const nPad = Math.ceil(n / NR) * NR;
   for (let k0 = 0; k0 < k; k0 += KC) {
     const kc = Math.min(KC, k - k0);
     for (let j = 0; j < nPad; j += NR) {
       let d = base + k0 * nPad + j * kc;
       if (j + NR <= n) {
-        // Bᵀ[k0 + p, j + c] = src[(j + c)·k + k0 + p]: eight stored rows read side by side.
-        const s0 = off + j * k + k0, s1 = s0 + k, s2 = s1 + k, s3 = s2 + k, s4 = s3 + k, s5 = s4 + k, s6 = s5 + k, s7 = s6 + k;
+        // Bᵀ[k0 + p, j + c] = src[(j + c)·ld + k0 + p]: eight stored rows read side by side.
+        const s0 = off + j * ld + k0, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld, s4 = s3 + ld, s5 = s4 + ld, s6 = s5 + ld, s7 = s6 + ld;
         for (let p = 0; p < kc; p++, d += 8) {
           dst[d] = src[s0 + p]!; dst[d + 1] = src[s1 + p]!; dst[d + 2] = src[s2 + p]!; dst[d + 3] = src[s3 + p]!;
           dst[d + 4] = src[s4 + p]!; dst[d + 5] = src[s5 + p]!; dst[d + 6] = src[s6 + p]!; dst[d + 7] = src[s7 + p]!;
@@ -245,7 +276,7 @@ function packBT(src: ArrayLike<number>, off: number, k: number, n: number, dst: 
         for (let p = 0; p < kc; p++) {
           for (let c = 0; c < NR; c++) {
             const col = j + c;
-            dst[d++] = col >= n ? 0 : src[off + col * k + k0 + p]!;
+            dst[d++] = col >= n ? 0 : src[off + col * ld + k0 + p]!;
           }
         }
       }

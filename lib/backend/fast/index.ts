@@ -46,6 +46,7 @@ export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
   const vec = (): VectorEngine => (vectorEngine ??= new VectorEngine());
   return {
     name: 'fast',
+    stridedMatmul: true,
     get threads(): number {
       return gemm().threads;
     },
