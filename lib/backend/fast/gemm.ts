@@ -199,7 +199,7 @@ export class GemmEngine {
     return this.pool.readyThreads;
   }
 
-  /** Slices of products that helper threads have run so far. */
+  /** Units of products that helper threads have run so far (pool.ts). */
   get helperSlices(): number {
     return this.pool.helperSlices;
   }

@@ -28,7 +28,7 @@ export interface FastBackend extends Backend {
   readonly threads: number;
   /** Threads that take work now (in a page, helpers join once started; in Node = threads). */
   readonly readyThreads: number;
-  /** Slices of large products that helper threads have run so far (0 on one thread). */
+  /** Units of large products that helper threads have run so far (0 on one thread; pool.ts). */
   readonly helperSlices: number;
   /** Start the matmul engine and settle when all its threads take work (at once in Node). */
   whenReady(): Promise<void>;
