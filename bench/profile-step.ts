@@ -48,6 +48,8 @@ if (process.env.ARRA_KERNEL_TIMES) {
       adamw(a) { const t0 = performance.now(); inner.adamw!(a); note('adamw (all parameters)', t0); },
       rmsNorm(a) { const t0 = performance.now(); inner.rmsNorm!(a); note(`rmsNorm ${a.rows}x${a.cols}`, t0); },
       rmsNormBackward(a) { const t0 = performance.now(); inner.rmsNormBackward!(a); note(`rmsNormBackward ${a.rows}x${a.cols}`, t0); },
+      swiglu(a) { const t0 = performance.now(); inner.swiglu!(a); note(`swiglu ${a.out.length}`, t0); },
+      swigluBackward(a) { const t0 = performance.now(); inner.swigluBackward!(a); note(`swigluBackward ${a.da.length}`, t0); },
     };
     return be;
   });

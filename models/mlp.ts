@@ -6,7 +6,7 @@
  *
  * W1 and W3 map D → hidden (a gate and a value), W2 maps back hidden → D. No biases.
  */
-import { type DType, Linear, Module, type Rng, silu, type Tensor } from '../lib';
+import { type DType, Linear, Module, type Rng, swiglu, type Tensor } from '../lib';
 
 /** Options of {@link SwiGLU}. */
 export interface SwiGLUOptions {
@@ -31,8 +31,8 @@ export class SwiGLU extends Module {
 
   /** x [..., D] → [..., D]. */
   forward(x: Tensor): Tensor {
-    const gate = silu(this.w1.forward(x)); // [..., hidden]
+    const gate = this.w1.forward(x); // [..., hidden], before SiLU
     const value = this.w3.forward(x); // [..., hidden]
-    return this.w2.forward(gate.mul(value)); // [..., D]
+    return this.w2.forward(swiglu(gate, value)); // SiLU(gate) ⊙ value (lib/ops/swiglu.ts), then [..., D]
   }
 }

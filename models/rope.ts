@@ -100,19 +100,24 @@ export function applyRope(x: Tensor, table: RopeTable, start = 0): Tensor {
   if (start + T > table.maxSeqLen) {
     throw new Error(`applyRope: positions ${start}..${start + T - 1} exceed the table's ${table.maxSeqLen} positions`);
   }
-  const rotate = (src: ArrayLike<number>, sign: 1 | -1): Tensor => {
-    const out = allocate(x.dtype, src.length);
+  // Reads `src` through its strides (its gradient arrives as a permuted view of the heads'
+  // [B, H, T, hd] gradient: reading it in place saves a copy), writes a contiguous result.
+  const rotate = (src: Tensor, sign: 1 | -1): Tensor => {
+    const out = allocate(x.dtype, src.size);
+    const { data, offset, stride } = src.nd;
+    const [sb, st, sh, si] = stride as [number, number, number, number];
     const half = d / 2;
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {
         const row = (start + t) * half;
         for (let h = 0; h < H; h++) {
           const o = ((b * T + t) * H + h) * d;
+          const q = offset + b * sb + t * st + h * sh;
           for (let i = 0; i < half; i++) {
             const c = table.cos[row + i]!;
             const s = sign * table.sin[row + i]!;
-            const a = src[o + 2 * i]!;
-            const bb = src[o + 2 * i + 1]!;
+            const a = data[q + 2 * i * si]!;
+            const bb = data[q + (2 * i + 1) * si]!;
             out[o + 2 * i] = a * c - bb * s;
             out[o + 2 * i + 1] = a * s + bb * c;
           }
@@ -121,6 +126,6 @@ export function applyRope(x: Tensor, table: RopeTable, start = 0): Tensor {
     }
     return new Tensor(out, shape);
   };
-  const y = rotate(x.values(), 1);
-  return record('rope', y, [x], (g) => [rotate(g.values(), -1)]);
+  const y = rotate(x, 1);
+  return record('rope', y, [x], (g) => [rotate(g, -1)]);
 }

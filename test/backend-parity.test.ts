@@ -46,6 +46,8 @@ function compare(got: Float32Array, want: Float64Array, tol: number): string {
 interface KernelCase {
   name: string;
   tol: number;
+  /** whether the backend is asked for this kernel at all (default: every backend) */
+  applies?: (be: Backend) => boolean;
   run(b: Backend, f64: boolean): Float32Array | Float64Array;
 }
 
@@ -63,6 +65,55 @@ function matmulCase(m: number, k: number, n: number, opts: { transA?: boolean; t
     run(be, f64) {
       const out = f64 ? new Float64Array(batch * m * n) : new Float32Array(batch * m * n);
       be.matmul({ a: f64 ? as64(a) : a, b: f64 ? as64(b) : b, out, m, k, n, transA, transB, aOffsets, bOffsets });
+      return out;
+    },
+  };
+}
+
+/**
+ * A row-major B is read in place by the fast kernel, so the ragged last panel's padding columns
+ * read the next row's first values (and slack past the matrix): put NaN and ±1e30 in column 0
+ * of B, so that only column 0 of C may be NaN — anything leaking into other columns fails.
+ */
+function matmulRaggedInPlaceCase(m: number, k: number, n: number, batch: number): KernelCase {
+  const a = randn(batch * m * k);
+  const b = randn(batch * k * n);
+  for (let r = 0; r < batch * k; r++) b[r * n] = r % 3 === 0 ? NaN : r % 3 === 1 ? 1e30 : -1e30;
+  const aOffsets = Array.from({ length: batch }, (_, i) => i * m * k);
+  const bOffsets = Array.from({ length: batch }, (_, i) => i * k * n);
+  return {
+    name: `matmul ${m}x${k}x${n} batch ${batch}, B's column 0 NaN/±1e30 (in-place B, ragged panel)`,
+    tol: 1e-5 * Math.sqrt(k),
+    run(be, f64) {
+      const out = f64 ? new Float64Array(batch * m * n) : new Float32Array(batch * m * n);
+      be.matmul({ a: f64 ? as64(a) : a, b: f64 ? as64(b) : b, out, m, k, n, transA: false, transB: false, aOffsets, bOffsets });
+      return out;
+    },
+  };
+}
+
+/**
+ * Strided operands (`lda`/`ldb`, for backends with `stridedMatmul`; the reference honours them
+ * too): each stored matrix's rows are `pad` floats longer than the matrix, batches sit at
+ * interleaved offsets (as attention's heads in [B, T, H, hd] storage), NaN in the gaps.
+ */
+function matmulStridedCase(m: number, k: number, n: number, opts: { transA?: boolean; transB?: boolean; batch?: number; pad?: number }): KernelCase {
+  const { transA = false, transB = false, batch = 1, pad = 5 } = opts;
+  const [aRows, aCols] = transA ? [k, m] : [m, k];
+  const [bRows, bCols] = transB ? [n, k] : [k, n];
+  // batch i's matrix starts i·cols into each row: the batches interleave like heads
+  const lda = batch * aCols + pad, ldb = batch * bCols + pad;
+  const a = randn(aRows * lda).map((v, i) => (i % lda >= batch * aCols ? NaN : v));
+  const b = randn(bRows * ldb).map((v, i) => (i % ldb >= batch * bCols ? NaN : v));
+  const aOffsets = Array.from({ length: batch }, (_, i) => i * aCols);
+  const bOffsets = Array.from({ length: batch }, (_, i) => i * bCols);
+  return {
+    name: `matmul ${m}x${k}x${n}${transA ? ' transA' : ''}${transB ? ' transB' : ''} batch ${batch}, strided (lda ${lda}, ldb ${ldb}, NaN between)`,
+    tol: 1e-5 * Math.sqrt(k),
+    applies: (be) => be.stridedMatmul === true, // the ops copy such views for other backends
+    run(be, f64) {
+      const out = f64 ? new Float64Array(batch * m * n) : new Float32Array(batch * m * n);
+      be.matmul({ a: f64 ? as64(a) : a, b: f64 ? as64(b) : b, out, m, k, n, transA, transB, aOffsets, bOffsets, lda, ldb });
       return out;
     },
   };
@@ -156,7 +207,7 @@ function expRelativeError(be: Backend): number {
 }
 
 /** Backends without the optional kernel fall back to the reference loop, as the ops do. */
-const kernelOf = <K extends 'adamw' | 'rmsNorm' | 'rmsNormBackward'>(be: Backend, k: K): NonNullable<Backend[K]> =>
+const kernelOf = <K extends 'adamw' | 'rmsNorm' | 'rmsNormBackward' | 'swiglu' | 'swigluBackward'>(be: Backend, k: K): NonNullable<Backend[K]> =>
   (be[k] ?? referenceBackend[k]) as NonNullable<Backend[K]>;
 
 /** Several outputs of one kernel, side by side, for one comparison. */
@@ -233,6 +284,27 @@ function rmsNormBackwardCase(rows: number, cols: number, withNaN: boolean): Kern
       const r = f64 ? rinv : Float32Array.from(rinv);
       kernelOf(be, 'rmsNormBackward')({ x: f64 ? as64(x) : x, weight: f64 ? as64(w) : w, rinv: r, g: f64 ? as64(g) : g, dx, dWeight: dw, rows, cols });
       return joined([dx, dw], f64);
+    },
+  };
+}
+
+/** SwiGLU forward and backward (out, da, db side by side) on n elements: ±1000, ±100, NaN, ±∞ in a and b. */
+function swigluCase(n: number): KernelCase {
+  const a = randn(n, 3), b = randn(n), g = randn(n);
+  const edges = [1000, -1000, 100, -100, NaN, Infinity, -Infinity, 0];
+  edges.forEach((v, i) => { if (i < n) a[i] = v; });
+  if (n > 9) { b[8] = 1000; b[9] = NaN; }
+  return {
+    name: `swiglu + swigluBackward n=${n} (±1000, ±100, NaN, ±∞)`,
+    tol: 1e-5,
+    run(be, f64) {
+      const cp = (x: Float32Array): Float32Array | Float64Array => (f64 ? as64(x) : x);
+      const out = f64 ? new Float64Array(n) : new Float32Array(n);
+      const da = f64 ? new Float64Array(n) : new Float32Array(n);
+      const db = f64 ? new Float64Array(n) : new Float32Array(n);
+      kernelOf(be, 'swiglu')({ a: cp(a), b: cp(b), out });
+      kernelOf(be, 'swigluBackward')({ a: cp(a), b: cp(b), g: cp(g), da, db });
+      return joined([out, da, db], f64);
     },
   };
 }
@@ -331,6 +403,18 @@ const CASES: KernelCase[] = [
   sumMiddleCase(3, 5, 7),
   sumMiddleCase(4, 100, 1),
   sumMiddleCase(1, 9, 11),
+  // (new cases go last: each draws from the shared rng, so the data of those above stay the same)
+  swigluCase(40003), // three chunks, a ragged tail
+  swigluCase(7),
+  swigluCase(1),
+  matmulRaggedInPlaceCase(9, 300, 13, 2),
+  matmulRaggedInPlaceCase(250, 70, 131, 1), // 2.3 M multiply-adds: threaded
+  matmulStridedCase(13, 7, 11, {}),
+  matmulStridedCase(13, 7, 11, { transA: true, transB: true, batch: 3 }),
+  matmulStridedCase(51, 24, 51, { transB: true, batch: 4 }), // q·kᵀ over permuted heads
+  matmulStridedCase(51, 51, 24, { batch: 4 }), // weights·v
+  matmulStridedCase(24, 51, 51, { transA: true, batch: 4 }),
+  matmulStridedCase(70, 300, 129, { transA: true, batch: 2, pad: 1 }), // k > KC, threaded
 ];
 
 const BACKENDS: [string, () => Backend][] = [
@@ -344,6 +428,7 @@ for (const [label, make] of BACKENDS) {
     const be = make();
     t.teardown(() => be.dispose?.());
     for (const c of CASES) {
+      if (c.applies && !c.applies(be)) continue;
       const want = c.run(referenceBackend, true) as Float64Array;
       const got = c.run(be, false) as Float32Array;
       t.equal(compare(got, want, c.tol), '', c.name);

@@ -160,12 +160,17 @@ if (!fs.existsSync(chromiumPath())) {
     });
 
     await t.test('cross-origin isolated: the WASM matmul runs on Web Workers and equals the one-thread run', async (t) => {
-      const r = await page.evaluate(() => (globalThis as any).arraLab.threadCheck(256, 2)) as { threads: number; readyThreads: number; helperSlices: number; maxRelDiff: number; msThreads: number; msOne: number };
+      // Threads claim units of a product (lib/backend/fast/pool.ts): a worker that wakes after the
+      // page thread has claimed every unit runs none, so the product is large (512³: a few ms,
+      // 64 units) and repeated until the workers have taken some (at once unless the cores are busy).
+      type Check = { threads: number; readyThreads: number; helperSlices: number; maxRelDiff: number; msThreads: number; msOne: number };
+      let r = await page.evaluate(() => (globalThis as any).arraLab.threadCheck(512, 3)) as Check;
+      for (let tries = 1; r.helperSlices === 0 && tries < 5; tries++) r = await page.evaluate(() => (globalThis as any).arraLab.threadCheck(512, 3)) as Check;
       t.ok(r.threads > 1, `the page's fast backend has ${r.threads} threads`);
       t.equal(r.readyThreads, r.threads, 'every helper worker started');
-      t.ok(r.helperSlices >= 2 * (r.threads - 1), `and the workers ran ${r.helperSlices} slices of the products (2 reps × ${r.threads - 1} helpers at least)`);
-      t.ok(r.maxRelDiff <= 1e-5, `256³ matmul: max relative difference from one thread ${r.maxRelDiff} (stated tolerance 1e-5)`);
-      t.comment(`256³ matmul in the page: ${r.msThreads.toFixed(1)} ms on ${r.threads} threads, ${r.msOne.toFixed(1)} ms on one`);
+      t.ok(r.helperSlices > 0, `and the workers ran ${r.helperSlices} units of the products`);
+      t.ok(r.maxRelDiff <= 1e-5, `512³ matmul: max relative difference from one thread ${r.maxRelDiff} (stated tolerance 1e-5)`);
+      t.comment(`512³ matmul in the page: ${r.msThreads.toFixed(1)} ms on ${r.threads} threads, ${r.msOne.toFixed(1)} ms on one`);
       t.match(await page.locator('[data-testid=threads]').textContent(), new RegExp(`^${r.threads} of ${r.threads} threads took work`), 'the backend panel reports the threads');
       t.match(await page.locator('[data-testid=backend]').textContent(), new RegExp(`matmul on ${r.threads} threads`), 'and describeBackend says so');
       // the step on the threaded backend still equals Node's

@@ -13,7 +13,7 @@ export interface ThreadCheck {
   threads: number;
   /** of those, how many took work (in a page, helpers join once their worker started) */
   readyThreads: number;
-  /** slices of the checked products that helper threads ran (> 0: the workers did the work) */
+  /** units of the checked products that helper threads ran (> 0: the workers did the work; pool.ts) */
   helperSlices: number;
   /** max |C_threads − C_1| / max |C_1| */
   maxRelDiff: number;

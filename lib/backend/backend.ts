@@ -33,6 +33,13 @@ export interface MatmulArgs {
   transB: boolean;
   aOffsets: readonly number[];
   bOffsets: readonly number[];
+  /**
+   * Row stride of each stored A_i, in elements (default: its row length, k — or m when
+   * transA — i.e. contiguous). Only passed to a backend whose `stridedMatmul` is true.
+   */
+  lda?: number;
+  /** Row stride of each stored B_i (default n, or k when transB); see {@link lda}. */
+  ldb?: number;
 }
 
 /** Elementwise binary kernels (NumPy broadcasting, resolved by the caller into shapes). */
@@ -95,11 +102,41 @@ export interface RmsNormBackwardArgs {
   cols: number;
 }
 
+/**
+ * The SwiGLU gate `out = SiLU(a) ⊙ b` (lib/ops/swiglu.ts has the math), all arrays one length.
+ * SiLU(a) = a·σ(a), written as σ first, then a·σ.
+ */
+export interface SwigluArgs {
+  /** the gate's pre-activation */
+  a: FloatArray;
+  /** the value */
+  b: FloatArray;
+  out: FloatArray;
+}
+
+/**
+ * SwiGLU backward from the inputs (σ is recomputed, not stored):
+ * `db = g ⊙ a·σ(a)`, `da = (g ⊙ b) ⊙ σ(a)·(1 + a·(1 − σ(a)))`.
+ */
+export interface SwigluBackwardArgs {
+  a: FloatArray;
+  b: FloatArray;
+  /** upstream gradient */
+  g: FloatArray;
+  da: FloatArray;
+  db: FloatArray;
+}
+
 export interface Backend {
   /** Short name used by `setBackend` and `ARRA_BACKEND` (`ref`, `fast`, `gpujs`). */
   readonly name: string;
   /** See {@link MatmulArgs}. */
   matmul(args: MatmulArgs): void;
+  /**
+   * Whether `matmul` honours `lda`/`ldb`, so that views with unit steps along a row (attention's
+   * permuted heads, kᵀ) are passed as their storage instead of copied. Absent: ops copy them.
+   */
+  readonly stridedMatmul?: boolean;
   /** Row-wise softmax of a rows×cols matrix: `out[r,c] = exp(x[r,c] − max_r) / Σ_c' exp(x[r,c'] − max_r)`. */
   softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void;
   /** Softmax backward from its output y: `dx = y ⊙ (dy − Σ_c dy⊙y)` row-wise. */
@@ -115,7 +152,7 @@ export interface Backend {
   sumMiddle(x: FloatArray, out: FloatArray, outer: number, mid: number, inner: number): void;
   /**
    * Optional fused kernels: a backend without one gets the reference loop (reference.ts,
-   * `referenceAdamW`, `referenceRmsNorm`, `referenceRmsNormBackward`), so adding a kernel here
+   * `referenceAdamW`, `referenceRmsNorm`, `referenceRmsNormBackward`, `referenceSwiglu`), so adding a kernel here
    * never breaks another backend (`referenceLogSumExp` too).
    */
   adamw?(args: AdamWArgs): void;
@@ -123,6 +160,9 @@ export interface Backend {
   logSumExp?(x: FloatArray, out: FloatArray, rows: number, cols: number): void;
   rmsNorm?(args: RmsNormArgs): void;
   rmsNormBackward?(args: RmsNormBackwardArgs): void;
+  /** `referenceSwiglu` / `referenceSwigluBackward` when absent. */
+  swiglu?(args: SwigluArgs): void;
+  swigluBackward?(args: SwigluBackwardArgs): void;
   /** Release cached resources (compiled kernels, worker threads). Safe to call twice. */
   dispose?(): void;
 }

@@ -3,7 +3,7 @@
  * the source of truth every other backend is tested against.
  */
 import type { FloatArray } from '../tensor';
-import type { AdamWArgs, Backend, BinaryKind, MatmulArgs, RmsNormArgs, RmsNormBackwardArgs, UnaryKind } from './backend';
+import type { AdamWArgs, Backend, BinaryKind, MatmulArgs, RmsNormArgs, RmsNormBackwardArgs, SwigluArgs, SwigluBackwardArgs, UnaryKind } from './backend';
 
 /** erf(x) by Abramowitz–Stegun 7.1.26 would be only 1e-7 accurate; this series/continued
  * fraction pair is accurate to ~1e-15, which float64 gradient checks need. */
@@ -131,10 +131,36 @@ export function referenceRmsNormBackward({ x, weight: w, rinv, g, dx, dWeight: d
   }
 }
 
+const sigmoidFn = unaryFn('sigmoid');
+
+/**
+ * SwiGLU forward (see {@link SwigluArgs}), rounding where the op composition `silu(a).mul(b)`
+ * rounds — σ(a) and SiLU(a) are stored in the dtype first — so its results are that
+ * composition's to the bit.
+ */
+export function referenceSwiglu({ a, b, out }: SwigluArgs): void {
+  const round = out instanceof Float32Array ? Math.fround : (x: number): number => x;
+  for (let i = 0; i < out.length; i++) {
+    const s = round(sigmoidFn(a[i]!));
+    out[i] = round(a[i]! * s) * b[i]!;
+  }
+}
+
+/** SwiGLU backward (see {@link SwigluBackwardArgs}), rounding where `silu(a).mul(b)`'s backward does. */
+export function referenceSwigluBackward({ a, b, g, da, db }: SwigluBackwardArgs): void {
+  const round = da instanceof Float32Array ? Math.fround : (x: number): number => x;
+  for (let i = 0; i < da.length; i++) {
+    const x = a[i]!;
+    const s = round(sigmoidFn(x));
+    db[i] = g[i]! * round(x * s);
+    da[i] = round(g[i]! * b[i]!) * s * (1 + x * (1 - s));
+  }
+}
+
 export const referenceBackend: Backend = {
   name: 'ref',
 
-  matmul({ a, b, out, m, k, n, transA, transB, aOffsets, bOffsets }: MatmulArgs): void {
+  matmul({ a, b, out, m, k, n, transA, transB, aOffsets, bOffsets, lda = transA ? m : k, ldb = transB ? k : n }: MatmulArgs): void {
     for (let batch = 0; batch < aOffsets.length; batch++) {
       const ao = aOffsets[batch]!;
       const bo = bOffsets[batch]!;
@@ -143,8 +169,8 @@ export const referenceBackend: Backend = {
         for (let j = 0; j < n; j++) {
           let acc = 0;
           for (let p = 0; p < k; p++) {
-            const av = transA ? a[ao + p * m + i]! : a[ao + i * k + p]!;
-            const bv = transB ? b[bo + j * k + p]! : b[bo + p * n + j]!;
+            const av = transA ? a[ao + p * lda + i]! : a[ao + i * lda + p]!;
+            const bv = transB ? b[bo + j * ldb + p]! : b[bo + p * ldb + j]!;
             acc += av * bv;
           }
           out[oo + i * n + j] = acc;
@@ -219,6 +245,8 @@ export const referenceBackend: Backend = {
   logSumExp: referenceLogSumExp,
   rmsNorm: referenceRmsNorm,
   rmsNormBackward: referenceRmsNormBackward,
+  swiglu: referenceSwiglu,
+  swigluBackward: referenceSwigluBackward,
 
   sumMiddle(x, out, outer, mid, inner): void {
     out.fill(0);

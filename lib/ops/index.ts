@@ -13,6 +13,7 @@ export * from './select';
 export * from './softmax';
 export * from './loss';
 export * from './norm';
+export * from './swiglu';
 export * from './dropout';
 export * from './conv';
 export * from './pool';

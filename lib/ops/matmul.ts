@@ -16,30 +16,61 @@ function swapOrder(rank: number): number[] {
 }
 
 /**
+ * How the backend reads operand `t` [..., rows, cols]: `data` with matrix `i` of the batch at
+ * `base + Σ idx·batchStride`, its rows `ld` apart (undefined: contiguous), stored transposed
+ * when `trans`.
+ */
+interface Operand { data: FloatArray; trans: boolean; base: number; batchStride: number[]; ld?: number }
+
+/**
  * The storage the backend reads for operand `t` and whether it is stored transposed.
  * A view whose last two axes are swapped over row-major storage — `transpose(weight)` in
  * Linear, or the same in a backward — is handed over as that storage with the transpose flag
- * flipped: the backend transposes for free while packing, and nothing is copied.
+ * flipped: the backend transposes for free while packing, and nothing is copied. On a backend
+ * with `stridedMatmul`, any view whose rows (or, flag flipped, columns) are runs of unit steps
+ * — attention's permuted heads, kᵀ, their gradients — is handed over as its storage too, with
+ * the row stride and each batch's offset; elsewhere such views are copied.
  */
-function operand(t: Tensor, trans: boolean): { data: FloatArray; trans: boolean } {
-  if (t.isContiguous) return { data: t.nd.data, trans };
+function operand(t: Tensor, trans: boolean): Operand {
+  const r = t.rank;
+  const dense = (data: FloatArray, tr: boolean): Operand => {
+    const mat = t.shape[r - 2]! * t.shape[r - 1]!;
+    return { data, trans: tr, base: 0, batchStride: stridesOf(t.shape.slice(0, -2)).map((s) => s * mat) };
+  };
+  if (t.isContiguous) return dense(t.nd.data, trans);
   const { shape, stride, offset, data } = t.nd;
-  const r = shape.length;
   const swap = (s: readonly number[]): number[] => [...s.slice(0, r - 2), s[r - 1]!, s[r - 2]!];
   const storedShape = swap(shape); // [..., k, m] for an [..., m, k] operand
   const rowMajor = stridesOf(storedShape);
   const swapped = swap(stride);
   // (an axis of size 1 may carry any stride)
   if (offset === 0 && data.length === t.size && rowMajor.every((s, i) => s === swapped[i] || storedShape[i] === 1)) {
-    return { data, trans: !trans };
+    return dense(data, !trans);
+  }
+  // (only when the storage the view spans is not much more than the view: the backend copies that span)
+  let span = 1;
+  for (let i = 0; i < r; i++) span += Math.abs(stride[i]!) * (shape[i]! - 1);
+  if (backend().stridedMatmul && span <= 2 * t.size + 4096) {
+    const rows = shape[r - 2]!, cols = shape[r - 1]!;
+    const batchStride = stride.slice(0, -2);
+    // rows are unit-step runs ld apart (ld ≥ cols: rows do not overlap)
+    if ((stride[r - 1] === 1 || cols === 1) && (rows === 1 || stride[r - 2]! >= cols)) {
+      return { data, trans, base: offset, batchStride, ld: rows === 1 ? cols : stride[r - 2]! };
+    }
+    // columns are unit-step runs: the transposed matrix is row-major with rows ld apart
+    if ((stride[r - 2] === 1 || rows === 1) && (cols === 1 || stride[r - 1]! >= rows)) {
+      return { data, trans: !trans, base: offset, batchStride, ld: cols === 1 ? rows : stride[r - 1]! };
+    }
   }
   // Otherwise a copy is needed. When the view walks its storage with unit steps along its
   // second-to-last axis (kᵀ of a permuted k in attention), copy it in that orientation —
   // contiguous runs are the fast copy — and flip the flag.
   if (stride[r - 2] === 1 && stride[r - 1] !== 1) {
-    return { data: new Tensor(t.nd.transpose(...swapOrder(r))).values(), trans: !trans };
+    const copy = new Tensor(t.nd.transpose(...swapOrder(r)));
+    const mat = shape[r - 2]! * shape[r - 1]!;
+    return { data: copy.values(), trans: !trans, base: 0, batchStride: stridesOf(shape.slice(0, -2)).map((s) => s * mat) };
   }
-  return { data: t.values(), trans };
+  return dense(t.values(), trans);
 }
 
 /**
@@ -58,20 +89,19 @@ export function matmulKernel(a: Tensor, b: Tensor, transA: boolean, transB: bool
   const bBatch = bs.slice(0, -2);
   const batch = broadcastShapes('matmul', aBatch, bBatch);
   const nBatch = sizeOf(batch);
-  // Offset of each batch's matrix in a and b: broadcast batch axes step by 0.
-  const offsets = (own: number[], matSize: number): number[] => {
+  // Offset of each batch's matrix in an operand's storage: broadcast batch axes step by 0.
+  const offsets = (own: number[], op: Operand): number[] => {
     const lead = batch.length - own.length;
-    const st = stridesOf(own);
     const res = new Array<number>(nBatch);
     for (let i = 0; i < nBatch; i++) {
       let rem = i;
-      let off = 0;
+      let off = op.base;
       for (let ax = batch.length - 1; ax >= 0; ax--) {
         const c = rem % batch[ax]!;
         rem = Math.floor(rem / batch[ax]!);
-        if (ax >= lead && own[ax - lead] !== 1) off += c * st[ax - lead]!;
+        if (ax >= lead && own[ax - lead] !== 1) off += c * op.batchStride[ax - lead]!;
       }
-      res[i] = off * matSize;
+      res[i] = off;
     }
     return res;
   };
@@ -80,7 +110,8 @@ export function matmulKernel(a: Tensor, b: Tensor, transA: boolean, transB: bool
   const B = operand(b, transB);
   backend().matmul({
     a: A.data, b: B.data, out, m, k: ka, n, transA: A.trans, transB: B.trans,
-    aOffsets: offsets(aBatch, m * ka), bOffsets: offsets(bBatch, ka * n),
+    aOffsets: offsets(aBatch, A), bOffsets: offsets(bBatch, B),
+    ...(A.ld !== undefined ? { lda: A.ld } : {}), ...(B.ld !== undefined ? { ldb: B.ld } : {}),
   });
   return new Tensor(out, [...batch, m, n]);
 }

@@ -25,6 +25,7 @@ export const coreCases: GradCase[] = [
   { op: 'sigmoid', what: 'incl. large |x|', inputs: () => [rnd([2, 3], 23, { scale: 5 })], fn: ops.sigmoid },
   { op: 'relu', what: 'away from 0', inputs: () => [rnd([3, 3], 24)], fn: ops.relu },
   { op: 'silu', what: '[2,3]', inputs: () => [rnd([2, 3], 25, { scale: 3 })], fn: ops.silu },
+  { op: 'swiglu', what: '[2,5] ⊙ [2,5]', inputs: () => [rnd([2, 5], 250, { scale: 3 }), rnd([2, 5], 251)], fn: (a, b) => ops.swiglu(a!, b!) },
   { op: 'gelu', what: 'erf form', inputs: () => [rnd([2, 4], 26, { scale: 2 })], fn: (x) => ops.gelu(x, 'erf') },
   { op: 'gelu', what: 'tanh form', inputs: () => [rnd([2, 4], 27, { scale: 2 })], fn: (x) => ops.gelu(x, 'tanh') },
   { op: 'sum', what: 'all axes', inputs: () => [rnd([2, 3, 4], 28)], fn: (x) => ops.sum(x) },

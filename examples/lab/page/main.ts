@@ -311,7 +311,7 @@ async function start(): Promise<void> {
   const threadCheck = async (size = 256, reps = 3): Promise<ThreadCheck> => {
     await fastBackend.whenReady();
     const r = checkThreads(fastBackend, size, reps);
-    threadLine.textContent = `${r.readyThreads} of ${r.threads} threads took work (${r.helperSlices} slices on the workers); max relative difference from one thread ${r.maxRelDiff.toExponential(1)} (stated tolerance 1e-5); ${r.msThreads.toFixed(1)} ms vs ${r.msOne.toFixed(1)} ms on one thread`;
+    threadLine.textContent = `${r.readyThreads} of ${r.threads} threads took work (${r.helperSlices} units of the products on the workers); max relative difference from one thread ${r.maxRelDiff.toExponential(1)} (stated tolerance 1e-5); ${r.msThreads.toFixed(1)} ms vs ${r.msOne.toFixed(1)} ms on one thread`;
     return r;
   };
   threadButton.onclick = () => void threadCheck();

@@ -23,15 +23,16 @@ export interface GemmKernelShape {
 }
 
 /**
- * Parameter slots of `micro(a, b, c, kc, ldc, ars, aps)` (byte addresses; ldc = C's row stride,
- * ars/aps = A's row and step strides, all in bytes).
+ * Parameter slots of `micro(a, b, c, kc, ldc, ars, aps, bps)` (byte addresses; ldc = C's row
+ * stride, ars/aps = A's row and step strides, bps = B's step stride, all in bytes).
  */
-const A = 0, B = 1, C = 2, KC = 3, LDC = 4, ARS = 5, APS = 6;
-const NPARAMS = 7;
+const A = 0, B = 1, C = 2, KC = 3, LDC = 4, ARS = 5, APS = 6, BPS = 7;
+const NPARAMS = 8;
 
 /**
- * Bytecode of `micro(a, b, c, kc, ldc, ars, aps)`: C[0:mr, 0:nr] += A[0:mr, 0:kc] · B̃[0:kc, 0:nr],
- * or C = A·B̃ (overwrite) when kc is passed negated.
+ * Bytecode of `micro(a, b, c, kc, ldc, ars, aps, bps)`: C[0:mr, 0:nr] += A[0:mr, 0:kc] · B̃[0:kc, 0:nr],
+ * or C = A·B̃ (overwrite) when kc is passed negated. Row p of B̃ (nr floats) is at b + p·bps:
+ * bps = 4·nr for a packed panel, 4n for a row-major B read in place.
  */
 export function microKernel({ mr, nr }: GemmKernelShape): { params: ValType[]; locals: ValType[]; body: Code } {
   if (nr % 4 !== 0) throw new Error(`microKernel: nr must be a multiple of 4, got ${nr}`);
@@ -72,7 +73,7 @@ export function microKernel({ mr, nr }: GemmKernelShape): { params: ValType[]; l
     }
   }
   for (let r = 0; r < mr; r++) code.localGet(aRow(r)).localGet(APS).i32Add().localSet(aRow(r));
-  code.localGet(B).i32Const(nr * 4).i32Add().localSet(B);
+  code.localGet(B).localGet(BPS).i32Add().localSet(B);
   code.localGet(KC).i32Const(1).i32Sub().localSet(KC);
   code.br(0).end().end();
 
@@ -86,13 +87,13 @@ export function microKernel({ mr, nr }: GemmKernelShape): { params: ValType[]; l
 }
 
 /**
- * Bytecode of `run(tasks, count, ldc, ars, aps)`: call the micro-kernel once per 16-byte task
- * record `(aAddr, bAddr, cAddr, kc)`. The order of the records *is* the blocking schedule; it
- * is written in TypeScript (see `gemm.ts`), so this loop stays trivial and every thread can
- * run its own slice of the list. The strides are the same for every task of one product.
+ * Bytecode of `run(tasks, count, ldc, ars, aps, bps)`: call the micro-kernel once per 16-byte
+ * task record `(aAddr, bAddr, cAddr, kc)`. The order of the records *is* the blocking schedule;
+ * it is written in TypeScript (see `gemm.ts`), so this loop stays trivial and every thread can
+ * run its own units of the list. The strides are the same for every task of one product.
  */
 export function taskRunner(): { params: ValType[]; locals: ValType[]; body: Code } {
-  const TASKS = 0, COUNT = 1, LDCP = 2, ARSP = 3, APSP = 4;
+  const TASKS = 0, COUNT = 1, LDCP = 2, ARSP = 3, APSP = 4, BPSP = 5;
   const code = new Code();
   code.block().loop();
   code.localGet(COUNT).i32Eqz().brIf(1);
@@ -100,14 +101,43 @@ export function taskRunner(): { params: ValType[]; locals: ValType[]; body: Code
   code.localGet(TASKS).i32Load(4);
   code.localGet(TASKS).i32Load(8);
   code.localGet(TASKS).i32Load(12);
-  code.localGet(LDCP).localGet(ARSP).localGet(APSP).call(0);
+  code.localGet(LDCP).localGet(ARSP).localGet(APSP).localGet(BPSP).call(0);
   code.localGet(TASKS).i32Const(16).i32Add().localSet(TASKS);
   code.localGet(COUNT).i32Const(1).i32Sub().localSet(COUNT);
   code.br(0).end().end();
-  return { params: [I32, I32, I32, I32, I32], locals: [], body: code };
+  return { params: [I32, I32, I32, I32, I32, I32], locals: [], body: code };
 }
 
-/** The matmul module's bytes (`micro` is function 0, `run` function 1), importing `env.memory`. */
+/**
+ * Bytecode of `compact(src, dst, rows, rowBytes, srcStride)`: copy `rows` rows of `rowBytes`
+ * bytes (a multiple of 4) from rows `srcStride` bytes apart to consecutive rows at dst — C
+ * without its padding columns, so that one bulk copy moves it out. Vectors of 4 floats, then
+ * single floats for the tail of each row.
+ */
+export function compactRows(): { params: ValType[]; locals: ValType[]; body: Code } {
+  const SRC = 0, DST = 1, ROWS = 2, RB = 3, STRIDE = 4, I = 5, VEND = 6;
+  const code = new Code();
+  code.localGet(RB).i32Const(-16).i32And().localSet(VEND);
+  code.block().loop();
+  code.localGet(ROWS).i32Eqz().brIf(1);
+  code.i32Const(0).localSet(I);
+  for (const [end, step] of [[VEND, 16], [RB, 4]] as const) {
+    code.block().loop();
+    code.localGet(I).localGet(end).i32GeU().brIf(1);
+    code.localGet(DST).localGet(I).i32Add();
+    code.localGet(SRC).localGet(I).i32Add();
+    if (step === 16) code.v128Load().v128Store(); else code.f32Load().f32Store();
+    code.localGet(I).i32Const(step).i32Add().localSet(I);
+    code.br(0).end().end();
+  }
+  code.localGet(SRC).localGet(STRIDE).i32Add().localSet(SRC);
+  code.localGet(DST).localGet(RB).i32Add().localSet(DST);
+  code.localGet(ROWS).i32Const(1).i32Sub().localSet(ROWS);
+  code.br(0).end().end();
+  return { params: [I32, I32, I32, I32, I32], locals: [I32, I32], body: code };
+}
+
+/** The matmul module's bytes (`micro` is function 0, `run` 1, `compact` 2), importing `env.memory`. */
 export function gemmModuleBytes(shape: GemmKernelShape, memory: { initialPages: number; maxPages: number; shared: boolean }): Uint8Array {
-  return assembleModule([{ name: 'micro', ...microKernel(shape) }, { name: 'run', ...taskRunner() }], memory);
+  return assembleModule([{ name: 'micro', ...microKernel(shape) }, { name: 'run', ...taskRunner() }, { name: 'compact', ...compactRows() }], memory);
 }

@@ -2,23 +2,23 @@
  * Fast float32 matmul: pack, schedule, run the WebAssembly SIMD micro-kernel, unpack.
  *
  * The classic GotoBLAS/BLIS recipe, in three layers:
- * 1. **Packing** (here, in TypeScript): B is copied into NR-column panels, k-block by k-block,
- *    zero-padded to whole panels (transB and ragged edges resolved here). A is not packed: it
- *    is bulk-copied into wasm memory as stored, and the kernel reads it through two strides
- *    that also express transA (see gemm-kernel.ts). Broadcast batches are copied once.
+ * 1. **Packing** (here, in TypeScript): a transposed B is copied into NR-column panels, k-block
+ *    by k-block, zero-padded to whole panels. A row-major B and A are not packed: they are
+ *    bulk-copied into wasm memory as stored, and the kernel reads them through strides (A's
+ *    two also express transA; see gemm-kernel.ts). Broadcast batches are copied once.
  * 2. **Schedule** (here): for a chunk of MC rows, for each k-block of KC, for each B panel,
  *    for each A panel in the chunk → one micro-kernel call. A B panel (KC×NR floats = 8 KiB)
  *    stays in L1 while it meets every A panel of the chunk; the chunk of A (MC×KC = 128 KiB)
  *    stays in L2. The calls are written as a task list into wasm memory.
  * 3. **Micro-kernel** (gemm-kernel.ts): a 4×8 tile in SIMD registers.
  *
- * Large products split the row panels between threads (pool.ts); each thread owns whole
- * rows of C, so no two threads ever write the same tile.
+ * Large products are cut into units of whole row panels, which the threads claim one at a time
+ * (pool.ts); a unit owns whole rows of C, so no two threads ever write the same tile.
  */
 import { defaultThreads } from '../../platform';
 import type { MatmulArgs } from '../backend';
 import { gemmModuleBytes } from './gemm-kernel';
-import { ThreadPool } from './pool';
+import { MAX_UNITS, ThreadPool } from './pool';
 import { wasm, type WasmMemory } from './wasm-api';
 
 /** Micro-tile rows and columns (see gemm-kernel.ts for why 4×8). */
@@ -34,6 +34,12 @@ const MC_PANELS = 32;
  * two threads win from about 128×128×128 (2 M).
  */
 export const PARALLEL_MIN_MACS = 2 ** 21;
+/**
+ * Threads claim work in units of about this many multiply-adds (≈ 20 µs): small enough that a
+ * late helper leaves little for the caller to wait on, large enough that the claims (an
+ * atomic compare-and-swap each) cost nothing measurable.
+ */
+const UNIT_MACS = 2 ** 19;
 
 const PAGE = 65536;
 /** 4 GiB of address space is reserved (not committed) for the shared memory. */
@@ -43,7 +49,8 @@ const MAX_PAGES = 65536;
 export class GemmEngine {
   readonly threads: number;
   private readonly memory: WasmMemory;
-  private readonly run: (tasks: number, count: number, ldc: number, ars: number, aps: number) => void;
+  private readonly run: (tasks: number, count: number, ldc: number, ars: number, aps: number, bps: number) => void;
+  private readonly compact: (src: number, dst: number, rows: number, rowBytes: number, srcStride: number) => void;
   private readonly pool: ThreadPool;
   private f32: Float32Array;
   private i32: Int32Array;
@@ -53,7 +60,8 @@ export class GemmEngine {
     this.memory = new wasm.Memory({ initial: 16, maximum: MAX_PAGES, shared });
     const module = new wasm.Module(gemmModuleBytes({ mr: MR, nr: NR }, { initialPages: 16, maxPages: MAX_PAGES, shared }));
     const instance = new wasm.Instance(module, { env: { memory: this.memory } });
-    this.run = instance.exports.run as (tasks: number, count: number, ldc: number, ars: number, aps: number) => void;
+    this.run = instance.exports.run as (tasks: number, count: number, ldc: number, ars: number, aps: number, bps: number) => void;
+    this.compact = instance.exports.compact as (src: number, dst: number, rows: number, rowBytes: number, srcStride: number) => void;
     this.pool = new ThreadPool(module, this.memory, Math.max(0, threads - 1));
     this.threads = this.pool.threads;
     this.f32 = new Float32Array(this.memory.buffer);
@@ -71,7 +79,7 @@ export class GemmEngine {
   }
 
   /** `out[i] = op(A_i)·op(B_i)` for float32 inputs; see {@link MatmulArgs}. */
-  matmul({ a, b, out, m, k, n, transA, transB, aOffsets, bOffsets }: MatmulArgs): void {
+  matmul({ a, b, out, m, k, n, transA, transB, aOffsets, bOffsets, lda: ldaArg, ldb: ldbArg }: MatmulArgs): void {
     const nBatch = aOffsets.length;
     if (m === 0 || n === 0 || nBatch === 0) return;
     if (k === 0) { out.fill(0); return; }
@@ -79,69 +87,84 @@ export class GemmEngine {
     const nPanels = Math.ceil(n / NR);
     const mPad = mPanels * MR;
     const nPad = nPanels * NR;
-    // Broadcast batches share a matrix: pack each distinct offset once.
-    const aSlot = slots(aOffsets);
-    const bSlot = slots(bOffsets);
+    // Stored rows of A_i and B_i are lda, ldb floats apart (contiguous by default).
+    const lda = ldaArg ?? (transA ? m : k);
+    const ldb = ldbArg ?? (transB ? k : n);
+    // A and a row-major B are not packed but read in place by the kernel (gemm-kernel.ts):
+    // - contiguous: each distinct matrix is copied once into a slot (broadcast batches share one);
+    // - strided (rows ld apart, e.g. attention heads viewed in [B, T, H, hd] storage): the span
+    //   of storage holding every batch's matrix is copied once, and batches read it at their offsets.
+    // Either way the region ends with slack, so the kernel's reads past the last row (the padding
+    // rows of a ragged last panel of A, the padding columns of B's) stay inside; they only feed
+    // C rows and columns that are dropped. Bᵀ is packed into panels (packBT).
+    const bInPlace = !transB;
+    const aLay = region(aOffsets, transA ? k : m, transA ? m : k, lda, MR * lda + NR);
+    const bLay = bInPlace ? region(bOffsets, k, n, ldb, NR) : null;
+    const bSlot = bInPlace ? null : slots(bOffsets);
+    const bSize = k * nPad; // one packed Bᵀ
     const kBlocks = Math.ceil(k / KC);
     const tilesPerPanel = kBlocks * nPanels;
-    // Memory layout in floats: [C | packed A's | packed B's | task records]
+    // Memory layout in floats: [C | A region | B region | task records | compacted C]
     const cSize = mPad * nPad;
-    const aSize = mPad * k;
-    const bSize = k * nPad;
     const cBase = 0;
     const aBase = cBase + nBatch * cSize;
-    const bBase = aBase + aSlot.count * aSize;
-    const taskBase = bBase + bSlot.count * bSize;
+    const bBase = aBase + aLay.size;
+    const taskBase = bBase + (bLay ? bLay.size : bSlot!.count * bSize);
     const nTasks = nBatch * mPanels * tilesPerPanel;
-    this.reserve((taskBase + 4 * nTasks) * 4);
+    // ragged n: C is compacted (padding columns dropped) into a region after the tasks
+    const compactBase = n === nPad ? 0 : taskBase + 4 * nTasks;
+    this.reserve((n === nPad ? taskBase + 4 * nTasks : compactBase + nBatch * m * n) * 4);
     const f32 = this.f32;
-    // A as stored (k×m when transA); its slot has room for mPad rows, so the kernel's reads of
-    // the padding rows of a ragged last panel stay inside it (they only feed C rows that are dropped).
-    for (const [off, slot] of aSlot.first) f32.set(a.subarray(off, off + m * k) as Float32Array, aBase + slot * aSize);
-    const ars = (transA ? 1 : k) * 4; // bytes from A[r, p] to A[r + 1, p]
-    const aps = (transA ? m : 1) * 4; // bytes from A[r, p] to A[r, p + 1]
-    for (const [off, slot] of bSlot.first) packB(b, off, transB, k, n, f32, bBase + slot * bSize);
+    aLay.copy(a, f32, aBase);
+    const ars = (transA ? 1 : lda) * 4; // bytes from A[r, p] to A[r + 1, p]
+    const aps = (transA ? lda : 1) * 4; // bytes from A[r, p] to A[r, p + 1]
+    if (bLay) bLay.copy(b, f32, bBase);
+    else for (const [off, slot] of bSlot!.first) packBT(b, off, k, n, ldb, f32, bBase + slot * bSize);
+    const bps = (bInPlace ? ldb : NR) * 4; // bytes from B̃[p, c] to B̃[p + 1, c]
+    const aAt = (batch: number): number => aBase + aLay.at(batch);
+    const bAt = (batch: number): number => (bLay ? bBase + bLay.at(batch) : bBase + bSlot!.of[batch]! * bSize);
 
-    // Split the (batch, row panel) items evenly between threads, then write each thread's
-    // tasks contiguously so it can run its own slice of the list.
+    // Cut the (batch, row panel) items into units — runs of up to MC_PANELS panels of one
+    // batch, consecutive small runs merged until a unit has about UNIT_MACS multiply-adds —
+    // and write each unit's tasks contiguously; threads claim whole units (pool.ts).
     const items = nBatch * mPanels;
-    const threads = nBatch * m * n * k >= PARALLEL_MIN_MACS ? Math.min(this.threads, items) : 1;
-    const slices: [number, number][] = [];
+    const macs = nBatch * m * n * k;
+    const parallel = this.threads > 1 && macs >= PARALLEL_MIN_MACS;
+    const unitMacs = parallel ? Math.max(UNIT_MACS, macs / MAX_UNITS) : Infinity;
+    const panelMacs = MR * n * k;
+    const units: [number, number][] = [];
     let task = taskBase / 4; // in 16-byte records
-    for (let t = 0; t < threads; t++) {
-      const first = Math.floor((items * t) / threads);
-      const last = Math.floor((items * (t + 1)) / threads);
-      const start = task;
-      for (let item = first; item < last;) {
-        const batch = Math.floor(item / mPanels);
-        const p0 = item % mPanels;
-        const pEnd = Math.min(mPanels, p0 + MC_PANELS, p0 + (last - item));
-        task = this.schedule(task, p0, pEnd, {
-          k, nPad, nPanels, ars, aps,
-          a: aBase + aSlot.of[batch]! * aSize, b: bBase + bSlot.of[batch]! * bSize, c: cBase + batch * cSize,
-        });
-        item += pEnd - p0;
+    let unitStart = task;
+    let unitSize = 0;
+    for (let item = 0; item < items;) {
+      const batch = Math.floor(item / mPanels);
+      const p0 = item % mPanels;
+      const pEnd = Math.min(mPanels, p0 + MC_PANELS);
+      task = this.schedule(task, p0, pEnd, {
+        k, nPad, nPanels, ars, aps, bRow: bInPlace ? ldb : 0,
+        a: aAt(batch), b: bAt(batch), c: cBase + batch * cSize,
+      });
+      item += pEnd - p0;
+      unitSize += (pEnd - p0) * panelMacs;
+      if (unitSize >= unitMacs || item === items) {
+        units.push([unitStart * 16, task - unitStart]);
+        unitStart = task;
+        unitSize = 0;
       }
-      slices.push([start * 16, task - start]);
     }
-    this.pool.runSlices(slices, nPad * 4, ars, aps, this.run);
+    this.pool.runUnits(units, nPad * 4, ars, aps, bps, this.run);
 
-    // Unpack: drop the zero padding. Short rows are copied by a plain loop: a `subarray` per
-    // row costs more than copying a few dozen floats (attention has thousands of such rows).
-    for (let batch = 0; batch < nBatch; batch++) {
-      const src = cBase + batch * cSize;
-      const dst = batch * m * n;
-      if (n === nPad) {
-        out.set(f32.subarray(src, src + m * n), dst);
-      } else if (n < 128) {
-        for (let i = 0; i < m; i++) {
-          const s = src + i * nPad;
-          const o = dst + i * n;
-          for (let c = 0; c < n; c++) out[o + c] = f32[s + c]!;
-        }
-      } else {
-        for (let i = 0; i < m; i++) out.set(f32.subarray(src + i * nPad, src + i * nPad + n), dst + i * n);
+    // Unpack: drop the padding. With whole column panels each batch's m rows are contiguous;
+    // otherwise the wasm `compact` drops the padding columns of every row first (a TypeScript
+    // loop per row cost ~3 ns a float: attention's short ragged rows), then one bulk copy.
+    if (n === nPad) {
+      for (let batch = 0; batch < nBatch; batch++) {
+        const src = cBase + batch * cSize;
+        out.set(f32.subarray(src, src + m * n), batch * m * n);
       }
+    } else {
+      for (let batch = 0; batch < nBatch; batch++) this.compact((cBase + batch * cSize) * 4, (compactBase + batch * m * n) * 4, m, n * 4, nPad * 4);
+      out.set(f32.subarray(compactBase, compactBase + nBatch * m * n));
     }
   }
 
@@ -150,13 +173,14 @@ export class GemmEngine {
    * order, as task records starting at record index `task`. Returns the next free record.
    */
   private schedule(task: number, p0: number, pEnd: number,
-    g: { k: number; nPad: number; nPanels: number; ars: number; aps: number; a: number; b: number; c: number }): number {
+    g: { k: number; nPad: number; nPanels: number; ars: number; aps: number; bRow: number; a: number; b: number; c: number }): number {
     const i32 = this.i32;
     for (let kb = 0; kb * KC < g.k; kb++) {
       const k0 = kb * KC;
       const kc = Math.min(KC, g.k - k0);
       for (let j = 0; j < g.nPanels; j++) {
-        const bPanel = g.b + k0 * g.nPad + j * NR * kc;
+        // B̃[k0, j·NR]: in place (bRow = n floats per row) or in its packed panel
+        const bPanel = g.bRow > 0 ? g.b + k0 * g.bRow + j * NR : g.b + k0 * g.nPad + j * NR * kc;
         for (let i = p0; i < pEnd; i++) {
           const r = task * 4;
           i32[r] = g.a * 4 + i * MR * g.ars + k0 * g.aps; // A[i·MR, k0] (bytes)
@@ -175,7 +199,7 @@ export class GemmEngine {
     return this.pool.readyThreads;
   }
 
-  /** Slices of products that helper threads have run so far. */
+  /** Units of products that helper threads have run so far (pool.ts). */
   get helperSlices(): number {
     return this.pool.helperSlices;
   }
@@ -190,6 +214,33 @@ export class GemmEngine {
   }
 }
 
+/**
+ * Where the stored matrices (rows × cols, rows `ld` apart) of every batch go in wasm memory:
+ * contiguous ones (ld = cols) one slot per distinct offset, strided ones as the one span of
+ * storage that holds them all; `slack` floats after the last. `at(batch)` is the float offset
+ * of batch's matrix in the region, `copy` fills it.
+ */
+function region(offsets: readonly number[], rows: number, cols: number, ld: number, slack: number): {
+  size: number; at: (batch: number) => number; copy: (src: ArrayLike<number>, dst: Float32Array, base: number) => void;
+} {
+  if (ld === cols) {
+    const s = slots(offsets);
+    const one = rows * cols + slack;
+    return {
+      size: s.count * one,
+      at: (batch) => s.of[batch]! * one,
+      copy: (src, dst, base) => { for (const [off, slot] of s.first) dst.set((src as Float32Array).subarray(off, off + rows * cols), base + slot * one); },
+    };
+  }
+  let lo = Infinity, hi = 0;
+  for (const off of offsets) { lo = Math.min(lo, off); hi = Math.max(hi, off + (rows - 1) * ld + cols); }
+  return {
+    size: hi - lo + slack,
+    at: (batch) => offsets[batch]! - lo,
+    copy: (src, dst, base) => dst.set((src as Float32Array).subarray(lo, hi), base),
+  };
+}
+
 /** Distinct offsets → packed slot numbers; `of[batch]` is the slot batch reads. */
 function slots(offsets: readonly number[]): { count: number; of: number[]; first: Map<number, number> } {
   const first = new Map<number, number>();
@@ -202,27 +253,21 @@ function slots(offsets: readonly number[]): { count: number; of: number[]; first
 }
 
 /**
- * Pack op(B) (k×n; stored n×k when transB) into NR-column panels stored row by row, columns
- * past n zero. Layout: `dst[base + k0·nPad + j·NR·kc + p·NR + c] = op(B)[k0 + p, j·NR + c]`.
- * Whole panels are copied with the eight columns in locals and no branch per element; only the
- * last, ragged panel goes through the general loop with zero padding.
+ * Pack op(B) = Bᵀ (k×n, stored as n rows of k, `ld` apart) into NR-column panels stored row by row, columns past n
+ * zero. Layout: `dst[base + k0·nPad + j·NR·kc + p·NR + c] = Bᵀ[k0 + p, j·NR + c]`. Whole panels
+ * read eight stored rows side by side with no branch per element; only the last, ragged panel
+ * goes through the general loop with zero padding. (A row-major B needs no packing: the kernel
+ * reads it in place, see `matmul`.)
  */
-function packB(src: ArrayLike<number>, off: number, transB: boolean, k: number, n: number, dst: Float32Array, base: number): void {
+function packBT(src: ArrayLike<number>, off: number, k: number, n: number, ld: number, dst: Float32Array, base: number): void {
   const nPad = Math.ceil(n / NR) * NR;
   for (let k0 = 0; k0 < k; k0 += KC) {
     const kc = Math.min(KC, k - k0);
     for (let j = 0; j < nPad; j += NR) {
       let d = base + k0 * nPad + j * kc;
-      if (j + NR <= n && !transB) {
-        // op(B)[k0 + p, j + c] = src[(k0 + p)·n + j + c]: eight neighbours per step p.
-        let s = off + k0 * n + j;
-        for (let p = 0; p < kc; p++, d += 8, s += n) {
-          dst[d] = src[s]!; dst[d + 1] = src[s + 1]!; dst[d + 2] = src[s + 2]!; dst[d + 3] = src[s + 3]!;
-          dst[d + 4] = src[s + 4]!; dst[d + 5] = src[s + 5]!; dst[d + 6] = src[s + 6]!; dst[d + 7] = src[s + 7]!;
-        }
-      } else if (j + NR <= n) {
-        // op(B)[k0 + p, j + c] = src[(j + c)·k + k0 + p]: eight stored rows read side by side.
-        const s0 = off + j * k + k0, s1 = s0 + k, s2 = s1 + k, s3 = s2 + k, s4 = s3 + k, s5 = s4 + k, s6 = s5 + k, s7 = s6 + k;
+      if (j + NR <= n) {
+        // Bᵀ[k0 + p, j + c] = src[(j + c)·ld + k0 + p]: eight stored rows read side by side.
+        const s0 = off + j * ld + k0, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld, s4 = s3 + ld, s5 = s4 + ld, s6 = s5 + ld, s7 = s6 + ld;
         for (let p = 0; p < kc; p++, d += 8) {
           dst[d] = src[s0 + p]!; dst[d + 1] = src[s1 + p]!; dst[d + 2] = src[s2 + p]!; dst[d + 3] = src[s3 + p]!;
           dst[d + 4] = src[s4 + p]!; dst[d + 5] = src[s5 + p]!; dst[d + 6] = src[s6 + p]!; dst[d + 7] = src[s7 + p]!;
@@ -231,7 +276,7 @@ function packB(src: ArrayLike<number>, off: number, transB: boolean, k: number, 
         for (let p = 0; p < kc; p++) {
           for (let c = 0; c < NR; c++) {
             const col = j + c;
-            dst[d++] = col >= n ? 0 : transB ? src[off + col * k + k0 + p]! : src[off + (k0 + p) * n + col]!;
+            dst[d++] = col >= n ? 0 : src[off + col * ld + k0 + p]!;
           }
         }
       }

@@ -1,6 +1,6 @@
 /**
  * The `fast` CPU backend: WebAssembly SIMD matmul on all cores (gemm.ts), WebAssembly SIMD
- * softmax, softmax backward, exp/sigmoid/SiLU/tanh-GELU, logsumexp, RMSNorm and AdamW (vector-kernels.ts, run by
+ * softmax, softmax backward, exp/sigmoid/SiLU/tanh-GELU, logsumexp, RMSNorm, SwiGLU and AdamW (vector-kernels.ts, run by
  * vector.ts), and inlined TypeScript loops for the other memory-bound kernels (elementwise.ts).
  *
  * float32 only: float64 work (gradient checks) goes to the reference kernels, which are the
@@ -9,7 +9,7 @@
  */
 import { env } from '../../platform';
 import type { Backend, MatmulArgs } from '../backend';
-import { referenceAdamW, referenceBackend, referenceLogSumExp, referenceRmsNorm, referenceRmsNormBackward } from '../reference';
+import { referenceAdamW, referenceBackend, referenceLogSumExp, referenceRmsNorm, referenceRmsNormBackward, referenceSwiglu, referenceSwigluBackward } from '../reference';
 import { fastBinary, fastSumMiddle, fastUnary } from './elementwise';
 import { GemmEngine } from './gemm';
 import { isVectorUnary, VectorEngine } from './vector';
@@ -28,7 +28,7 @@ export interface FastBackend extends Backend {
   readonly threads: number;
   /** Threads that take work now (in a page, helpers join once started; in Node = threads). */
   readonly readyThreads: number;
-  /** Slices of large products that helper threads have run so far (0 on one thread). */
+  /** Units of large products that helper threads have run so far (0 on one thread; pool.ts). */
   readonly helperSlices: number;
   /** Start the matmul engine and settle when all its threads take work (at once in Node). */
   whenReady(): Promise<void>;
@@ -46,6 +46,7 @@ export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
   const vec = (): VectorEngine => (vectorEngine ??= new VectorEngine());
   return {
     name: 'fast',
+    stridedMatmul: true,
     get threads(): number {
       return gemm().threads;
     },
@@ -98,6 +99,14 @@ export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
     rmsNormBackward(args): void {
       if (args.dx instanceof Float32Array) vec().rmsNormBackward(args);
       else referenceRmsNormBackward(args);
+    },
+    swiglu(args): void {
+      if (args.out instanceof Float32Array) vec().swiglu(args);
+      else referenceSwiglu(args);
+    },
+    swigluBackward(args): void {
+      if (args.da instanceof Float32Array) vec().swigluBackward(args);
+      else referenceSwigluBackward(args);
     },
     dispose(): void {
       engine?.dispose();

@@ -21,6 +21,10 @@
  * **Tails.** Rows whose length is not a multiple of 4 finish with the same vector code on
  * one element splatted into all lanes (lane 0 is kept), so there is one formula, not two.
  *
+ * **SwiGLU** (`swiglu`, `swigluBackward`: SiLU(a)·b and its two gradients in one pass each,
+ * σ(a) recomputed in the backward instead of stored) follow the reference loops' order of
+ * operations in float32, with the `sigmoid` kernel's σ.
+ *
  * **AdamW and RMSNorm** (`adamw`, `rmsNorm`, `rmsNormBackward`) are the reference loops
  * (reference.ts) four lanes at a time, in float32 arithmetic where the reference computes in
  * float64 and rounds once on store: results agree to a few float32 ulp.
@@ -331,6 +335,57 @@ function adamwKernel(): FuncSpec {
   return f.spec();
 }
 
+/**
+ * `swiglu(a, b, out, n)`: out = SiLU(a)·b with SiLU(a) = a·σ(a), σ as the `sigmoid` kernel —
+ * the order of reference.ts's `referenceSwiglu` (σ first, then a·σ, then ·b).
+ */
+function swigluKernel(): FuncSpec {
+  const A = 0, B = 1, OUT = 2, N = 3;
+  const f = new Fn('swiglu', [I32, I32, I32, I32]);
+  const c = f.code;
+  const i = f.local(I32), vend = f.local(I32), end = f.local(I32);
+  const a = f.local(V128), s = f.local(V128);
+  c.localGet(N).i32Const(2).i32Shl().localSet(end);
+  c.localGet(N).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
+  const body = (load: (ptr: number) => void, store: (ptr: number, val: () => void) => void): void => {
+    load(A); c.localSet(a);
+    VECTOR_UNARY.sigmoid(f, a, s);
+    store(OUT, () => { c.localGet(a).localGet(s).f32x4Mul(); load(B); c.f32x4Mul(); });
+  };
+  const addr = (ptr: number): void => { c.localGet(ptr).localGet(i).i32Add(); };
+  whileBelow(c, i, vend, 16, () => body((p) => { addr(p); c.v128Load(); }, (p, val) => { addr(p); val(); c.v128Store(); }));
+  whileBelow(c, i, end, 4, () => body((p) => { addr(p); c.v128Load32Splat(); }, (p, val) => { addr(p); val(); c.f32x4ExtractLane(0).f32Store(); }));
+  return f.spec();
+}
+
+/**
+ * `swigluBackward(a, b, g, da, db, n)`: with σ = σ(a) recomputed, db = g·(a·σ) and
+ * da = (g·b)·σ·(1 + a·(1 − σ)) — reference.ts's `referenceSwigluBackward`, four lanes at a time.
+ */
+function swigluBackwardKernel(): FuncSpec {
+  const A = 0, B = 1, G = 2, DA = 3, DB = 4, N = 5;
+  const f = new Fn('swigluBackward', [I32, I32, I32, I32, I32, I32]);
+  const c = f.code;
+  const i = f.local(I32), vend = f.local(I32), end = f.local(I32);
+  const a = f.local(V128), s = f.local(V128), g = f.local(V128);
+  c.localGet(N).i32Const(2).i32Shl().localSet(end);
+  c.localGet(N).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
+  const body = (load: (ptr: number) => void, store: (ptr: number, val: () => void) => void): void => {
+    load(A); c.localSet(a);
+    load(G); c.localSet(g);
+    VECTOR_UNARY.sigmoid(f, a, s);
+    store(DB, () => { c.localGet(g).localGet(a).localGet(s).f32x4Mul().f32x4Mul(); });
+    store(DA, () => {
+      c.localGet(g); load(B); c.f32x4Mul().localGet(s).f32x4Mul();
+      c.f32x4Const(1).localGet(a).f32x4Const(1).localGet(s).f32x4Sub().f32x4Mul().f32x4Add().f32x4Mul();
+    });
+  };
+  const addr = (ptr: number): void => { c.localGet(ptr).localGet(i).i32Add(); };
+  whileBelow(c, i, vend, 16, () => body((p) => { addr(p); c.v128Load(); }, (p, val) => { addr(p); val(); c.v128Store(); }));
+  whileBelow(c, i, end, 4, () => body((p) => { addr(p); c.v128Load32Splat(); }, (p, val) => { addr(p); val(); c.f32x4ExtractLane(0).f32Store(); }));
+  return f.spec();
+}
+
 /** `rmsNorm(x, w, out, rinv, rows, cols, eps)`: r = 1/√(Σx²/cols + eps), out = x·r·w, rinv[row] = r. */
 function rmsNormKernel(): FuncSpec {
   const X = 0, W = 1, OUT = 2, RINV = 3, ROWS = 4, COLS = 5, EPS = 6;
@@ -429,5 +484,5 @@ function rmsNormBackwardKernel(): FuncSpec {
  */
 export function vectorModuleBytes(memory: { initialPages: number; maxPages: number; shared: boolean }): Uint8Array {
   const maps = (Object.keys(VECTOR_UNARY) as VectorUnaryKind[]).map((k) => mapKernel(k, VECTOR_UNARY[k]));
-  return assembleModule([softmaxKernel(), softmaxBackwardKernel(), rowMaxSumExpKernel(), adamwKernel(), rmsNormKernel(), rmsNormBackwardKernel(), ...maps], memory);
+  return assembleModule([softmaxKernel(), softmaxBackwardKernel(), rowMaxSumExpKernel(), adamwKernel(), rmsNormKernel(), rmsNormBackwardKernel(), swigluKernel(), swigluBackwardKernel(), ...maps], memory);
 }

@@ -9,7 +9,7 @@
  * One small private memory, single-threaded (no SharedArrayBuffer needed).
  */
 import type { FloatArray } from '../../tensor';
-import type { AdamWArgs, RmsNormArgs, RmsNormBackwardArgs } from '../backend';
+import type { AdamWArgs, RmsNormArgs, RmsNormBackwardArgs, SwigluArgs, SwigluBackwardArgs } from '../backend';
 import { VECTOR_UNARY, vectorModuleBytes, type VectorUnaryKind } from './vector-kernels';
 import { wasm, type WasmMemory } from './wasm-api';
 
@@ -158,6 +158,36 @@ export class VectorEngine {
       dx.set(f32.subarray(2 * cap, 2 * cap + nr * cols), s);
     }
     dWeight.set(f32.subarray(4 * cap, 4 * cap + cols));
+  }
+
+  /** SwiGLU forward, out = SiLU(a)·b; see Backend.swiglu. Regions: a, b, out. */
+  swiglu({ a, b, out }: SwigluArgs): void {
+    const run = this.exports.swiglu as (a: number, b: number, out: number, n: number) => void;
+    const f32 = this.f32;
+    const cap = this.cap;
+    for (let s = 0; s < out.length; s += CHUNK_FLOATS) {
+      const e = Math.min(out.length, s + CHUNK_FLOATS);
+      f32.set(a.subarray(s, e), 0);
+      f32.set(b.subarray(s, e), cap);
+      run(0, cap * 4, 2 * cap * 4, e - s);
+      out.set(f32.subarray(2 * cap, 2 * cap + e - s), s);
+    }
+  }
+
+  /** SwiGLU backward; see Backend.swigluBackward. Regions: a, b, g, da, db. */
+  swigluBackward({ a, b, g, da, db }: SwigluBackwardArgs): void {
+    const run = this.exports.swigluBackward as (...args: number[]) => void;
+    const f32 = this.f32;
+    const cap = this.cap;
+    for (let s = 0; s < da.length; s += CHUNK_FLOATS) {
+      const e = Math.min(da.length, s + CHUNK_FLOATS);
+      f32.set(a.subarray(s, e), 0);
+      f32.set(b.subarray(s, e), cap);
+      f32.set(g.subarray(s, e), 2 * cap);
+      run(0, cap * 4, 2 * cap * 4, 3 * cap * 4, 4 * cap * 4, e - s);
+      da.set(f32.subarray(3 * cap, 3 * cap + e - s), s);
+      db.set(f32.subarray(4 * cap, 4 * cap + e - s), s);
+    }
   }
 
   /** Row logsumexp: the kernel's max and Σ exp(x − max) per row, then m + log s in float64. */
