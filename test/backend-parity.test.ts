@@ -23,8 +23,11 @@ const rng = new Rng(1234);
 const randn = (n: number, scale = 1): Float32Array => Float32Array.from({ length: n }, () => scale * rng.normal());
 const as64 = (x: Float32Array): Float64Array => Float64Array.from(x);
 
-/** Compare float32 `got` with float64 `want`; returns the first failure as text, or ''. */
-function compare(got: Float32Array, want: Float64Array, tol: number): string {
+/**
+ * Compare float32 `got` with float64 `want`; returns the first failure as text, or ''.
+ * The bound is tol·max(1, |want|), or tol·|want| + {@link REL_FLOOR} with `relative`.
+ */
+function compare(got: Float32Array, want: Float64Array, tol: number, relative = false): string {
   if (got.length !== want.length) return `length ${got.length} vs ${want.length}`;
   for (let i = 0; i < got.length; i++) {
     const g = got[i]!;
@@ -37,15 +40,23 @@ function compare(got: Float32Array, want: Float64Array, tol: number): string {
       if (g !== w) return `[${i}] got ${g}, want ${w}`;
       continue;
     }
-    if (Math.abs(g - w) > tol * Math.max(1, Math.abs(w))) return `[${i}] got ${g}, want ${w} (tol ${tol.toExponential(1)})`;
+    const bound = relative ? tol * Math.abs(w) + REL_FLOOR : tol * Math.max(1, Math.abs(w));
+    if (Math.abs(g - w) > bound) return `[${i}] got ${g}, want ${w} (${relative ? 'relative ' : ''}tol ${tol.toExponential(1)})`;
   }
   return '';
 }
+
+/** float32's unit roundoff u = 2⁻²⁴. */
+const U32 = 2 ** -24;
+/** Absolute slack of a relative comparison: float32's smallest normal, so underflowed results pass. */
+const REL_FLOOR = 2 ** -126;
 
 /** One kernel case: runs `kernel` on a backend with float32 inputs and on ref with float64. */
 interface KernelCase {
   name: string;
   tol: number;
+  /** compare relatively: |got − want| ≤ tol·|want| (+ {@link REL_FLOOR}) instead of tol·max(1, |want|) */
+  relative?: boolean;
   /** whether the backend is asked for this kernel at all (default: every backend) */
   applies?: (be: Backend) => boolean;
   run(b: Backend, f64: boolean): Float32Array | Float64Array;
@@ -129,6 +140,32 @@ function softmaxCase(name: string, rows: number, cols: number, x: Float32Array):
       return out;
     },
   };
+}
+
+/**
+ * The relative tolerance of a float32 softmax of rows of n columns, from its rounding errors.
+ * y_j = e_j / S with e_j = exp(x_j − m) ≥ 0 and S = Σ e_j; every term is positive, so
+ * Σ|e_j| = S and a bound on the sum's error relative to Σ|e_j| is a bound relative to S,
+ * hence (times one more division) to every y_j:
+ * - worst case (Higham, "Accuracy and Stability of Numerical Algorithms", §4.2): any order of
+ *   a float32 n-term sum has |Ŝ − S| ≤ γ_{n−1}·Σ|e_j|, γ_k ≈ k·u — 1.2e-3 at n = 20001, so
+ *   loose that a sum missing 0.1% of its mass would pass;
+ * - probabilistic (Higham & Mary, SIAM J. Sci. Comput. 41(5), 2019, Thm 3.1: rounding errors
+ *   independent, mean zero): |Ŝ − S| ≤ λ·√n·u·Σ|e_j| with probability ≥ 1 − 2n·exp(−λ²/2).
+ * We take the second with λ = 7 (failure probability < 1e-6 at n = 20001), plus 6u for the
+ * exp (fast's SIMD exp is ≈ 2u; gpu.js's the platform's float32 exp), the division and the
+ * rounding of y: 5.9e-5 relative at n = 20001. Measured over 40 seeds and scales 1, 5, 30:
+ * gpu.js's left-to-right sum reaches 2.8e-5, fast's four partial sums 1.1e-5. The old
+ * absolute 1e-5 sat *below* gpu.js's √n-sized error (2.7e-5 with other data), and being
+ * absolute it did not check the row's small probabilities at all; this one is relative.
+ */
+function softmaxRelTol(n: number): number {
+  return 7 * Math.sqrt(n) * U32 + 6 * U32;
+}
+
+/** A softmax row case compared relatively with {@link softmaxRelTol} (long rows: see there). */
+function softmaxLongRowCase(name: string, rows: number, cols: number, x: Float32Array): KernelCase {
+  return { ...softmaxCase(name, rows, cols, x), tol: softmaxRelTol(cols), relative: true };
 }
 
 function softmaxBackwardCase(rows: number, cols: number): KernelCase {
@@ -365,7 +402,7 @@ const CASES: KernelCase[] = [
   // The SIMD kernels (vector-kernels.ts) copy whole rows in chunks of 16 Ki floats: rows that
   // straddle two chunks, a row longer than a chunk, ragged tails, ±1000 and NaN inside.
   softmaxCase('37x530, ±1000 and NaN rows (rows across a chunk boundary)', 37, 530, spiked(randn(37 * 530, 5), 530)),
-  softmaxCase('one row of 20001 (longer than a chunk)', 1, 20001, randn(20001, 5)),
+  softmaxLongRowCase('one row of 20001 (longer than a chunk)', 1, 20001, randn(20001, 5)),
   softmaxBackwardCase(37, 530),
   softmaxBackwardCase(2, 20001),
   unaryValuesCase('exp', 'over three chunks, ±1000, NaN', [...spiked(randn(40003, 30), 40003)]),
@@ -431,7 +468,7 @@ for (const [label, make] of BACKENDS) {
       if (c.applies && !c.applies(be)) continue;
       const want = c.run(referenceBackend, true) as Float64Array;
       const got = c.run(be, false) as Float32Array;
-      t.equal(compare(got, want, c.tol), '', c.name);
+      t.equal(compare(got, want, c.tol, c.relative), '', c.name);
     }
     t.ok(expRelativeError(be) < 1e-6, 'exp within 1e-6 relative over [−100, 88]');
     // float64 must work on every backend (gradient checks run in float64)
@@ -439,6 +476,35 @@ for (const [label, make] of BACKENDS) {
     t.equal(compare(Float32Array.from(f64), CASES[0]!.run(referenceBackend, true) as Float64Array, 1e-6), '', 'float64 matmul');
   });
 }
+
+t.test('the long-row softmax tolerance still catches wrong kernels', async (t) => {
+  const n = 20001;
+  const r = new Rng(99); // its own stream: the cases above keep their data
+  const x = Float32Array.from({ length: n }, () => 5 * r.normal());
+  const want = new Float64Array(n);
+  referenceBackend.softmax(as64(x), want, 1, n);
+  const tol = softmaxRelTol(n);
+  const right = new Float32Array(n);
+  referenceBackend.softmax(x, right, 1, n);
+  t.equal(compare(right, want, tol, true), '', 'the reference loop in float32 passes');
+  // Wrong kernels, each an easy slip: their errors are 1e-4 to 1e-3 relative — under the
+  // worst-case bound γ_{n−1} ≈ 1.2e-3, so only the probabilistic bound catches them.
+  const wrong = (name: string, f: (e: Float64Array) => number): void => {
+    let m = -Infinity;
+    for (const v of x) m = Math.max(m, v);
+    const e = Float64Array.from(x, (v) => Math.exp(v - m));
+    const s = f(e);
+    t.not(compare(Float32Array.from(e, (v) => v / s), want, tol, true), '', `${name} fails`);
+  };
+  const total = (e: Float64Array, from = 0, to = e.length): number => { let s = 0; for (let i = from; i < to; i++) s += e[i]!; return s; };
+  wrong('a row sum missing 2e-4 of its mass', (e) => total(e) * (1 - 2e-4));
+  wrong('a float32 sum that rounds down instead of to nearest (a biased error, ≈ n·u/2)', (e) => {
+    let s = 0;
+    for (const v of e) { const t2 = Math.fround(s + v); s = t2 > s + v ? Math.fround(t2 - t2 * U32) : t2; }
+    return s;
+  });
+  wrong('a sum with the largest term dropped', (e) => total(e) - Math.max(...e));
+});
 
 t.test('a small MLP gives the same gradients on every backend', async (t) => {
   // loss = mean(silu(x·W1 + b1)·W2); x [256, 100], W1 [100, 130], W2 [130, 10]
