@@ -22,7 +22,7 @@
  * The rotation is one op with its own backward: a rotation's transpose is the rotation by
  * −θ, so ∂L/∂x = R(−θ) · ∂L/∂y pair by pair.
  */
-import { allocate, fmtShape, record, Tensor } from '../lib';
+import { allocate, backend, fmtShape, record, referenceRope, Tensor } from '../lib';
 
 /** Which positional scheme a table was built for. */
 export type RopeKind = '1d' | '2d';
@@ -100,30 +100,16 @@ export function applyRope(x: Tensor, table: RopeTable, start = 0): Tensor {
   if (start + T > table.maxSeqLen) {
     throw new Error(`applyRope: positions ${start}..${start + T - 1} exceed the table's ${table.maxSeqLen} positions`);
   }
-  // Reads `src` through its strides (its gradient arrives as a permuted view of the heads'
-  // [B, H, T, hd] gradient: reading it in place saves a copy), writes a contiguous result.
+  // A backend kernel (reference.ts's referenceRope is the loop, the source of truth) reads
+  // `src` through its strides — its gradient arrives as a permuted view of the heads'
+  // [B, H, T, hd] gradient: reading it in place saves a copy — and writes a contiguous result.
   const rotate = (src: Tensor, sign: 1 | -1): Tensor => {
     const out = allocate(x.dtype, src.size);
     const { data, offset, stride } = src.nd;
-    const [sb, st, sh, si] = stride as [number, number, number, number];
-    const half = d / 2;
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        const row = (start + t) * half;
-        for (let h = 0; h < H; h++) {
-          const o = ((b * T + t) * H + h) * d;
-          const q = offset + b * sb + t * st + h * sh;
-          for (let i = 0; i < half; i++) {
-            const c = table.cos[row + i]!;
-            const s = sign * table.sin[row + i]!;
-            const a = data[q + 2 * i * si]!;
-            const bb = data[q + (2 * i + 1) * si]!;
-            out[o + 2 * i] = a * c - bb * s;
-            out[o + 2 * i + 1] = a * s + bb * c;
-          }
-        }
-      }
-    }
+    (backend().rope ?? referenceRope)({
+      x: data, offset, strides: stride as [number, number, number, number], out, cos: table.cos, sin: table.sin,
+      start, sign, batch: B, seqLen: T, heads: H, headDim: d,
+    });
     return new Tensor(out, shape);
   };
   const y = rotate(x, 1);

@@ -127,6 +127,32 @@ export interface SwigluBackwardArgs {
   db: FloatArray;
 }
 
+/**
+ * Rotary position embedding of x [B, T, H, d] read through strides (models/rope.ts has the
+ * math), written contiguously to `out` [B, T, H, d]. Per pair (a, b) = (x[2i], x[2i+1]) at
+ * sequence position p = start + t, with c = cos[p·d/2 + i] and s = sign·sin[p·d/2 + i]:
+ *   out[2i] = a·c − b·s,   out[2i+1] = a·s + b·c.
+ * sign = 1 is the forward rotation; sign = −1 the backward (the rotation's transpose).
+ */
+export interface RopeArgs {
+  /** x's storage; element (b, t, h, j) is at offset + b·strides[0] + t·strides[1] + h·strides[2] + j·strides[3] */
+  x: FloatArray;
+  offset: number;
+  strides: readonly [number, number, number, number];
+  out: FloatArray;
+  /** cos θ and sin θ, [positions, d/2] row-major (models/rope.ts's RopeTable) */
+  cos: Float64Array;
+  sin: Float64Array;
+  /** position of t = 0 */
+  start: number;
+  sign: 1 | -1;
+  batch: number;
+  seqLen: number;
+  heads: number;
+  /** d, even */
+  headDim: number;
+}
+
 export interface Backend {
   /** Short name used by `setBackend` and `ARRA_BACKEND` (`ref`, `fast`, `gpujs`). */
   readonly name: string;
@@ -163,6 +189,8 @@ export interface Backend {
   /** `referenceSwiglu` / `referenceSwigluBackward` when absent. */
   swiglu?(args: SwigluArgs): void;
   swigluBackward?(args: SwigluBackwardArgs): void;
+  /** `referenceRope` when absent. */
+  rope?(args: RopeArgs): void;
   /** Release cached resources (compiled kernels, worker threads). Safe to call twice. */
   dispose?(): void;
 }

@@ -3,7 +3,7 @@
  * the source of truth every other backend is tested against.
  */
 import type { FloatArray } from '../tensor';
-import type { AdamWArgs, Backend, BinaryKind, MatmulArgs, RmsNormArgs, RmsNormBackwardArgs, SwigluArgs, SwigluBackwardArgs, UnaryKind } from './backend';
+import type { AdamWArgs, Backend, BinaryKind, MatmulArgs, RmsNormArgs, RmsNormBackwardArgs, RopeArgs, SwigluArgs, SwigluBackwardArgs, UnaryKind } from './backend';
 
 /** erf(x) by Abramowitz–Stegun 7.1.26 would be only 1e-7 accurate; this series/continued
  * fraction pair is accurate to ~1e-15, which float64 gradient checks need. */
@@ -154,6 +154,32 @@ export function referenceSwigluBackward({ a, b, g, da, db }: SwigluBackwardArgs)
     const s = round(sigmoidFn(x));
     db[i] = g[i]! * round(x * s);
     da[i] = round(g[i]! * b[i]!) * s * (1 + x * (1 - s));
+  }
+}
+
+/**
+ * RoPE (see {@link RopeArgs}): the loop models/rope.ts ran before it became a kernel, in
+ * float64 arithmetic, rounded once on store into a float32 `out`.
+ */
+export function referenceRope({ x: data, offset, strides, out, cos, sin, start, sign, batch: B, seqLen: T, heads: H, headDim: d }: RopeArgs): void {
+  const [sb, st, sh, si] = strides;
+  const half = d / 2;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const row = (start + t) * half;
+      for (let h = 0; h < H; h++) {
+        const o = ((b * T + t) * H + h) * d;
+        const q = offset + b * sb + t * st + h * sh;
+        for (let i = 0; i < half; i++) {
+          const c = cos[row + i]!;
+          const s = sign * sin[row + i]!;
+          const a = data[q + 2 * i * si]!;
+          const bb = data[q + (2 * i + 1) * si]!;
+          out[o + 2 * i] = a * c - bb * s;
+          out[o + 2 * i + 1] = a * s + bb * c;
+        }
+      }
+    }
   }
 }
 

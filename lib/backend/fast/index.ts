@@ -1,6 +1,6 @@
 /**
  * The `fast` CPU backend: WebAssembly SIMD matmul on all cores (gemm.ts), WebAssembly SIMD
- * softmax, softmax backward, exp/sigmoid/SiLU/tanh-GELU, logsumexp, RMSNorm, SwiGLU and AdamW (vector-kernels.ts, run by
+ * softmax, softmax backward, exp/sigmoid/SiLU/tanh-GELU, logsumexp, RMSNorm, SwiGLU, RoPE and AdamW (vector-kernels.ts, run by
  * vector.ts), and inlined TypeScript loops for the other memory-bound kernels (elementwise.ts).
  *
  * float32 only: float64 work (gradient checks) goes to the reference kernels, which are the
@@ -9,7 +9,7 @@
  */
 import { env } from '../../platform';
 import type { Backend, MatmulArgs } from '../backend';
-import { referenceAdamW, referenceBackend, referenceLogSumExp, referenceRmsNorm, referenceRmsNormBackward, referenceSwiglu, referenceSwigluBackward } from '../reference';
+import { referenceAdamW, referenceBackend, referenceLogSumExp, referenceRmsNorm, referenceRmsNormBackward, referenceRope, referenceSwiglu, referenceSwigluBackward } from '../reference';
 import { fastBinary, fastSumMiddle, fastUnary } from './elementwise';
 import { GemmEngine } from './gemm';
 import { isVectorUnary, VectorEngine } from './vector';
@@ -107,6 +107,10 @@ export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
     swigluBackward(args): void {
       if (args.da instanceof Float32Array) vec().swigluBackward(args);
       else referenceSwigluBackward(args);
+    },
+    rope(args): void {
+      if (args.out instanceof Float32Array && vec().rope(args)) return;
+      referenceRope(args);
     },
     dispose(): void {
       engine?.dispose();

@@ -479,10 +479,50 @@ function rmsNormBackwardKernel(): FuncSpec {
 }
 
 /**
+ * `rope(x, out, cos, sin, T, H, half, tStride, hStride, sign)`: RoPE of one batch row (see
+ * Backend's RopeArgs) with x's pairs contiguous (unit step along d). For t < T, h < H, the
+ * d = 2·half floats at x + t·tStride + h·hStride (byte strides) are rotated pair by pair by
+ * the f64 angles cos/sin + t·half·8 and written to out, contiguous [T, H, d]:
+ *   [a, b] → [a, b]·c + [b, a]·[−s, s] = [a·c − b·s, b·c + a·s],  s = sign·sin θ
+ * one pair per f64x2: promoted exactly from float32, float64 products and sum, rounded once
+ * to float32 — the reference loop's arithmetic (b·(−s) = −(b·s) and a·s + b·c = b·c + a·s
+ * exactly), so the results are its bits.
+ */
+function ropeKernel(): FuncSpec {
+  const X = 0, OUT = 1, COS = 2, SIN = 3, T = 4, H = 5, HALF = 6, TS = 7, HS = 8, SIGN = 9;
+  const f = new Fn('rope', [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32]);
+  const c = f.code;
+  const t = f.local(I32), h = f.local(I32), i = f.local(I32), pairBytes = f.local(I32), xrow = f.local(I32), cs = f.local(I32);
+  const v = f.local(V128), sgn = f.local(V128);
+  // sgn = [−sign, sign] as f64x2 (sign is ±1, so these products are exact)
+  c.f64x2Const(-1, 1).localGet(SIGN).f32x4Splat().f64x2PromoteLowF32x4().f64x2Mul().localSet(sgn);
+  c.localGet(HALF).i32Const(3).i32Shl().localSet(pairBytes); // half·8: bytes of one row of pairs (x) or of angles (f64)
+  c.i32Const(0).localSet(t);
+  whileBelow(c, t, T, 1, () => {
+    c.i32Const(0).localSet(h);
+    whileBelow(c, h, H, 1, () => {
+      c.localGet(X).localGet(t).localGet(TS).i32Mul().i32Add().localGet(h).localGet(HS).i32Mul().i32Add().localSet(xrow);
+      c.localGet(t).localGet(pairBytes).i32Mul().localSet(cs);
+      c.i32Const(0).localSet(i);
+      whileBelow(c, i, pairBytes, 8, () => {
+        c.localGet(xrow).localGet(i).i32Add().v128Load64Zero().f64x2PromoteLowF32x4().localSet(v);
+        c.localGet(OUT).localGet(i).i32Add();
+        c.localGet(v).localGet(COS).localGet(cs).i32Add().localGet(i).i32Add().v128Load64Splat().f64x2Mul();
+        c.localGet(v).localGet(v).i8x16Shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]);
+        c.localGet(SIN).localGet(cs).i32Add().localGet(i).i32Add().v128Load64Splat().localGet(sgn).f64x2Mul().f64x2Mul();
+        c.f64x2Add().f32x4DemoteF64x2Zero().v128Store64Lane(0);
+      });
+      c.localGet(OUT).localGet(pairBytes).i32Add().localSet(OUT);
+    });
+  });
+  return f.spec();
+}
+
+/**
  * The module: `softmax`, `softmaxBackward`, `rowMaxSumExp`, `adamw`, `rmsNorm`, `rmsNormBackward` and one map
  * kernel per {@link VECTOR_UNARY} kind (exported under the kind's name), importing `env.memory`.
  */
 export function vectorModuleBytes(memory: { initialPages: number; maxPages: number; shared: boolean }): Uint8Array {
   const maps = (Object.keys(VECTOR_UNARY) as VectorUnaryKind[]).map((k) => mapKernel(k, VECTOR_UNARY[k]));
-  return assembleModule([softmaxKernel(), softmaxBackwardKernel(), rowMaxSumExpKernel(), adamwKernel(), rmsNormKernel(), rmsNormBackwardKernel(), swigluKernel(), swigluBackwardKernel(), ...maps], memory);
+  return assembleModule([softmaxKernel(), softmaxBackwardKernel(), rowMaxSumExpKernel(), adamwKernel(), rmsNormKernel(), rmsNormBackwardKernel(), swigluKernel(), swigluBackwardKernel(), ropeKernel(), ...maps], memory);
 }

@@ -9,7 +9,7 @@
  * One small private memory, single-threaded (no SharedArrayBuffer needed).
  */
 import type { FloatArray } from '../../tensor';
-import type { AdamWArgs, RmsNormArgs, RmsNormBackwardArgs, SwigluArgs, SwigluBackwardArgs } from '../backend';
+import type { AdamWArgs, RmsNormArgs, RmsNormBackwardArgs, RopeArgs, SwigluArgs, SwigluBackwardArgs } from '../backend';
 import { VECTOR_UNARY, vectorModuleBytes, type VectorUnaryKind } from './vector-kernels';
 import { wasm, type WasmMemory } from './wasm-api';
 
@@ -188,6 +188,37 @@ export class VectorEngine {
       da.set(f32.subarray(3 * cap, 3 * cap + e - s), s);
       db.set(f32.subarray(4 * cap, 4 * cap + e - s), s);
     }
+  }
+
+  /**
+   * RoPE (see Backend.rope), one batch row at a time: the span of x's storage that row
+   * covers is copied in (region 0), the rotated [T, H, d] block out (region 1); the angles of
+   * positions start..start+T−1 go in as float64 (region 2). Returns false — the caller runs
+   * the reference loop — when the pairs are not contiguous (x's last stride ≠ 1) or a row's
+   * span is more than twice its elements (a copy would cost more than the loop saves).
+   */
+  rope({ x, offset, strides, out, cos, sin, start, sign, batch: B, seqLen: T, heads: H, headDim: d }: RopeArgs): boolean {
+    const [sb, st, sh, si] = strides;
+    const rowFloats = T * H * d;
+    if (rowFloats === 0) return true;
+    if (si !== 1 || st < 0 || sh < 0) return false;
+    const span = (T - 1) * st + (H - 1) * sh + d;
+    if (span > 2 * rowFloats) return false;
+    const half = d / 2;
+    this.reserve(Math.max(span, rowFloats, 4 * T * half));
+    const cap = this.cap;
+    const f32 = this.f32;
+    const angles = new Float64Array(this.memory.buffer, 8 * cap, 2 * T * half);
+    angles.set(cos.subarray(start * half, (start + T) * half), 0);
+    angles.set(sin.subarray(start * half, (start + T) * half), T * half);
+    const run = this.exports.rope as (...a: number[]) => void;
+    for (let b = 0; b < B; b++) {
+      const base = offset + b * sb;
+      f32.set(x.subarray(base, base + span), 0);
+      run(0, cap * 4, 8 * cap, 8 * cap + 8 * T * half, T, H, half, st * 4, sh * 4, sign);
+      out.set(f32.subarray(cap, cap + rowFloats), b * rowFloats);
+    }
+    return true;
   }
 
   /** Row logsumexp: the kernel's max and Σ exp(x − max) per row, then m + log s in float64. */

@@ -149,6 +149,24 @@ export class Code {
   i32x4ShrS(): this { return this.op(...simd(0xac)); }
   i32x4Add(): this { return this.op(...simd(0xae)); }
   i32x4Sub(): this { return this.op(...simd(0xb1)); }
+
+  // --- float64 pairs (RoPE's kernel: float64 arithmetic like the reference loop) ---
+  /** Load 8 bytes and repeat them into both halves (an f64 into both f64x2 lanes). */
+  v128Load64Splat(offset = 0): this { return this.op(...simd(0x0a), 3, ...uleb(offset)); }
+  /** Load 8 bytes into the low half, zero the high half. */
+  v128Load64Zero(offset = 0): this { return this.op(...simd(0x5d), 3, ...uleb(offset)); }
+  /** Store the 8-byte lane `lane` (0–1) of a v128. */
+  v128Store64Lane(lane: number, offset = 0): this { return this.op(...simd(0x5b), 3, ...uleb(offset), lane); }
+  /** Bytes `lanes[i]` (0–15 from a, 16–31 from b) of two v128s (stack: a, b). */
+  i8x16Shuffle(lanes: readonly number[]): this { return this.op(...simd(0x0d), ...lanes); }
+  /** Two float64 immediates. */
+  f64x2Const(lo: number, hi: number): this { return this.op(...simd(0x0c), ...new Uint8Array(Float64Array.of(lo, hi).buffer)); }
+  /** The two low f32 lanes, exactly, as f64x2. */
+  f64x2PromoteLowF32x4(): this { return this.op(...simd(0x5f)); }
+  /** f64x2 rounded to f32 in the two low lanes (round to nearest), high lanes zero. */
+  f32x4DemoteF64x2Zero(): this { return this.op(...simd(0x5e)); }
+  f64x2Add(): this { return this.op(...simd(0xf0)); }
+  f64x2Mul(): this { return this.op(...simd(0xf2)); }
 }
 
 /** The 4 little-endian bytes of `v` rounded to float32. */
