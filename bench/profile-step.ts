@@ -12,6 +12,8 @@
  * and shape is printed: what the step spends inside the backend, and so what is left outside.
  *
  * Data are random codes and classes: the step's cost does not depend on the values.
+ * `ARRA_PRINT_LOSS=1` prints every step's loss to 17 digits (to check that a change keeps
+ * the seeded results' bits).
  */
 import { AdamW, type Backend, createFastBackend, crossEntropy, registerBackend, Rng, setBackend } from '../lib';
 import { transformerPresets } from '../models/presets';
@@ -50,6 +52,7 @@ if (process.env.ARRA_KERNEL_TIMES) {
       rmsNormBackward(a) { const t0 = performance.now(); inner.rmsNormBackward!(a); note(`rmsNormBackward ${a.rows}x${a.cols}`, t0); },
       swiglu(a) { const t0 = performance.now(); inner.swiglu!(a); note(`swiglu ${a.out.length}`, t0); },
       swigluBackward(a) { const t0 = performance.now(); inner.swigluBackward!(a); note(`swigluBackward ${a.da.length}`, t0); },
+      rope(a) { const t0 = performance.now(); inner.rope!(a); note(`rope ${a.batch}x${a.seqLen}x${a.heads}x${a.headDim}${a.sign < 0 ? ' backward' : ''}`, t0); },
     };
     return be;
   });
@@ -79,6 +82,7 @@ for (let s = 0; s < steps + 1; s++) {
     const { logits } = model.forward(benchData.tokens, [b, seqLen]); // [B, T, V]
     loss = crossEntropy(logits.reshape([b * seqLen, vocabSize]), benchData.targets);
   }
+  if (process.env.ARRA_PRINT_LOSS) console.log(`step ${s} loss ${loss.item().toPrecision(17)}`);
   opt.zeroGrad();
   loss.backward();
   opt.step();

@@ -76,9 +76,14 @@ const ROUND_BITS = 0x4b400000;
 /** dst = eˣ lane-wise (x, dst: v128 locals; dst may equal x). See the file comment. */
 function emitExp(f: Fn, x: number, dst: number): void {
   const c = f.code;
-  const xc = f.local(V128), n = f.local(V128), r = f.local(V128), p = f.local(V128), k = f.local(V128), h = f.local(V128);
+  const xc = f.local(V128), n = f.local(V128), r = f.local(V128), p = f.local(V128), k = f.local(V128), h = f.local(V128), low = f.local(V128);
   // Clamp with the pseudo-min/max (single instructions) and x first, so a NaN x stays NaN.
-  c.localGet(x).f32x4Const(-104).f32x4Pmax().f32x4Const(89).f32x4Pmin().localSet(xc);
+  // Lanes below −104 (−∞: the causal mask) come out exactly 0 at the end whatever is computed
+  // for them, so they are computed on 0, not on −104: e⁻¹⁰⁴'s 2ⁿ product is subnormal, and a
+  // subnormal multiply costs a microcode assist (≈ 100 cycles) — half the attention scores
+  // are masked. Lanes ≥ −104 are unchanged.
+  c.localGet(x).f32x4Const(-104).f32x4Lt().localSet(low);
+  c.localGet(x).f32x4Const(-104).f32x4Pmax().f32x4Const(89).f32x4Pmin().localGet(low).v128AndNot().localSet(xc);
   // n = round(xc·log₂e) by the 1.5·2²³ trick (faster than f32x4.nearest + a saturating
   // conversion); k = n as an integer, read from the mantissa bits of the rounded sum.
   c.localGet(xc).f32x4Const(LOG2E).f32x4Mul().f32x4Const(ROUND).f32x4Add().localTee(k);
@@ -96,7 +101,7 @@ function emitExp(f: Fn, x: number, dst: number): void {
   c.localGet(h).i32x4Const(127).i32x4Add().i32Const(23).i32x4Shl().f32x4Mul();
   c.localGet(k).localGet(h).i32x4Sub().i32x4Const(127).i32x4Add().i32Const(23).i32x4Shl().f32x4Mul();
   // exactly 0 below −104 (−∞ included); NaN compares false and stays NaN
-  c.localGet(x).f32x4Const(-104).f32x4Lt().v128AndNot().localSet(dst);
+  c.localGet(low).v128AndNot().localSet(dst);
 }
 
 /** dst = num(x)/(1 + e), e = e^(−|z|): the overflow-free logistic of reference.ts, lane-wise. */
