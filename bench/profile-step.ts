@@ -53,6 +53,7 @@ if (process.env.ARRA_KERNEL_TIMES) {
       swiglu(a) { const t0 = performance.now(); inner.swiglu!(a); note(`swiglu ${a.out.length}`, t0); },
       swigluBackward(a) { const t0 = performance.now(); inner.swigluBackward!(a); note(`swigluBackward ${a.da.length}`, t0); },
       rope(a) { const t0 = performance.now(); inner.rope!(a); note(`rope ${a.batch}x${a.seqLen}x${a.heads}x${a.headDim}${a.sign < 0 ? ' backward' : ''}`, t0); },
+      maskedSoftmax(x, m, o, r, c, mr) { const t0 = performance.now(); inner.maskedSoftmax!(x, m, o, r, c, mr); note(`maskedSoftmax ${r}x${c}`, t0); },
     };
     return be;
   });

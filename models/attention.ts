@@ -12,7 +12,7 @@
  * keys/values to the cache. The arithmetic per new position is the same as in a full
  * forward, so the logits agree up to float rounding (test/sampling.test.ts checks it).
  */
-import { concat, type DType, full, Linear, matmul, Module, type Rng, softmax, Tensor } from '../lib';
+import { concat, type DType, full, Linear, matmul, maskedSoftmax, Module, type Rng, Tensor } from '../lib';
 import { applyRope, type RopeTable } from './rope';
 
 /** Keys and values of the positions seen so far, per layer: each [B, H, S, hd] (null before the first step). */
@@ -87,7 +87,7 @@ export class CausalSelfAttention extends Module {
     // q·kᵀ/√hd with the scale applied to q: the same product, but scaling [B, H, T, hd] is
     // cheaper than scaling [B, H, T, S] (and packs the permuted q for the matmul on the way).
     const scores = matmul(q.mul(1 / Math.sqrt(hd)), k.transpose(-2, -1)); // [B, H, T, S]
-    const weights = softmax(scores.add(causalMask(T, start, x.dtype)), -1); // [B, H, T, S]
+    const weights = maskedSoftmax(scores, causalMask(T, start, x.dtype)); // [B, H, T, S] = softmax(scores + mask) in one pass
     const heads = matmul(weights, v); // [B, H, T, hd]
     const merged = heads.permute([0, 2, 1, 3]).reshape([B, T, D]); // [B, T, D]
     return this.wo.forward(merged); // [B, T, D]

@@ -165,6 +165,13 @@ export interface Backend {
   readonly stridedMatmul?: boolean;
   /** Row-wise softmax of a rows×cols matrix: `out[r,c] = exp(x[r,c] − max_r) / Σ_c' exp(x[r,c'] − max_r)`. */
   softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void;
+  /**
+   * Optional: row-wise softmax of `x + mask`, where `mask` holds `maskRows` rows of `cols` and
+   * row r of x gets mask row r mod maskRows (attention's causal mask, repeated over batch and
+   * heads). Must equal `binary('add')` into an array of x's dtype followed by `softmax` —
+   * `referenceMaskedSoftmax` does exactly that when a backend has no fused kernel.
+   */
+  maskedSoftmax?(x: FloatArray, mask: FloatArray, out: FloatArray, rows: number, cols: number, maskRows: number): void;
   /** Softmax backward from its output y: `dx = y ⊙ (dy − Σ_c dy⊙y)` row-wise. */
   softmaxBackward(y: FloatArray, dy: FloatArray, out: FloatArray, rows: number, cols: number): void;
   /**

@@ -17,7 +17,7 @@ import { createGpujsBackend, type GpujsBackend } from './gpujs';
 import { referenceBackend } from './reference';
 
 export type { AdamWArgs, Backend, BinaryKind, MatmulArgs, RmsNormArgs, RmsNormBackwardArgs, RopeArgs, SwigluArgs, SwigluBackwardArgs, UnaryKind } from './backend';
-export { referenceAdamW, referenceBackend, referenceLogSumExp, referenceRmsNorm, referenceRmsNormBackward, referenceRope, referenceSwiglu, referenceSwigluBackward } from './reference';
+export { referenceAdamW, referenceBackend, referenceLogSumExp, referenceMaskedSoftmax, referenceRmsNorm, referenceRmsNormBackward, referenceRope, referenceSwiglu, referenceSwigluBackward } from './reference';
 export { createFastBackend, type FastBackend, type FastBackendOptions } from './fast';
 export { createGpujsBackend, DEFAULT_MAX_KERNELS, resolveGpujsMode, type GpujsBackend, type GpujsBackendOptions, type GpujsMode, type KernelCacheStats } from './gpujs';
 

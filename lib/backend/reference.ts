@@ -183,6 +183,18 @@ export function referenceRope({ x: data, offset, strides, out, cos, sin, start, 
   }
 }
 
+/**
+ * softmax(x + mask) on backend `be` without a fused kernel: `be.binary('add')` of x and the
+ * mask repeated over groups of maskRows rows, into a new array of x's dtype, then
+ * `be.softmax` — the two ops the fused kernel replaces, so the results are theirs.
+ */
+export function referenceMaskedSoftmax(be: Backend, x: FloatArray, mask: FloatArray, out: FloatArray, rows: number, cols: number, maskRows: number): void {
+  if (rows % maskRows !== 0) throw new Error(`maskedSoftmax: rows (${rows}) must be a multiple of the mask's rows (${maskRows})`);
+  const sum = x instanceof Float64Array ? new Float64Array(x.length) : new Float32Array(x.length);
+  be.binary('add', x, [rows / maskRows, maskRows, cols], mask, [1, maskRows, cols], sum, [rows / maskRows, maskRows, cols]);
+  be.softmax(sum, out, rows, cols);
+}
+
 export const referenceBackend: Backend = {
   name: 'ref',
 

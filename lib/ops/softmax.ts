@@ -6,6 +6,7 @@
  */
 import { record } from '../autograd';
 import { backend } from '../backend';
+import { referenceMaskedSoftmax } from '../backend/reference';
 import { allocate, Tensor } from '../tensor';
 import { rowsAlong } from './strided';
 
@@ -20,6 +21,34 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   return record('softmax', restore(y), [x], (g) => {
     const dx = allocate(g.dtype, y.length);
     backend().softmaxBackward(y, rowsAlong('softmax', g, axis).data, dx, rows, cols);
+    return [restore(dx)];
+  });
+}
+
+/**
+ * softmax(x + mask) along the last axis, as one op: `mask` is constant (no gradient) and has
+ * the shape of x's last two axes [T, S] (leading 1s allowed), repeated over the others —
+ * attention's causal mask. Equal to `softmax(x.add(mask), -1)` to the bit on every backend
+ * (the fused kernel adds in x's dtype first, as the add op did), with one pass and one array
+ * fewer. Backward: the mask is a constant shift, so dx = softmax's dx = y ⊙ (g − Σ_j g_j y_j).
+ */
+export function maskedSoftmax(x: Tensor, mask: Tensor): Tensor {
+  const n = x.shape.length;
+  const [T, S] = [x.shape[n - 2], x.shape[n - 1]];
+  const ms = mask.shape;
+  if (n < 2 || ms.length < 2 || ms[ms.length - 2] !== T || ms[ms.length - 1] !== S || ms.slice(0, -2).some((d) => d !== 1)) {
+    throw new Error(`maskedSoftmax: expected a mask of shape [${T}, ${S}] (x's last two axes, leading 1s allowed) for x [${x.shape.join(', ')}], got [${ms.join(', ')}]`);
+  }
+  if (mask.requiresGrad) throw new Error('maskedSoftmax: the mask is a constant and must not require a gradient');
+  if (mask.dtype !== x.dtype) throw new Error(`maskedSoftmax: mask dtype ${mask.dtype} differs from x's ${x.dtype}`);
+  const { data, rows, cols, restore } = rowsAlong('maskedSoftmax', x, -1);
+  const y = allocate(x.dtype, data.length);
+  const be = backend();
+  if (be.maskedSoftmax) be.maskedSoftmax(data, mask.values(), y, rows, cols, T!);
+  else referenceMaskedSoftmax(be, data, mask.values(), y, rows, cols, T!);
+  return record('maskedSoftmax', restore(y), [x], (g) => {
+    const dx = allocate(g.dtype, y.length);
+    backend().softmaxBackward(y, rowsAlong('maskedSoftmax', g, -1).data, dx, rows, cols);
     return [restore(dx)];
   });
 }

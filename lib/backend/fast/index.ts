@@ -9,7 +9,7 @@
  */
 import { env } from '../../platform';
 import type { Backend, MatmulArgs } from '../backend';
-import { referenceAdamW, referenceBackend, referenceLogSumExp, referenceRmsNorm, referenceRmsNormBackward, referenceRope, referenceSwiglu, referenceSwigluBackward } from '../reference';
+import { referenceAdamW, referenceBackend, referenceLogSumExp, referenceMaskedSoftmax, referenceRmsNorm, referenceRmsNormBackward, referenceRope, referenceSwiglu, referenceSwigluBackward } from '../reference';
 import { fastBinary, fastSumMiddle, fastUnary } from './elementwise';
 import { GemmEngine } from './gemm';
 import { isVectorUnary, VectorEngine } from './vector';
@@ -66,6 +66,10 @@ export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
     softmax(x, out, rows, cols): void {
       if (out instanceof Float32Array) vec().softmax(x, out, rows, cols);
       else referenceBackend.softmax(x, out, rows, cols);
+    },
+    maskedSoftmax(x, mask, out, rows, cols, maskRows): void {
+      if (out instanceof Float32Array) vec().maskedSoftmax(x, mask, out, rows, cols, maskRows);
+      else referenceMaskedSoftmax(referenceBackend, x, mask, out, rows, cols, maskRows);
     },
     softmaxBackward(y, dy, out, rows, cols): void {
       if (out instanceof Float32Array) vec().softmaxBackward(y, dy, out, rows, cols);

@@ -207,10 +207,13 @@ function emitRowMaxExpSum(
 /**
  * `softmax(x, out, rows, cols)`, row by row as the reference: m = max_c x (NaN propagates),
  * e = exp(x − m) written to out while Σe accumulates, then out ·= 1/Σe.
+ * `maskedSoftmax(x, out, rows, cols, mask, maskEnd, mp)` first adds a mask row to each row of
+ * x in place (float32 adds, the `add` op's arithmetic): row by row from the row at `mp`,
+ * wrapping from `maskEnd` back to `mask` — the causal mask repeated over batch and heads.
  */
-function softmaxKernel(): FuncSpec {
-  const X = 0, OUT = 1, ROWS = 2, COLS = 3;
-  const f = new Fn('softmax', [I32, I32, I32, I32]);
+function softmaxKernel(masked = false): FuncSpec {
+  const X = 0, OUT = 1, ROWS = 2, COLS = 3, MASK = 4, MASKEND = 5, MP = 6;
+  const f = new Fn(masked ? 'maskedSoftmax' : 'softmax', masked ? [I32, I32, I32, I32, I32, I32, I32] : [I32, I32, I32, I32]);
   const c = f.code;
   const rowBytes = f.local(I32), vend = f.local(I32), i = f.local(I32);
   const m = f.local(F32), sum = f.local(F32), inv = f.local(F32);
@@ -219,6 +222,19 @@ function softmaxKernel(): FuncSpec {
   c.localGet(COLS).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
   c.block().loop();
   c.localGet(ROWS).i32Eqz().brIf(1);
+  if (masked) {
+    // x ← x + mask row, in place (x is the engine's copy), rounded to float32 as the add op's output was
+    c.i32Const(0).localSet(i);
+    whileBelow(c, i, vend, 16, () => {
+      c.localGet(X).localGet(i).i32Add().localGet(X).localGet(i).i32Add().v128Load().localGet(MP).localGet(i).i32Add().v128Load().f32x4Add().v128Store();
+    });
+    whileBelow(c, i, rowBytes, 4, () => {
+      c.localGet(X).localGet(i).i32Add().localGet(X).localGet(i).i32Add().f32Load().localGet(MP).localGet(i).i32Add().f32Load().f32Add().f32Store();
+    });
+    // next mask row, back to the first after the last
+    c.localGet(MP).localGet(rowBytes).i32Add().localSet(MP);
+    c.localGet(MP).localGet(MASKEND).i32GeU().if().localGet(MASK).localSet(MP).end();
+  }
   emitRowMaxExpSum(f, X, OUT, { rowBytes, vend, i, m, sum, vmax, vm, vx, ve, vsum });
   // out ·= 1/Σ
   c.f32Const(1).localGet(sum).f32Div().localTee(inv).f32x4Splat().localSet(vinv);
@@ -529,5 +545,5 @@ function ropeKernel(): FuncSpec {
  */
 export function vectorModuleBytes(memory: { initialPages: number; maxPages: number; shared: boolean }): Uint8Array {
   const maps = (Object.keys(VECTOR_UNARY) as VectorUnaryKind[]).map((k) => mapKernel(k, VECTOR_UNARY[k]));
-  return assembleModule([softmaxKernel(), softmaxBackwardKernel(), rowMaxSumExpKernel(), adamwKernel(), rmsNormKernel(), rmsNormBackwardKernel(), swigluKernel(), swigluBackwardKernel(), ropeKernel(), ...maps], memory);
+  return assembleModule([softmaxKernel(), softmaxKernel(true), softmaxBackwardKernel(), rowMaxSumExpKernel(), adamwKernel(), rmsNormKernel(), rmsNormBackwardKernel(), swigluKernel(), swigluBackwardKernel(), ropeKernel(), ...maps], memory);
 }

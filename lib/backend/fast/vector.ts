@@ -83,6 +83,26 @@ export class VectorEngine {
     }
   }
 
+  /** Row softmax of x + mask (mask rows repeated); see Backend.maskedSoftmax. Regions: x, –, out, mask. */
+  maskedSoftmax(x: FloatArray, mask: FloatArray, out: FloatArray, rows: number, cols: number, maskRows: number): void {
+    if (rows === 0 || cols === 0) return;
+    this.reserve(Math.max(cols, maskRows * cols));
+    const run = this.exports.maskedSoftmax as (...a: number[]) => void;
+    const cap = this.cap;
+    const outBase = 2 * cap;
+    const maskBase = 3 * cap;
+    this.f32.set(mask.subarray(0, maskRows * cols), maskBase);
+    const maskEnd = (maskBase + maskRows * cols) * 4;
+    const per = Math.max(1, Math.floor(cap / cols));
+    for (let r = 0; r < rows; r += per) {
+      const n = Math.min(per, rows - r) * cols;
+      const s = r * cols;
+      this.f32.set(x.subarray(s, s + n), 0);
+      run(0, outBase * 4, n / cols, cols, maskBase * 4, maskEnd, (maskBase + (r % maskRows) * cols) * 4);
+      out.set(this.f32.subarray(outBase, outBase + n), s);
+    }
+  }
+
   /** dx = y ⊙ (dy − Σ dy⊙y) row-wise; see Backend.softmaxBackward. */
   softmaxBackward(y: FloatArray, dy: FloatArray, out: FloatArray, rows: number, cols: number): void {
     if (rows === 0 || cols === 0) return;
