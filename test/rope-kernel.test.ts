@@ -2,7 +2,7 @@
  * The RoPE kernel (Backend.rope; models/rope.ts): `fast`'s WebAssembly kernel computes in
  * float64 pairs like the reference loop (referenceRope), so on float32 data it must give the
  * reference's bits — for contiguous x, for the permuted views the backward receives, for
- * strides the kernel declines (it falls back to the loop), head dimensions that are not a
+ * the transposed layout of kᵀ's gradient (d strided), strides the kernel declines (it falls back to the loop), head dimensions that are not a
  * multiple of 4, positions that start inside the table, both signs, and ±1000, ±∞ and NaN.
  * The op's gradient is checked against finite differences on every backend's float64 path by
  * test/ops-gradcheck.test.ts (the `rope` entries of test/gradcheck/model-ops.ts).
@@ -47,7 +47,8 @@ const cases: { name: string; dims: [number, number, number, number]; perm: [numb
   { name: 'permuted heads [B, H, T, d] (the backward), d = 32', dims: [2, 7, 4, 32], perm: [0, 2, 1, 3], start: 1, kernel: true },
   { name: 'bench shape, permuted, d = 32, 64 positions', dims: [4, 64, 4, 32], perm: [0, 2, 1, 3], start: 0, kernel: true },
   { name: 'padded rows (span > 2× the elements: falls back), d = 2', dims: [2, 3, 2, 2], perm: [0, 1, 2, 3], pad: 3, start: 2, kernel: false },
-  { name: 'd on a strided axis (falls back)', dims: [2, 3, 2, 4], perm: [0, 3, 1, 2], start: 0, kernel: false },
+  { name: 'd on a strided axis (the gradient of kᵀ), d = 6', dims: [2, 3, 2, 6], perm: [0, 2, 3, 1], start: 0, kernel: true },
+  { name: 'd the outermost stored axis (span 1.75× a row), d = 4', dims: [2, 3, 2, 4], perm: [3, 0, 1, 2], start: 1, kernel: true },
   { name: 'an offset into the storage', dims: [2, 3, 2, 10], perm: [0, 2, 1, 3], start: 4, offset: 7, kernel: true },
 ];
 

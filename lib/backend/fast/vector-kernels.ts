@@ -500,9 +500,10 @@ function rmsNormBackwardKernel(): FuncSpec {
 }
 
 /**
- * `rope(x, out, cos, sin, T, H, half, tStride, hStride, sign)`: RoPE of one batch row (see
- * Backend's RopeArgs) with x's pairs contiguous (unit step along d). For t < T, h < H, the
- * d = 2·half floats at x + t·tStride + h·hStride (byte strides) are rotated pair by pair by
+ * `rope(x, out, cos, sin, T, H, half, tStride, hStride, sign, iStride)`: RoPE of one batch row
+ * (see Backend's RopeArgs). For t < T, h < H, the d = 2·half floats at x + t·tStride +
+ * h·hStride + j·iStride (byte strides; iStride = 4 when a head's values are adjacent, else
+ * e.g. the gradient of kᵀ read back through its transpose) are rotated pair by pair by
  * the f64 angles cos/sin + t·half·8 and written to out, contiguous [T, H, d]:
  *   [a, b] → [a, b]·c + [b, a]·[−s, s] = [a·c − b·s, b·c + a·s],  s = sign·sin θ
  * one pair per f64x2: promoted exactly from float32, float64 products and sum, rounded once
@@ -510,10 +511,10 @@ function rmsNormBackwardKernel(): FuncSpec {
  * exactly), so the results are its bits.
  */
 function ropeKernel(): FuncSpec {
-  const X = 0, OUT = 1, COS = 2, SIN = 3, T = 4, H = 5, HALF = 6, TS = 7, HS = 8, SIGN = 9;
-  const f = new Fn('rope', [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32]);
+  const X = 0, OUT = 1, COS = 2, SIN = 3, T = 4, H = 5, HALF = 6, TS = 7, HS = 8, SIGN = 9, IS = 10;
+  const f = new Fn('rope', [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, I32]);
   const c = f.code;
-  const t = f.local(I32), h = f.local(I32), i = f.local(I32), pairBytes = f.local(I32), xrow = f.local(I32), cs = f.local(I32);
+  const t = f.local(I32), h = f.local(I32), i = f.local(I32), pairBytes = f.local(I32), xrow = f.local(I32), cs = f.local(I32), xp = f.local(I32);
   const v = f.local(V128), sgn = f.local(V128);
   // sgn = [−sign, sign] as f64x2 (sign is ±1, so these products are exact)
   c.f64x2Const(-1, 1).localGet(SIGN).f32x4Splat().f64x2PromoteLowF32x4().f64x2Mul().localSet(sgn);
@@ -525,8 +526,15 @@ function ropeKernel(): FuncSpec {
       c.localGet(X).localGet(t).localGet(TS).i32Mul().i32Add().localGet(h).localGet(HS).i32Mul().i32Add().localSet(xrow);
       c.localGet(t).localGet(pairBytes).i32Mul().localSet(cs);
       c.i32Const(0).localSet(i);
+      c.localGet(xrow).localSet(xp);
       whileBelow(c, i, pairBytes, 8, () => {
-        c.localGet(xrow).localGet(i).i32Add().v128Load64Zero().f64x2PromoteLowF32x4().localSet(v);
+        // v = [a, b] in float64: one 8-byte load when the pair is adjacent (IS = 4 bytes), else two loads
+        c.localGet(IS).i32Const(4).i32Sub().i32Eqz().if();
+        c.localGet(xp).v128Load64Zero().f64x2PromoteLowF32x4().localSet(v);
+        c.else();
+        c.localGet(xp).f32Load().f64PromoteF32().f64x2Splat().localGet(xp).localGet(IS).i32Add().f32Load().f64PromoteF32().f64x2ReplaceLane(1).localSet(v);
+        c.end();
+        c.localGet(xp).localGet(IS).i32Const(1).i32Shl().i32Add().localSet(xp);
         c.localGet(OUT).localGet(i).i32Add();
         c.localGet(v).localGet(COS).localGet(cs).i32Add().localGet(i).i32Add().v128Load64Splat().f64x2Mul();
         c.localGet(v).localGet(v).i8x16Shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]);

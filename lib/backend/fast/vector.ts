@@ -214,15 +214,15 @@ export class VectorEngine {
    * RoPE (see Backend.rope), one batch row at a time: the span of x's storage that row
    * covers is copied in (region 0), the rotated [T, H, d] block out (region 1); the angles of
    * positions start..start+T−1 go in as float64 (region 2). Returns false — the caller runs
-   * the reference loop — when the pairs are not contiguous (x's last stride ≠ 1) or a row's
-   * span is more than twice its elements (a copy would cost more than the loop saves).
+   * the reference loop — for negative or zero strides, or when a row's span is more than
+   * twice its elements (a copy would cost more than the loop saves).
    */
   rope({ x, offset, strides, out, cos, sin, start, sign, batch: B, seqLen: T, heads: H, headDim: d }: RopeArgs): boolean {
     const [sb, st, sh, si] = strides;
     const rowFloats = T * H * d;
     if (rowFloats === 0) return true;
-    if (si !== 1 || st < 0 || sh < 0) return false;
-    const span = (T - 1) * st + (H - 1) * sh + d;
+    if (si < 1 || st < 0 || sh < 0) return false;
+    const span = (T - 1) * st + (H - 1) * sh + (d - 1) * si + 1;
     if (span > 2 * rowFloats) return false;
     const half = d / 2;
     this.reserve(Math.max(span, rowFloats, 4 * T * half));
@@ -235,7 +235,7 @@ export class VectorEngine {
     for (let b = 0; b < B; b++) {
       const base = offset + b * sb;
       f32.set(x.subarray(base, base + span), 0);
-      run(0, cap * 4, 8 * cap, 8 * cap + 8 * T * half, T, H, half, st * 4, sh * 4, sign);
+      run(0, cap * 4, 8 * cap, 8 * cap + 8 * T * half, T, H, half, st * 4, sh * 4, sign, si * 4);
       out.set(f32.subarray(cap, cap + rowFloats), b * rowFloats);
     }
     return true;

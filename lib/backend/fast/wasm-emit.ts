@@ -165,6 +165,12 @@ export class Code {
   f64x2PromoteLowF32x4(): this { return this.op(...simd(0x5f)); }
   /** f64x2 rounded to f32 in the two low lanes (round to nearest), high lanes zero. */
   f32x4DemoteF64x2Zero(): this { return this.op(...simd(0x5e)); }
+  /** f32 → f64, exactly. */
+  f64PromoteF32(): this { return this.op(0xbb); }
+  /** An f64 in both lanes. */
+  f64x2Splat(): this { return this.op(...simd(0x14)); }
+  /** Replace f64 lane `lane` (0–1) (stack: vector, f64). */
+  f64x2ReplaceLane(lane: number): this { return this.op(...simd(0x22), lane); }
   f64x2Add(): this { return this.op(...simd(0xf0)); }
   f64x2Mul(): this { return this.op(...simd(0xf2)); }
 }
