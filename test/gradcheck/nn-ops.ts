@@ -12,7 +12,7 @@ export const nnCases: GradCase[] = [
   { op: 'softmax', what: 'last axis, logits of scale 3', inputs: () => [rnd([3, 5], 201, { scale: 3 })], fn: (x) => ops.softmax(x) },
   { op: 'softmax', what: 'axis 1 of [2,3,4] (not last)', inputs: () => [rnd([2, 3, 4], 202)], fn: (x) => ops.softmax(x, 1) },
   { op: 'softmax', what: 'size-1 axis (output is all ones)', inputs: () => [rnd([3, 1], 203)], fn: (x) => ops.mul(ops.softmax(x, -1), x) },
-  { op: 'maskedSoftmax', what: 'x [2, 3, 4] + a [3, 4] mask with −∞ above the diagonal', inputs: () => [rnd([2, 3, 4], 204, { scale: 2 })], fn: (x) => ops.maskedSoftmax(x, new Tensor(Float64Array.from({ length: 12 }, (_, i) => (i % 4 > Math.floor(i / 4) + 1 ? -Infinity : 0.1 * i)), [3, 4])) },
+  { op: 'maskedSoftmax', what: 'x [2, 3, 4] + a [3, 4] mask with −∞ above the diagonal', inputs: () => [rnd([2, 3, 4], 204, { scale: 2 })], fn: (x) => ops.maskedSoftmax(x, ops.astype(new Tensor(Float64Array.from({ length: 12 }, (_, i) => (i % 4 > Math.floor(i / 4) + 1 ? -Infinity : 0.1 * i)), [3, 4]), x.dtype)) },
   { op: 'logSoftmax', what: 'last axis', inputs: () => [rnd([3, 5], 204, { scale: 3 })], fn: (x) => ops.logSoftmax(x) },
   { op: 'logSoftmax', what: 'axis 0 of [4,2,3]', inputs: () => [rnd([4, 2, 3], 205)], fn: (x) => ops.logSoftmax(x, 0) },
   { op: 'crossEntropy', what: 'mean', inputs: () => [rnd([4, 5], 206, { scale: 2 })], fn: (x) => ops.crossEntropy(x, [1, 0, 4, 4]) },
