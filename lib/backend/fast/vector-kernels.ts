@@ -161,6 +161,26 @@ function mapKernel(name: string, body: (f: Fn, x: number, y: number) => void): F
   return f.spec();
 }
 
+/**
+ * The loop every row kernel shares: rowBytes = 4·cols and vend = 4·⌊cols/4⌋ (where the SIMD
+ * part of a row ends, in bytes), then `while (rows > 0) { body(); p += rowBytes for each row
+ * pointer; p += 4 for each per-row scalar pointer; rows-- }`.
+ */
+function emitRowLoop(
+  c: Code, l: { rows: number; cols: number; rowBytes: number; vend: number },
+  advance: { rowPointers: readonly number[]; scalarPointers?: readonly number[] }, body: () => void,
+): void {
+  c.localGet(l.cols).i32Const(2).i32Shl().localSet(l.rowBytes);
+  c.localGet(l.cols).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(l.vend);
+  c.block().loop();
+  c.localGet(l.rows).i32Eqz().brIf(1);
+  body();
+  for (const p of advance.rowPointers) c.localGet(p).localGet(l.rowBytes).i32Add().localSet(p);
+  for (const p of advance.scalarPointers ?? []) c.localGet(p).i32Const(4).i32Add().localSet(p);
+  c.localGet(l.rows).i32Const(1).i32Sub().localSet(l.rows);
+  c.br(0).end().end();
+}
+
 /** Sum of the four lanes of v128 local v, as (l₀ + l₁) + (l₂ + l₃), left on the stack. */
 function emitLaneSum(c: Code, v: number): void {
   c.localGet(v).f32x4ExtractLane(0).localGet(v).f32x4ExtractLane(1).f32Add();
@@ -218,37 +238,31 @@ function softmaxKernel(masked = false): FuncSpec {
   const rowBytes = f.local(I32), vend = f.local(I32), i = f.local(I32);
   const m = f.local(F32), sum = f.local(F32), inv = f.local(F32);
   const vmax = f.local(V128), vm = f.local(V128), vx = f.local(V128), ve = f.local(V128), vsum = f.local(V128), vinv = f.local(V128);
-  c.localGet(COLS).i32Const(2).i32Shl().localSet(rowBytes);
-  c.localGet(COLS).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
-  c.block().loop();
-  c.localGet(ROWS).i32Eqz().brIf(1);
-  if (masked) {
-    // x ← x + mask row, in place (x is the engine's copy), rounded to float32 as the add op's output was
+  emitRowLoop(c, { rows: ROWS, cols: COLS, rowBytes, vend }, { rowPointers: [X, OUT] }, () => {
+    if (masked) {
+      // x ← x + mask row, in place (x is the engine's copy), rounded to float32 as the add op's output was
+      c.i32Const(0).localSet(i);
+      whileBelow(c, i, vend, 16, () => {
+        c.localGet(X).localGet(i).i32Add().localGet(X).localGet(i).i32Add().v128Load().localGet(MP).localGet(i).i32Add().v128Load().f32x4Add().v128Store();
+      });
+      whileBelow(c, i, rowBytes, 4, () => {
+        c.localGet(X).localGet(i).i32Add().localGet(X).localGet(i).i32Add().f32Load().localGet(MP).localGet(i).i32Add().f32Load().f32Add().f32Store();
+      });
+      // next mask row, back to the first after the last
+      c.localGet(MP).localGet(rowBytes).i32Add().localSet(MP);
+      c.localGet(MP).localGet(MASKEND).i32GeU().if().localGet(MASK).localSet(MP).end();
+    }
+    emitRowMaxExpSum(f, X, OUT, { rowBytes, vend, i, m, sum, vmax, vm, vx, ve, vsum });
+    // out ·= 1/Σ
+    c.f32Const(1).localGet(sum).f32Div().localTee(inv).f32x4Splat().localSet(vinv);
     c.i32Const(0).localSet(i);
     whileBelow(c, i, vend, 16, () => {
-      c.localGet(X).localGet(i).i32Add().localGet(X).localGet(i).i32Add().v128Load().localGet(MP).localGet(i).i32Add().v128Load().f32x4Add().v128Store();
+      c.localGet(OUT).localGet(i).i32Add().localGet(OUT).localGet(i).i32Add().v128Load().localGet(vinv).f32x4Mul().v128Store();
     });
     whileBelow(c, i, rowBytes, 4, () => {
-      c.localGet(X).localGet(i).i32Add().localGet(X).localGet(i).i32Add().f32Load().localGet(MP).localGet(i).i32Add().f32Load().f32Add().f32Store();
+      c.localGet(OUT).localGet(i).i32Add().localGet(OUT).localGet(i).i32Add().f32Load().localGet(inv).f32Mul().f32Store();
     });
-    // next mask row, back to the first after the last
-    c.localGet(MP).localGet(rowBytes).i32Add().localSet(MP);
-    c.localGet(MP).localGet(MASKEND).i32GeU().if().localGet(MASK).localSet(MP).end();
-  }
-  emitRowMaxExpSum(f, X, OUT, { rowBytes, vend, i, m, sum, vmax, vm, vx, ve, vsum });
-  // out ·= 1/Σ
-  c.f32Const(1).localGet(sum).f32Div().localTee(inv).f32x4Splat().localSet(vinv);
-  c.i32Const(0).localSet(i);
-  whileBelow(c, i, vend, 16, () => {
-    c.localGet(OUT).localGet(i).i32Add().localGet(OUT).localGet(i).i32Add().v128Load().localGet(vinv).f32x4Mul().v128Store();
   });
-  whileBelow(c, i, rowBytes, 4, () => {
-    c.localGet(OUT).localGet(i).i32Add().localGet(OUT).localGet(i).i32Add().f32Load().localGet(inv).f32Mul().f32Store();
-  });
-  c.localGet(X).localGet(rowBytes).i32Add().localSet(X);
-  c.localGet(OUT).localGet(rowBytes).i32Add().localSet(OUT);
-  c.localGet(ROWS).i32Const(1).i32Sub().localSet(ROWS);
-  c.br(0).end().end();
   return f.spec();
 }
 
@@ -264,18 +278,11 @@ function rowMaxSumExpKernel(): FuncSpec {
   const rowBytes = f.local(I32), vend = f.local(I32), i = f.local(I32);
   const m = f.local(F32), sum = f.local(F32);
   const vmax = f.local(V128), vm = f.local(V128), vx = f.local(V128), ve = f.local(V128), vsum = f.local(V128);
-  c.localGet(COLS).i32Const(2).i32Shl().localSet(rowBytes);
-  c.localGet(COLS).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
-  c.block().loop();
-  c.localGet(ROWS).i32Eqz().brIf(1);
-  emitRowMaxExpSum(f, X, null, { rowBytes, vend, i, m, sum, vmax, vm, vx, ve, vsum });
-  c.localGet(MAX).localGet(m).f32Store();
-  c.localGet(SUM).localGet(sum).f32Store();
-  c.localGet(X).localGet(rowBytes).i32Add().localSet(X);
-  c.localGet(MAX).i32Const(4).i32Add().localSet(MAX);
-  c.localGet(SUM).i32Const(4).i32Add().localSet(SUM);
-  c.localGet(ROWS).i32Const(1).i32Sub().localSet(ROWS);
-  c.br(0).end().end();
+  emitRowLoop(c, { rows: ROWS, cols: COLS, rowBytes, vend }, { rowPointers: [X], scalarPointers: [MAX, SUM] }, () => {
+    emitRowMaxExpSum(f, X, null, { rowBytes, vend, i, m, sum, vmax, vm, vx, ve, vsum });
+    c.localGet(MAX).localGet(m).f32Store();
+    c.localGet(SUM).localGet(sum).f32Store();
+  });
   return f.spec();
 }
 
@@ -286,37 +293,30 @@ function softmaxBackwardKernel(): FuncSpec {
   const c = f.code;
   const rowBytes = f.local(I32), vend = f.local(I32), i = f.local(I32);
   const dot = f.local(F32), vacc = f.local(V128), vdot = f.local(V128);
-  c.localGet(COLS).i32Const(2).i32Shl().localSet(rowBytes);
-  c.localGet(COLS).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
-  c.block().loop();
-  c.localGet(ROWS).i32Eqz().brIf(1);
-  c.f32x4Const(0).localSet(vacc);
-  c.i32Const(0).localSet(i);
-  whileBelow(c, i, vend, 16, () => {
-    c.localGet(vacc).localGet(DY).localGet(i).i32Add().v128Load().localGet(Y).localGet(i).i32Add().v128Load().f32x4Mul().f32x4Add().localSet(vacc);
+  emitRowLoop(c, { rows: ROWS, cols: COLS, rowBytes, vend }, { rowPointers: [Y, DY, OUT] }, () => {
+    c.f32x4Const(0).localSet(vacc);
+    c.i32Const(0).localSet(i);
+    whileBelow(c, i, vend, 16, () => {
+      c.localGet(vacc).localGet(DY).localGet(i).i32Add().v128Load().localGet(Y).localGet(i).i32Add().v128Load().f32x4Mul().f32x4Add().localSet(vacc);
+    });
+    emitLaneSum(c, vacc);
+    c.localSet(dot);
+    whileBelow(c, i, rowBytes, 4, () => {
+      c.localGet(dot).localGet(DY).localGet(i).i32Add().f32Load().localGet(Y).localGet(i).i32Add().f32Load().f32Mul().f32Add().localSet(dot);
+    });
+    c.localGet(dot).f32x4Splat().localSet(vdot);
+    c.i32Const(0).localSet(i);
+    whileBelow(c, i, vend, 16, () => {
+      c.localGet(OUT).localGet(i).i32Add();
+      c.localGet(Y).localGet(i).i32Add().v128Load();
+      c.localGet(DY).localGet(i).i32Add().v128Load().localGet(vdot).f32x4Sub().f32x4Mul().v128Store();
+    });
+    whileBelow(c, i, rowBytes, 4, () => {
+      c.localGet(OUT).localGet(i).i32Add();
+      c.localGet(Y).localGet(i).i32Add().f32Load();
+      c.localGet(DY).localGet(i).i32Add().f32Load().localGet(dot).f32Sub().f32Mul().f32Store();
+    });
   });
-  emitLaneSum(c, vacc);
-  c.localSet(dot);
-  whileBelow(c, i, rowBytes, 4, () => {
-    c.localGet(dot).localGet(DY).localGet(i).i32Add().f32Load().localGet(Y).localGet(i).i32Add().f32Load().f32Mul().f32Add().localSet(dot);
-  });
-  c.localGet(dot).f32x4Splat().localSet(vdot);
-  c.i32Const(0).localSet(i);
-  whileBelow(c, i, vend, 16, () => {
-    c.localGet(OUT).localGet(i).i32Add();
-    c.localGet(Y).localGet(i).i32Add().v128Load();
-    c.localGet(DY).localGet(i).i32Add().v128Load().localGet(vdot).f32x4Sub().f32x4Mul().v128Store();
-  });
-  whileBelow(c, i, rowBytes, 4, () => {
-    c.localGet(OUT).localGet(i).i32Add();
-    c.localGet(Y).localGet(i).i32Add().f32Load();
-    c.localGet(DY).localGet(i).i32Add().f32Load().localGet(dot).f32Sub().f32Mul().f32Store();
-  });
-  c.localGet(Y).localGet(rowBytes).i32Add().localSet(Y);
-  c.localGet(DY).localGet(rowBytes).i32Add().localSet(DY);
-  c.localGet(OUT).localGet(rowBytes).i32Add().localSet(OUT);
-  c.localGet(ROWS).i32Const(1).i32Sub().localSet(ROWS);
-  c.br(0).end().end();
   return f.spec();
 }
 
@@ -414,33 +414,26 @@ function rmsNormKernel(): FuncSpec {
   const c = f.code;
   const rowBytes = f.local(I32), vend = f.local(I32), i = f.local(I32);
   const ms = f.local(F32), ri = f.local(F32), vacc = f.local(V128), vx = f.local(V128), vri = f.local(V128);
-  c.localGet(COLS).i32Const(2).i32Shl().localSet(rowBytes);
-  c.localGet(COLS).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
-  c.block().loop();
-  c.localGet(ROWS).i32Eqz().brIf(1);
-  c.f32x4Const(0).localSet(vacc);
-  c.i32Const(0).localSet(i);
-  whileBelow(c, i, vend, 16, () => { c.localGet(X).localGet(i).i32Add().v128Load().localTee(vx).localGet(vx).f32x4Mul().localGet(vacc).f32x4Add().localSet(vacc); });
-  emitLaneSum(c, vacc);
-  c.localSet(ms);
-  whileBelow(c, i, rowBytes, 4, () => { c.localGet(X).localGet(i).i32Add().f32Load().localTee(ri).localGet(ri).f32Mul().localGet(ms).f32Add().localSet(ms); });
-  c.f32Const(1).localGet(ms).localGet(COLS).f32ConvertI32S().f32Div().localGet(EPS).f32Add().f32Sqrt().f32Div().localSet(ri);
-  c.localGet(RINV).localGet(ri).f32Store();
-  c.localGet(ri).f32x4Splat().localSet(vri);
-  c.i32Const(0).localSet(i);
-  whileBelow(c, i, vend, 16, () => {
-    c.localGet(OUT).localGet(i).i32Add().localGet(X).localGet(i).i32Add().v128Load().localGet(vri).f32x4Mul();
-    c.localGet(W).localGet(i).i32Add().v128Load().f32x4Mul().v128Store();
+  emitRowLoop(c, { rows: ROWS, cols: COLS, rowBytes, vend }, { rowPointers: [X, OUT], scalarPointers: [RINV] }, () => {
+    c.f32x4Const(0).localSet(vacc);
+    c.i32Const(0).localSet(i);
+    whileBelow(c, i, vend, 16, () => { c.localGet(X).localGet(i).i32Add().v128Load().localTee(vx).localGet(vx).f32x4Mul().localGet(vacc).f32x4Add().localSet(vacc); });
+    emitLaneSum(c, vacc);
+    c.localSet(ms);
+    whileBelow(c, i, rowBytes, 4, () => { c.localGet(X).localGet(i).i32Add().f32Load().localTee(ri).localGet(ri).f32Mul().localGet(ms).f32Add().localSet(ms); });
+    c.f32Const(1).localGet(ms).localGet(COLS).f32ConvertI32S().f32Div().localGet(EPS).f32Add().f32Sqrt().f32Div().localSet(ri);
+    c.localGet(RINV).localGet(ri).f32Store();
+    c.localGet(ri).f32x4Splat().localSet(vri);
+    c.i32Const(0).localSet(i);
+    whileBelow(c, i, vend, 16, () => {
+      c.localGet(OUT).localGet(i).i32Add().localGet(X).localGet(i).i32Add().v128Load().localGet(vri).f32x4Mul();
+      c.localGet(W).localGet(i).i32Add().v128Load().f32x4Mul().v128Store();
+    });
+    whileBelow(c, i, rowBytes, 4, () => {
+      c.localGet(OUT).localGet(i).i32Add().localGet(X).localGet(i).i32Add().f32Load().localGet(ri).f32Mul();
+      c.localGet(W).localGet(i).i32Add().f32Load().f32Mul().f32Store();
+    });
   });
-  whileBelow(c, i, rowBytes, 4, () => {
-    c.localGet(OUT).localGet(i).i32Add().localGet(X).localGet(i).i32Add().f32Load().localGet(ri).f32Mul();
-    c.localGet(W).localGet(i).i32Add().f32Load().f32Mul().f32Store();
-  });
-  c.localGet(X).localGet(rowBytes).i32Add().localSet(X);
-  c.localGet(OUT).localGet(rowBytes).i32Add().localSet(OUT);
-  c.localGet(RINV).i32Const(4).i32Add().localSet(RINV);
-  c.localGet(ROWS).i32Const(1).i32Sub().localSet(ROWS);
-  c.br(0).end().end();
   return f.spec();
 }
 
@@ -455,47 +448,39 @@ function rmsNormBackwardKernel(): FuncSpec {
   const rowBytes = f.local(I32), vend = f.local(I32), i = f.local(I32);
   const ri = f.local(F32), s = f.local(F32), vri = f.local(V128), vs = f.local(V128), vacc = f.local(V128), gx = f.local(V128);
   const sgx = f.local(F32);
-  c.localGet(COLS).i32Const(2).i32Shl().localSet(rowBytes);
-  c.localGet(COLS).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
-  c.block().loop();
-  c.localGet(ROWS).i32Eqz().brIf(1);
-  c.localGet(RINV).f32Load().localTee(ri).f32x4Splat().localSet(vri);
-  // gx = g·x̂; s = Σ gx·w; dw += gx
-  c.f32x4Const(0).localSet(vacc);
-  c.i32Const(0).localSet(i);
-  whileBelow(c, i, vend, 16, () => {
-    c.localGet(G).localGet(i).i32Add().v128Load().localGet(X).localGet(i).i32Add().v128Load().f32x4Mul().localGet(vri).f32x4Mul().localSet(gx);
-    c.localGet(vacc).localGet(gx).localGet(W).localGet(i).i32Add().v128Load().f32x4Mul().f32x4Add().localSet(vacc);
-    c.localGet(DW).localGet(i).i32Add().localGet(DW).localGet(i).i32Add().v128Load().localGet(gx).f32x4Add().v128Store();
+  emitRowLoop(c, { rows: ROWS, cols: COLS, rowBytes, vend }, { rowPointers: [X, G, DX], scalarPointers: [RINV] }, () => {
+    c.localGet(RINV).f32Load().localTee(ri).f32x4Splat().localSet(vri);
+    // gx = g·x̂; s = Σ gx·w; dw += gx
+    c.f32x4Const(0).localSet(vacc);
+    c.i32Const(0).localSet(i);
+    whileBelow(c, i, vend, 16, () => {
+      c.localGet(G).localGet(i).i32Add().v128Load().localGet(X).localGet(i).i32Add().v128Load().f32x4Mul().localGet(vri).f32x4Mul().localSet(gx);
+      c.localGet(vacc).localGet(gx).localGet(W).localGet(i).i32Add().v128Load().f32x4Mul().f32x4Add().localSet(vacc);
+      c.localGet(DW).localGet(i).i32Add().localGet(DW).localGet(i).i32Add().v128Load().localGet(gx).f32x4Add().v128Store();
+    });
+    emitLaneSum(c, vacc);
+    c.localSet(s);
+    whileBelow(c, i, rowBytes, 4, () => {
+      c.localGet(G).localGet(i).i32Add().f32Load().localGet(X).localGet(i).i32Add().f32Load().f32Mul().localGet(ri).f32Mul().localSet(sgx);
+      c.localGet(s).localGet(sgx).localGet(W).localGet(i).i32Add().f32Load().f32Mul().f32Add().localSet(s);
+      c.localGet(DW).localGet(i).i32Add().localGet(DW).localGet(i).i32Add().f32Load().localGet(sgx).f32Add().f32Store();
+    });
+    c.localGet(s).localGet(COLS).f32ConvertI32S().f32Div().localTee(s).f32x4Splat().localSet(vs);
+    // dx = r·(g·w − x·r·s)
+    c.i32Const(0).localSet(i);
+    whileBelow(c, i, vend, 16, () => {
+      c.localGet(DX).localGet(i).i32Add();
+      c.localGet(G).localGet(i).i32Add().v128Load().localGet(W).localGet(i).i32Add().v128Load().f32x4Mul();
+      c.localGet(X).localGet(i).i32Add().v128Load().localGet(vri).f32x4Mul().localGet(vs).f32x4Mul().f32x4Sub();
+      c.localGet(vri).f32x4Mul().v128Store();
+    });
+    whileBelow(c, i, rowBytes, 4, () => {
+      c.localGet(DX).localGet(i).i32Add();
+      c.localGet(G).localGet(i).i32Add().f32Load().localGet(W).localGet(i).i32Add().f32Load().f32Mul();
+      c.localGet(X).localGet(i).i32Add().f32Load().localGet(ri).f32Mul().localGet(s).f32Mul().f32Sub();
+      c.localGet(ri).f32Mul().f32Store();
+    });
   });
-  emitLaneSum(c, vacc);
-  c.localSet(s);
-  whileBelow(c, i, rowBytes, 4, () => {
-    c.localGet(G).localGet(i).i32Add().f32Load().localGet(X).localGet(i).i32Add().f32Load().f32Mul().localGet(ri).f32Mul().localSet(sgx);
-    c.localGet(s).localGet(sgx).localGet(W).localGet(i).i32Add().f32Load().f32Mul().f32Add().localSet(s);
-    c.localGet(DW).localGet(i).i32Add().localGet(DW).localGet(i).i32Add().f32Load().localGet(sgx).f32Add().f32Store();
-  });
-  c.localGet(s).localGet(COLS).f32ConvertI32S().f32Div().localTee(s).f32x4Splat().localSet(vs);
-  // dx = r·(g·w − x·r·s)
-  c.i32Const(0).localSet(i);
-  whileBelow(c, i, vend, 16, () => {
-    c.localGet(DX).localGet(i).i32Add();
-    c.localGet(G).localGet(i).i32Add().v128Load().localGet(W).localGet(i).i32Add().v128Load().f32x4Mul();
-    c.localGet(X).localGet(i).i32Add().v128Load().localGet(vri).f32x4Mul().localGet(vs).f32x4Mul().f32x4Sub();
-    c.localGet(vri).f32x4Mul().v128Store();
-  });
-  whileBelow(c, i, rowBytes, 4, () => {
-    c.localGet(DX).localGet(i).i32Add();
-    c.localGet(G).localGet(i).i32Add().f32Load().localGet(W).localGet(i).i32Add().f32Load().f32Mul();
-    c.localGet(X).localGet(i).i32Add().f32Load().localGet(ri).f32Mul().localGet(s).f32Mul().f32Sub();
-    c.localGet(ri).f32Mul().f32Store();
-  });
-  c.localGet(X).localGet(rowBytes).i32Add().localSet(X);
-  c.localGet(G).localGet(rowBytes).i32Add().localSet(G);
-  c.localGet(DX).localGet(rowBytes).i32Add().localSet(DX);
-  c.localGet(RINV).i32Const(4).i32Add().localSet(RINV);
-  c.localGet(ROWS).i32Const(1).i32Sub().localSet(ROWS);
-  c.br(0).end().end();
   return f.spec();
 }
 
