@@ -6,7 +6,7 @@
  */
 import { record } from '../autograd';
 import { backend } from '../backend';
-import { referenceMaskedSoftmax } from '../backend/reference';
+import { referenceLogSumExp, referenceMaskedSoftmax } from '../backend/reference';
 import { allocate, Tensor } from '../tensor';
 import { rowsAlong } from './strided';
 
@@ -60,14 +60,11 @@ export function maskedSoftmax(x: Tensor, mask: Tensor): Tensor {
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const { data, rows, cols, restore } = rowsAlong('logSoftmax', x, axis);
   const y = allocate(x.dtype, data.length);
+  const lse = new Float64Array(rows); // per row m + log Σ exp(x − m), in float64 as before
+  referenceLogSumExp(data, lse, rows, cols);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
-    let m = -Infinity;
-    for (let c = 0; c < cols; c++) m = Math.max(m, data[o + c]!);
-    let s = 0;
-    for (let c = 0; c < cols; c++) s += Math.exp(data[o + c]! - m);
-    const lse = m + Math.log(s);
-    for (let c = 0; c < cols; c++) y[o + c] = data[o + c]! - lse;
+    for (let c = 0; c < cols; c++) y[o + c] = data[o + c]! - lse[r]!;
   }
   return record('logSoftmax', restore(y), [x], (g) => {
     const gv = rowsAlong('logSoftmax', g, axis).data;
