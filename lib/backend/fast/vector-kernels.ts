@@ -2,7 +2,8 @@
  * The memory-bound float32 kernels (softmax and its backward, exp, sigmoid, SiLU, tanh-GELU)
  * generated as WebAssembly SIMD bytecode, four lanes at a time, like the matmul micro-kernel
  * (gemm-kernel.ts). The formulas are those of the reference loops (reference.ts); only exp
- * is computed differently (below), and sums run in four lanes instead of one.
+ * is computed differently (vector-emit.ts: the `exp` op's general exp, and a cheaper one for
+ * x ≤ 0 in softmax, logsumexp and the logistic), and sums run in four lanes instead of one.
  *
  * exp, the logistic and the loop shapes every kernel shares are in vector-emit.ts.
  *
@@ -22,7 +23,7 @@
  * reference's left-to-right sum (both are within a few ulp of the exact sum).
  */
 import { assembleModule, type Code, F32, type FuncSpec, I32, V128 } from './wasm-emit';
-import { emitExp, emitLaneSum, emitLogistic, emitRowLoop, Fn, whileBelow } from './vector-emit';
+import { emitExp, emitExpNonPositive, emitLaneSum, emitLogistic, emitRowLoop, Fn, whileBelow } from './vector-emit';
 
 /** The unary kinds generated here and how each maps a v128 local x to y. */
 export const VECTOR_UNARY = {
@@ -94,7 +95,7 @@ function emitRowMaxExpSum(
   c.i32Const(0).localSet(i);
   whileBelow(c, i, vend, 16, () => {
     c.localGet(X).localGet(i).i32Add().v128Load().localGet(vm).f32x4Sub().localSet(vx);
-    emitExp(f, vx, ve);
+    emitExpNonPositive(f, vx, ve);
     if (out !== null) c.localGet(out).localGet(i).i32Add().localGet(ve).v128Store();
     c.localGet(vsum).localGet(ve).f32x4Add().localSet(vsum);
   });
@@ -102,7 +103,7 @@ function emitRowMaxExpSum(
   c.localSet(sum);
   whileBelow(c, i, rowBytes, 4, () => {
     c.localGet(X).localGet(i).i32Add().v128Load32Splat().localGet(vm).f32x4Sub().localSet(vx);
-    emitExp(f, vx, ve);
+    emitExpNonPositive(f, vx, ve);
     if (out !== null) c.localGet(out).localGet(i).i32Add().localGet(ve).f32x4ExtractLane(0).f32Store();
     c.localGet(sum).localGet(ve).f32x4ExtractLane(0).f32Add().localSet(sum);
   });
