@@ -18,7 +18,7 @@
  * causal mask's −∞ must give weight exactly 0). NaN propagates (the clamp's pseudo-min/max keep a NaN first operand).
  *
  */
-import { Code, type FuncSpec, V128, type ValType } from './wasm-emit';
+import { Code, type FuncSpec, I32, V128, type ValType } from './wasm-emit';
 
 /** A function under construction: its parameters, the locals it allocates, its body. */
 export class Fn {
@@ -45,6 +45,41 @@ export function whileBelow(c: Code, i: number, end: number, step: number, body: 
   body();
   c.localGet(i).i32Const(step).i32Add().localSet(i);
   c.br(0).end().end();
+}
+
+/** Vectors per step of {@link emitUnrolled} (measured on the map kernels: 4 gives 1.2×, 8 1.4×, 16 spills registers and falls back to 1.2×). */
+export const UNROLL = 8;
+
+/**
+ * The vector part of a kernel, bytes [i, vend) of its arrays (i starts at 0, vend a multiple
+ * of 16), {@link UNROLL} vectors per step: each step first loads all its vectors, then
+ * computes each, then stores each; the vectors left over run one per step. `load(off, u)`,
+ * `compute(u)` and `store(off, u)` emit the work of vector u (the caller's u-th set of
+ * locals) at byte i + off. Why loads first: one vector's eˣ is a chain of ≈ 20 dependent
+ * instructions, and written one vector after another (or not unrolled) the core's scheduler
+ * fills with that chain before it reaches the next load — measured, unrolling without
+ * grouping the loads gains nothing, grouped it is 1.4× on sigmoid/SiLU/exp. The
+ * arithmetic of each vector, and the order of anything accumulated in `store`, is that of
+ * the plain loop, so the results are the same bits.
+ */
+export function emitUnrolled(
+  f: Fn, i: number, vend: number,
+  step: { load: (off: number, u: number) => void; compute: (u: number) => void; store: (off: number, u: number) => void },
+): void {
+  const c = f.code;
+  const vendU = f.local(I32);
+  c.localGet(vend).i32Const(-16 * UNROLL).i32And().localSet(vendU);
+  whileBelow(c, i, vendU, 16 * UNROLL, () => {
+    for (let u = 0; u < UNROLL; u++) step.load(16 * u, u);
+    for (let u = 0; u < UNROLL; u++) step.compute(u);
+    for (let u = 0; u < UNROLL; u++) step.store(16 * u, u);
+  });
+  whileBelow(c, i, vend, 16, () => { step.load(0, 0); step.compute(0); step.store(0, 0); });
+}
+
+/** `n` fresh v128 locals (one per unrolled vector). */
+export function v128Locals(f: Fn, n = UNROLL): number[] {
+  return Array.from({ length: n }, () => f.local(V128));
 }
 
 // Cephes expf constants.

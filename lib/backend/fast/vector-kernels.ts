@@ -23,7 +23,7 @@
  * reference's left-to-right sum (both are within a few ulp of the exact sum).
  */
 import { assembleModule, type Code, F32, type FuncSpec, I32, V128 } from './wasm-emit';
-import { emitExp, emitExpNonPositive, emitLaneSum, emitLogistic, emitRowLoop, Fn, whileBelow } from './vector-emit';
+import { emitExp, emitExpNonPositive, emitLaneSum, emitLogistic, emitRowLoop, emitUnrolled, Fn, v128Locals, whileBelow } from './vector-emit';
 
 /** The unary kinds generated here and how each maps a v128 local x to y. */
 export const VECTOR_UNARY = {
@@ -55,12 +55,13 @@ function mapKernel(name: string, body: (f: Fn, x: number, y: number) => void): F
   const f = new Fn(name, [I32, I32, I32]);
   const c = f.code;
   const i = f.local(I32), vend = f.local(I32), end = f.local(I32), x = f.local(V128), y = f.local(V128);
+  const xs = v128Locals(f), ys = v128Locals(f);
   c.localGet(N).i32Const(2).i32Shl().localSet(end);
   c.localGet(N).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
-  whileBelow(c, i, vend, 16, () => {
-    c.localGet(X).localGet(i).i32Add().v128Load().localSet(x);
-    body(f, x, y);
-    c.localGet(OUT).localGet(i).i32Add().localGet(y).v128Store();
+  emitUnrolled(f, i, vend, {
+    load: (off, u) => { c.localGet(X).localGet(i).i32Add().v128Load(off).localSet(xs[u]!); },
+    compute: (u) => body(f, xs[u]!, ys[u]!),
+    store: (off, u) => { c.localGet(OUT).localGet(i).i32Add().localGet(ys[u]!).v128Store(off); },
   });
   whileBelow(c, i, end, 4, () => {
     c.localGet(X).localGet(i).i32Add().v128Load32Splat().localSet(x);
@@ -89,9 +90,14 @@ function emitRowMaxExpSum(
   c.f32x4Const(-Infinity).localSet(vmax);
   c.f32x4Const(0).localSet(vnan);
   c.i32Const(0).localSet(i);
-  whileBelow(c, i, vend, 16, () => {
-    c.localGet(X).localGet(i).i32Add().v128Load().localTee(vx).localGet(vmax).f32x4Pmax().localSet(vmax);
-    c.localGet(vnan).localGet(vx).localGet(vx).f32x4Ne().v128Or().localSet(vnan);
+  const vxs = v128Locals(f), ves = v128Locals(f);
+  emitUnrolled(f, i, vend, {
+    load: (off, u) => { c.localGet(X).localGet(i).i32Add().v128Load(off).localSet(vxs[u]!); },
+    compute: (u) => {
+      c.localGet(vxs[u]!).localGet(vmax).f32x4Pmax().localSet(vmax);
+      c.localGet(vnan).localGet(vxs[u]!).localGet(vxs[u]!).f32x4Ne().v128Or().localSet(vnan);
+    },
+    store: () => {},
   });
   c.localGet(vmax).f32x4ExtractLane(0).localGet(vmax).f32x4ExtractLane(1).f32Max();
   c.localGet(vmax).f32x4ExtractLane(2).localGet(vmax).f32x4ExtractLane(3).f32Max().f32Max().localSet(m);
@@ -101,11 +107,13 @@ function emitRowMaxExpSum(
   // exp(x − m) (stored to out when given), Σ
   c.f32x4Const(0).localSet(vsum);
   c.i32Const(0).localSet(i);
-  whileBelow(c, i, vend, 16, () => {
-    c.localGet(X).localGet(i).i32Add().v128Load().localGet(vm).f32x4Sub().localSet(vx);
-    emitExpNonPositive(f, vx, ve);
-    if (out !== null) c.localGet(out).localGet(i).i32Add().localGet(ve).v128Store();
-    c.localGet(vsum).localGet(ve).f32x4Add().localSet(vsum);
+  emitUnrolled(f, i, vend, {
+    load: (off, u) => { c.localGet(X).localGet(i).i32Add().v128Load(off).localGet(vm).f32x4Sub().localSet(vxs[u]!); },
+    compute: (u) => emitExpNonPositive(f, vxs[u]!, ves[u]!),
+    store: (off, u) => {
+      if (out !== null) c.localGet(out).localGet(i).i32Add().localGet(ves[u]!).v128Store(off);
+      c.localGet(vsum).localGet(ves[u]!).f32x4Add().localSet(vsum);
+    },
   });
   emitLaneSum(c, vsum);
   c.localSet(sum);
@@ -149,8 +157,11 @@ function softmaxKernel(masked = false): FuncSpec {
     // out ·= 1/Σ
     c.f32Const(1).localGet(sum).f32Div().localTee(inv).f32x4Splat().localSet(vinv);
     c.i32Const(0).localSet(i);
-    whileBelow(c, i, vend, 16, () => {
-      c.localGet(OUT).localGet(i).i32Add().localGet(OUT).localGet(i).i32Add().v128Load().localGet(vinv).f32x4Mul().v128Store();
+    const ys = v128Locals(f);
+    emitUnrolled(f, i, vend, {
+      load: (off, u) => { c.localGet(OUT).localGet(i).i32Add().v128Load(off).localSet(ys[u]!); },
+      compute: (u) => { c.localGet(ys[u]!).localGet(vinv).f32x4Mul().localSet(ys[u]!); },
+      store: (off, u) => { c.localGet(OUT).localGet(i).i32Add().localGet(ys[u]!).v128Store(off); },
     });
     whileBelow(c, i, rowBytes, 4, () => {
       c.localGet(OUT).localGet(i).i32Add().localGet(OUT).localGet(i).i32Add().f32Load().localGet(inv).f32Mul().f32Store();
