@@ -269,17 +269,22 @@ function swigluKernel(): FuncSpec {
   const f = new Fn('swiglu', [I32, I32, I32, I32]);
   const c = f.code;
   const i = f.local(I32), vend = f.local(I32), end = f.local(I32);
-  const a = f.local(V128), s = f.local(V128);
+  const a = v128Locals(f), b = v128Locals(f), s = v128Locals(f);
   c.localGet(N).i32Const(2).i32Shl().localSet(end);
   c.localGet(N).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
-  const body = (load: (ptr: number) => void, store: (ptr: number, val: () => void) => void): void => {
-    load(A); c.localSet(a);
-    VECTOR_UNARY.sigmoid(f, a, s);
-    store(OUT, () => { c.localGet(a).localGet(s).f32x4Mul(); load(B); c.f32x4Mul(); });
-  };
   const addr = (ptr: number): void => { c.localGet(ptr).localGet(i).i32Add(); };
-  whileBelow(c, i, vend, 16, () => body((p) => { addr(p); c.v128Load(); }, (p, val) => { addr(p); val(); c.v128Store(); }));
-  whileBelow(c, i, end, 4, () => body((p) => { addr(p); c.v128Load32Splat(); }, (p, val) => { addr(p); val(); c.f32x4ExtractLane(0).f32Store(); }));
+  const compute = (u: number): void => VECTOR_UNARY.sigmoid(f, a[u]!, s[u]!);
+  const y = (u: number): void => { c.localGet(a[u]!).localGet(s[u]!).f32x4Mul().localGet(b[u]!).f32x4Mul(); };
+  emitUnrolled(f, i, vend, {
+    load: (off, u) => { addr(A); c.v128Load(off).localSet(a[u]!); addr(B); c.v128Load(off).localSet(b[u]!); },
+    compute,
+    store: (off, u) => { addr(OUT); y(u); c.v128Store(off); },
+  });
+  whileBelow(c, i, end, 4, () => {
+    addr(A); c.v128Load32Splat().localSet(a[0]!); addr(B); c.v128Load32Splat().localSet(b[0]!);
+    compute(0);
+    addr(OUT); y(0); c.f32x4ExtractLane(0).f32Store();
+  });
   return f.spec();
 }
 
@@ -292,22 +297,30 @@ function swigluBackwardKernel(): FuncSpec {
   const f = new Fn('swigluBackward', [I32, I32, I32, I32, I32, I32]);
   const c = f.code;
   const i = f.local(I32), vend = f.local(I32), end = f.local(I32);
-  const a = f.local(V128), s = f.local(V128), g = f.local(V128);
+  const a = v128Locals(f), b = v128Locals(f), g = v128Locals(f), s = v128Locals(f);
   c.localGet(N).i32Const(2).i32Shl().localSet(end);
   c.localGet(N).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
-  const body = (load: (ptr: number) => void, store: (ptr: number, val: () => void) => void): void => {
-    load(A); c.localSet(a);
-    load(G); c.localSet(g);
-    VECTOR_UNARY.sigmoid(f, a, s);
-    store(DB, () => { c.localGet(g).localGet(a).localGet(s).f32x4Mul().f32x4Mul(); });
-    store(DA, () => {
-      c.localGet(g); load(B); c.f32x4Mul().localGet(s).f32x4Mul();
-      c.f32x4Const(1).localGet(a).f32x4Const(1).localGet(s).f32x4Sub().f32x4Mul().f32x4Add().f32x4Mul();
-    });
-  };
   const addr = (ptr: number): void => { c.localGet(ptr).localGet(i).i32Add(); };
-  whileBelow(c, i, vend, 16, () => body((p) => { addr(p); c.v128Load(); }, (p, val) => { addr(p); val(); c.v128Store(); }));
-  whileBelow(c, i, end, 4, () => body((p) => { addr(p); c.v128Load32Splat(); }, (p, val) => { addr(p); val(); c.f32x4ExtractLane(0).f32Store(); }));
+  const load = (u: number, ld: () => void): void => {
+    addr(A); ld(); c.localSet(a[u]!); addr(B); ld(); c.localSet(b[u]!); addr(G); ld(); c.localSet(g[u]!);
+  };
+  const compute = (u: number): void => VECTOR_UNARY.sigmoid(f, a[u]!, s[u]!);
+  const db = (u: number): void => { c.localGet(g[u]!).localGet(a[u]!).localGet(s[u]!).f32x4Mul().f32x4Mul(); };
+  const da = (u: number): void => {
+    c.localGet(g[u]!).localGet(b[u]!).f32x4Mul().localGet(s[u]!).f32x4Mul();
+    c.f32x4Const(1).localGet(a[u]!).f32x4Const(1).localGet(s[u]!).f32x4Sub().f32x4Mul().f32x4Add().f32x4Mul();
+  };
+  emitUnrolled(f, i, vend, {
+    load: (off, u) => load(u, () => c.v128Load(off)),
+    compute,
+    store: (off, u) => { addr(DB); db(u); c.v128Store(off); addr(DA); da(u); c.v128Store(off); },
+  });
+  whileBelow(c, i, end, 4, () => {
+    load(0, () => c.v128Load32Splat());
+    compute(0);
+    addr(DB); db(0); c.f32x4ExtractLane(0).f32Store();
+    addr(DA); da(0); c.f32x4ExtractLane(0).f32Store();
+  });
   return f.spec();
 }
 
