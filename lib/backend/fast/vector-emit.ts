@@ -140,7 +140,7 @@ export const EXP_CUTOFF = -87.33654022216797;
 
 /**
  * dst = eˣ lane-wise for x ≤ 0 (x, dst: v128 locals; dst may equal x) — the cheaper exp of the
- * softmax (x − max ≤ 0) and of the logistic (e^(−|z|)), ≈ 21 instructions to emitExp's ≈ 33.
+ * softmax (x − max ≤ 0) and of the logistic (e^(−|z|)), 22 wasm SIMD instructions to emitExp's 35.
  * XNNPACK's `rr2-p5`:
  *
  *   n = round(x·log₂e) ∈ [−126, 0],  t = x − n·ln2_hi − n·ln2_lo ∈ [−½ln 2, ½ln 2]
