@@ -6,7 +6,8 @@
  * - matmul: |got − want| ≤ 1e-5·√k · max(1, |want|)  (a k-term dot product's rounding grows
  *   like √k for random signs; 1e-5 leaves ~100× headroom over u)
  * - softmax, softmaxBackward, unary, binary, sumMiddle: ≤ 1e-5 · max(1, |want|) (sumMiddle: × √mid)
- *   (the fast backend's SIMD exp is ≈ 1e-7 relative; its row sums use four partial sums)
+ *   (the fast backend's SIMD exps are ≤ 0.97 ulp (exp op) and ≤ 2.22 ulp (softmax, logistic),
+ *   ≤ 2.7e-7 relative, test/fast-exp.test.ts; its row sums use four partial sums)
  * - adamw: ≤ 1e-5 · max(1, |want|) on θ, m, v after two steps (float32 arithmetic vs float64)
  * - rmsNorm: 1e-5·√cols (Σx² is a cols-term float32 sum); its backward 1e-5·√(rows·cols)
  * - NaN must stay NaN in the same positions; ±Infinity must match exactly.
@@ -153,7 +154,7 @@ function softmaxCase(name: string, rows: number, cols: number, x: Float32Array):
  * - probabilistic (Higham & Mary, SIAM J. Sci. Comput. 41(5), 2019, Thm 3.1: rounding errors
  *   independent, mean zero): |Ŝ − S| ≤ λ·√n·u·Σ|e_j| with probability ≥ 1 − 2n·exp(−λ²/2).
  * We take the second with λ = 7 (failure probability < 1e-6 at n = 20001), plus 6u for the
- * exp (fast's SIMD exp is ≈ 2u; gpu.js's the platform's float32 exp), the division and the
+ * exp (fast's softmax exp is ≤ 2.22 ulp ≤ 4.5u; gpu.js's the platform's float32 exp), the division and the
  * rounding of y: 5.9e-5 relative at n = 20001. Measured over 40 seeds and scales 1, 5, 30:
  * gpu.js's left-to-right sum reaches 2.8e-5, fast's four partial sums 1.1e-5. The old
  * absolute 1e-5 sat *below* gpu.js's √n-sized error (2.7e-5 with other data), and being

@@ -2,7 +2,8 @@
  * The memory-bound float32 kernels (softmax and its backward, exp, sigmoid, SiLU, tanh-GELU)
  * generated as WebAssembly SIMD bytecode, four lanes at a time, like the matmul micro-kernel
  * (gemm-kernel.ts). The formulas are those of the reference loops (reference.ts); only exp
- * is computed differently (below), and sums run in four lanes instead of one.
+ * is computed differently (vector-emit.ts: the `exp` op's general exp, and a cheaper one for
+ * x ≤ 0 in softmax, logsumexp and the logistic), and sums run in four lanes instead of one.
  *
  * exp, the logistic and the loop shapes every kernel shares are in vector-emit.ts.
  *
@@ -22,7 +23,7 @@
  * reference's left-to-right sum (both are within a few ulp of the exact sum).
  */
 import { assembleModule, type Code, F32, type FuncSpec, I32, V128 } from './wasm-emit';
-import { emitExp, emitLaneSum, emitLogistic, emitRowLoop, Fn, whileBelow } from './vector-emit';
+import { emitExp, emitExpNonPositive, emitLaneSum, emitLogistic, emitRowLoop, emitUnrolled, Fn, v128Locals, whileBelow } from './vector-emit';
 
 /** The unary kinds generated here and how each maps a v128 local x to y. */
 export const VECTOR_UNARY = {
@@ -54,12 +55,13 @@ function mapKernel(name: string, body: (f: Fn, x: number, y: number) => void): F
   const f = new Fn(name, [I32, I32, I32]);
   const c = f.code;
   const i = f.local(I32), vend = f.local(I32), end = f.local(I32), x = f.local(V128), y = f.local(V128);
+  const xs = v128Locals(f), ys = v128Locals(f);
   c.localGet(N).i32Const(2).i32Shl().localSet(end);
   c.localGet(N).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
-  whileBelow(c, i, vend, 16, () => {
-    c.localGet(X).localGet(i).i32Add().v128Load().localSet(x);
-    body(f, x, y);
-    c.localGet(OUT).localGet(i).i32Add().localGet(y).v128Store();
+  emitUnrolled(f, i, vend, {
+    load: (off, u) => { c.localGet(X).localGet(i).i32Add().v128Load(off).localSet(xs[u]!); },
+    compute: (u) => body(f, xs[u]!, ys[u]!),
+    store: (off, u) => { c.localGet(OUT).localGet(i).i32Add().localGet(ys[u]!).v128Store(off); },
   });
   whileBelow(c, i, end, 4, () => {
     c.localGet(X).localGet(i).i32Add().v128Load32Splat().localSet(x);
@@ -77,32 +79,47 @@ function mapKernel(name: string, body: (f: Fn, x: number, y: number) => void): F
  * Shared by softmax and rowMaxSumExp, which differ only in what they do with m and s.
  */
 function emitRowMaxExpSum(
-  f: Fn, X: number, out: number | null, r: { rowBytes: number; vend: number; i: number; m: number; sum: number; vmax: number; vm: number; vx: number; ve: number; vsum: number },
+  f: Fn, X: number, out: number | null, r: { rowBytes: number; vend: number; i: number; m: number; sum: number; vmax: number; vnan: number; vm: number; vx: number; ve: number; vsum: number },
 ): void {
   const c = f.code;
-  const { rowBytes, vend, i, m, sum, vmax, vm, vx, ve, vsum } = r;
-  // m = max over the row
+  const { rowBytes, vend, i, m, sum, vmax, vnan, vm, vx, ve, vsum } = r;
+  // m = max over the row. The vector part uses the pseudo-max (one x64 maxps; f32x4.max's NaN
+  // and ±0 rules cost V8 a chain of ≈ 7 instructions per step, which made this pass ≈ 40% of
+  // the softmax) and tracks NaN apart: vnan ORs in x ≠ x, and a NaN anywhere makes m NaN, as
+  // max does. ±0 may come out either way, which changes nothing: x − (+0) and x − (−0) have the same exp.
   c.f32x4Const(-Infinity).localSet(vmax);
+  c.f32x4Const(0).localSet(vnan);
   c.i32Const(0).localSet(i);
-  whileBelow(c, i, vend, 16, () => { c.localGet(vmax).localGet(X).localGet(i).i32Add().v128Load().f32x4Max().localSet(vmax); });
+  const vxs = v128Locals(f), ves = v128Locals(f);
+  emitUnrolled(f, i, vend, {
+    load: (off, u) => { c.localGet(X).localGet(i).i32Add().v128Load(off).localSet(vxs[u]!); },
+    compute: (u) => {
+      c.localGet(vxs[u]!).localGet(vmax).f32x4Pmax().localSet(vmax);
+      c.localGet(vnan).localGet(vxs[u]!).localGet(vxs[u]!).f32x4Ne().v128Or().localSet(vnan);
+    },
+    store: () => {},
+  });
   c.localGet(vmax).f32x4ExtractLane(0).localGet(vmax).f32x4ExtractLane(1).f32Max();
   c.localGet(vmax).f32x4ExtractLane(2).localGet(vmax).f32x4ExtractLane(3).f32Max().f32Max().localSet(m);
+  c.localGet(vnan).v128AnyTrue().if().f32Const(NaN).localSet(m).end();
   whileBelow(c, i, rowBytes, 4, () => { c.localGet(m).localGet(X).localGet(i).i32Add().f32Load().f32Max().localSet(m); });
   c.localGet(m).f32x4Splat().localSet(vm);
   // exp(x − m) (stored to out when given), Σ
   c.f32x4Const(0).localSet(vsum);
   c.i32Const(0).localSet(i);
-  whileBelow(c, i, vend, 16, () => {
-    c.localGet(X).localGet(i).i32Add().v128Load().localGet(vm).f32x4Sub().localSet(vx);
-    emitExp(f, vx, ve);
-    if (out !== null) c.localGet(out).localGet(i).i32Add().localGet(ve).v128Store();
-    c.localGet(vsum).localGet(ve).f32x4Add().localSet(vsum);
+  emitUnrolled(f, i, vend, {
+    load: (off, u) => { c.localGet(X).localGet(i).i32Add().v128Load(off).localGet(vm).f32x4Sub().localSet(vxs[u]!); },
+    compute: (u) => emitExpNonPositive(f, vxs[u]!, ves[u]!),
+    store: (off, u) => {
+      if (out !== null) c.localGet(out).localGet(i).i32Add().localGet(ves[u]!).v128Store(off);
+      c.localGet(vsum).localGet(ves[u]!).f32x4Add().localSet(vsum);
+    },
   });
   emitLaneSum(c, vsum);
   c.localSet(sum);
   whileBelow(c, i, rowBytes, 4, () => {
     c.localGet(X).localGet(i).i32Add().v128Load32Splat().localGet(vm).f32x4Sub().localSet(vx);
-    emitExp(f, vx, ve);
+    emitExpNonPositive(f, vx, ve);
     if (out !== null) c.localGet(out).localGet(i).i32Add().localGet(ve).f32x4ExtractLane(0).f32Store();
     c.localGet(sum).localGet(ve).f32x4ExtractLane(0).f32Add().localSet(sum);
   });
@@ -136,12 +153,15 @@ function softmaxKernel(masked = false): FuncSpec {
       c.localGet(MP).localGet(rowBytes).i32Add().localSet(MP);
       c.localGet(MP).localGet(MASKEND).i32GeU().if().localGet(MASK).localSet(MP).end();
     }
-    emitRowMaxExpSum(f, X, OUT, { rowBytes, vend, i, m, sum, vmax, vm, vx, ve, vsum });
+    emitRowMaxExpSum(f, X, OUT, { rowBytes, vend, i, m, sum, vmax, vnan: f.local(V128), vm, vx, ve, vsum });
     // out ·= 1/Σ
     c.f32Const(1).localGet(sum).f32Div().localTee(inv).f32x4Splat().localSet(vinv);
     c.i32Const(0).localSet(i);
-    whileBelow(c, i, vend, 16, () => {
-      c.localGet(OUT).localGet(i).i32Add().localGet(OUT).localGet(i).i32Add().v128Load().localGet(vinv).f32x4Mul().v128Store();
+    const ys = v128Locals(f);
+    emitUnrolled(f, i, vend, {
+      load: (off, u) => { c.localGet(OUT).localGet(i).i32Add().v128Load(off).localSet(ys[u]!); },
+      compute: (u) => { c.localGet(ys[u]!).localGet(vinv).f32x4Mul().localSet(ys[u]!); },
+      store: (off, u) => { c.localGet(OUT).localGet(i).i32Add().localGet(ys[u]!).v128Store(off); },
     });
     whileBelow(c, i, rowBytes, 4, () => {
       c.localGet(OUT).localGet(i).i32Add().localGet(OUT).localGet(i).i32Add().f32Load().localGet(inv).f32Mul().f32Store();
@@ -163,7 +183,7 @@ function rowMaxSumExpKernel(): FuncSpec {
   const m = f.local(F32), sum = f.local(F32);
   const vmax = f.local(V128), vm = f.local(V128), vx = f.local(V128), ve = f.local(V128), vsum = f.local(V128);
   emitRowLoop(c, { rows: ROWS, cols: COLS, rowBytes, vend }, { rowPointers: [X], scalarPointers: [MAX, SUM] }, () => {
-    emitRowMaxExpSum(f, X, null, { rowBytes, vend, i, m, sum, vmax, vm, vx, ve, vsum });
+    emitRowMaxExpSum(f, X, null, { rowBytes, vend, i, m, sum, vmax, vnan: f.local(V128), vm, vx, ve, vsum });
     c.localGet(MAX).localGet(m).f32Store();
     c.localGet(SUM).localGet(sum).f32Store();
   });
@@ -249,17 +269,22 @@ function swigluKernel(): FuncSpec {
   const f = new Fn('swiglu', [I32, I32, I32, I32]);
   const c = f.code;
   const i = f.local(I32), vend = f.local(I32), end = f.local(I32);
-  const a = f.local(V128), s = f.local(V128);
+  const a = v128Locals(f), b = v128Locals(f), s = v128Locals(f);
   c.localGet(N).i32Const(2).i32Shl().localSet(end);
   c.localGet(N).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
-  const body = (load: (ptr: number) => void, store: (ptr: number, val: () => void) => void): void => {
-    load(A); c.localSet(a);
-    VECTOR_UNARY.sigmoid(f, a, s);
-    store(OUT, () => { c.localGet(a).localGet(s).f32x4Mul(); load(B); c.f32x4Mul(); });
-  };
   const addr = (ptr: number): void => { c.localGet(ptr).localGet(i).i32Add(); };
-  whileBelow(c, i, vend, 16, () => body((p) => { addr(p); c.v128Load(); }, (p, val) => { addr(p); val(); c.v128Store(); }));
-  whileBelow(c, i, end, 4, () => body((p) => { addr(p); c.v128Load32Splat(); }, (p, val) => { addr(p); val(); c.f32x4ExtractLane(0).f32Store(); }));
+  const compute = (u: number): void => VECTOR_UNARY.sigmoid(f, a[u]!, s[u]!);
+  const y = (u: number): void => { c.localGet(a[u]!).localGet(s[u]!).f32x4Mul().localGet(b[u]!).f32x4Mul(); };
+  emitUnrolled(f, i, vend, {
+    load: (off, u) => { addr(A); c.v128Load(off).localSet(a[u]!); addr(B); c.v128Load(off).localSet(b[u]!); },
+    compute,
+    store: (off, u) => { addr(OUT); y(u); c.v128Store(off); },
+  });
+  whileBelow(c, i, end, 4, () => {
+    addr(A); c.v128Load32Splat().localSet(a[0]!); addr(B); c.v128Load32Splat().localSet(b[0]!);
+    compute(0);
+    addr(OUT); y(0); c.f32x4ExtractLane(0).f32Store();
+  });
   return f.spec();
 }
 
@@ -272,22 +297,30 @@ function swigluBackwardKernel(): FuncSpec {
   const f = new Fn('swigluBackward', [I32, I32, I32, I32, I32, I32]);
   const c = f.code;
   const i = f.local(I32), vend = f.local(I32), end = f.local(I32);
-  const a = f.local(V128), s = f.local(V128), g = f.local(V128);
+  const a = v128Locals(f), b = v128Locals(f), g = v128Locals(f), s = v128Locals(f);
   c.localGet(N).i32Const(2).i32Shl().localSet(end);
   c.localGet(N).i32Const(-4).i32And().i32Const(2).i32Shl().localSet(vend);
-  const body = (load: (ptr: number) => void, store: (ptr: number, val: () => void) => void): void => {
-    load(A); c.localSet(a);
-    load(G); c.localSet(g);
-    VECTOR_UNARY.sigmoid(f, a, s);
-    store(DB, () => { c.localGet(g).localGet(a).localGet(s).f32x4Mul().f32x4Mul(); });
-    store(DA, () => {
-      c.localGet(g); load(B); c.f32x4Mul().localGet(s).f32x4Mul();
-      c.f32x4Const(1).localGet(a).f32x4Const(1).localGet(s).f32x4Sub().f32x4Mul().f32x4Add().f32x4Mul();
-    });
-  };
   const addr = (ptr: number): void => { c.localGet(ptr).localGet(i).i32Add(); };
-  whileBelow(c, i, vend, 16, () => body((p) => { addr(p); c.v128Load(); }, (p, val) => { addr(p); val(); c.v128Store(); }));
-  whileBelow(c, i, end, 4, () => body((p) => { addr(p); c.v128Load32Splat(); }, (p, val) => { addr(p); val(); c.f32x4ExtractLane(0).f32Store(); }));
+  const load = (u: number, ld: () => void): void => {
+    addr(A); ld(); c.localSet(a[u]!); addr(B); ld(); c.localSet(b[u]!); addr(G); ld(); c.localSet(g[u]!);
+  };
+  const compute = (u: number): void => VECTOR_UNARY.sigmoid(f, a[u]!, s[u]!);
+  const db = (u: number): void => { c.localGet(g[u]!).localGet(a[u]!).localGet(s[u]!).f32x4Mul().f32x4Mul(); };
+  const da = (u: number): void => {
+    c.localGet(g[u]!).localGet(b[u]!).f32x4Mul().localGet(s[u]!).f32x4Mul();
+    c.f32x4Const(1).localGet(a[u]!).f32x4Const(1).localGet(s[u]!).f32x4Sub().f32x4Mul().f32x4Add().f32x4Mul();
+  };
+  emitUnrolled(f, i, vend, {
+    load: (off, u) => load(u, () => c.v128Load(off)),
+    compute,
+    store: (off, u) => { addr(DB); db(u); c.v128Store(off); addr(DA); da(u); c.v128Store(off); },
+  });
+  whileBelow(c, i, end, 4, () => {
+    load(0, () => c.v128Load32Splat());
+    compute(0);
+    addr(DB); db(0); c.f32x4ExtractLane(0).f32Store();
+    addr(DA); da(0); c.f32x4ExtractLane(0).f32Store();
+  });
   return f.spec();
 }
 

@@ -129,6 +129,11 @@ export class Code {
   /** Lane-wise comparisons: all-ones where true, zero where false (NaN compares false). */
   f32x4Lt(): this { return this.op(...simd(0x43)); }
   f32x4Ge(): this { return this.op(...simd(0x46)); }
+  /** Lane-wise `a != b`: all-ones where different, and where either is NaN (so `x != x` marks NaN lanes). */
+  f32x4Ne(): this { return this.op(...simd(0x42)); }
+  v128Or(): this { return this.op(...simd(0x50)); }
+  /** i32 1 if any bit of the v128 is set, else 0. */
+  v128AnyTrue(): this { return this.op(...simd(0x53)); }
   /** `a & ~b` (pops b, then a). */
   v128AndNot(): this { return this.op(...simd(0x4f)); }
   /** Bits of `a` where `mask` is 1, of `b` where 0 (stack: a, b, mask). */
