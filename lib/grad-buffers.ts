@@ -17,6 +17,9 @@
  * backward did not allocate (forward activations, the seed, the user's tensors) are never
  * touched, and no array is ever shared with a live tensor.
  *
+ * One more kind of array is provably dead: the packed copy of a strided operand that a kernel
+ * reads during one call (`borrowValues` / `returnValues`, used by the elementwise ops).
+ *
  * The pool keeps free arrays by dtype and exact length (the same shapes recur every layer and
  * every step), zeroes an array when handing it out again (allocate's contract: zero-filled),
  * and holds at most {@link POOL_MAX_BYTES}. `ARRA_REUSE=0` or `setBufferReuse(false)` turns
@@ -81,6 +84,21 @@ export function isBufferReuse(): boolean {
 /** @internal Bytes of free arrays the pool holds now (tests, bench). */
 export function pooledBytes(): number {
   return pool.heldBytes;
+}
+
+/**
+ * @internal The row-major values of `t` for the length of one kernel call: its storage when
+ * contiguous, else a packed copy in a pooled array. Pair with {@link returnValues} once the
+ * kernel has run (kernels keep nothing they read), so the copy's array is reused.
+ */
+export function borrowValues(t: Tensor): FloatArray {
+  if (t.isContiguous) return t.nd.data;
+  return t.packInto(pool.take(t.dtype, t.size));
+}
+
+/** @internal Hand back what {@link borrowValues} lent for `t` (nothing, if it was t's storage). */
+export function returnValues(t: Tensor, data: FloatArray): void {
+  if (data !== t.nd.data && reuseEnabled) pool.give(data);
 }
 
 /**

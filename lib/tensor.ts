@@ -114,8 +114,12 @@ export class Tensor {
    */
   values(): FloatArray {
     if (this.isContiguous) return this.nd.data;
+    return this.packInto(allocate(this.dtype, this.size));
+  }
+
+  /** @internal Write the elements in row-major order into `out` (`size` long, this dtype); returns `out`. */
+  packInto(out: FloatArray): FloatArray {
     const { shape, stride, offset, data } = this.nd;
-    const out = allocate(this.dtype, this.size);
     const rank = shape.length;
     if (out.length === 0) return out;
     if (rank === 0) { out[0] = data[offset]!; return out; }
