@@ -82,7 +82,8 @@ async function main(): Promise<void> {
   const preset = process.argv[3] ?? 'bench';
   const top = Number(process.argv[4] ?? 25);
   const lib = await import('../lib');
-  const grad = await import('../lib/grad-buffers');
+  // (absent in checkouts from before lib/grad-buffers.ts: the script also measures those)
+  const pooled = await import('../lib/grad-buffers').then((m) => m.pooledBytes, () => () => 0);
   const { transformerPresets } = await import('../models/presets');
   const { Transformer } = await import('../models/transformer');
   const { REFERENCE_TINY } = await import('../models/reference-config');
@@ -131,7 +132,7 @@ async function main(): Promise<void> {
   const mb = (b: number): string => (b / steps / 2 ** 20).toFixed(2).padStart(8);
   let total = 0;
   for (const p of byPhase.values()) total += p.bytes;
-  console.log(`pool after the last step: ${(grad.pooledBytes() / 2 ** 20).toFixed(1)} MiB of free arrays`);
+  console.log(`pool after the last step: ${(pooled() / 2 ** 20).toFixed(1)} MiB of free arrays`);
   console.log(`${preset} preset: ${mb(total)} MiB of fresh Float32/64Array per step (${steps} steps)`);
   for (const [p, e] of [...byPhase].sort((a, b) => b[1].bytes - a[1].bytes)) console.log(`${mb(e.bytes)} MiB  ${(e.count / steps).toFixed(0).padStart(5)} arrays  ${p}`);
   console.log(`top ${top} sites (MiB/step, arrays/step, phase | site < caller < caller):`);
