@@ -7,6 +7,7 @@
  * the recorded graph topologically and walks it in reverse, accumulating (`+=`) each input's
  * gradient. That is the whole engine — the same idea as micrograd, on tensors.
  */
+import { activeBackward, BackwardBuffers, isBufferReuse } from './grad-buffers';
 import type { Tensor } from './tensor';
 
 /** What an op leaves behind on its output so that backward can run. */
@@ -199,6 +200,9 @@ function addInto(acc: Tensor, g: Tensor): void {
  * Reverse-mode accumulation from `root`, seeded with `seed` (= ∂L/∂root).
  * Leaves (tensors without a gradFn, e.g. parameters) keep their `.grad`; intermediate
  * gradients are dropped once used unless the tensor asked for `retainGrad()`.
+ * With buffer reuse on (grad-buffers.ts), the arrays this pass allocates are tracked: each
+ * pending gradient is `hold`, each stored `.grad` `escape`s, and after every node the arrays
+ * nothing can see any more go back to a pool that the next backward allocates from.
  */
 export function runBackward(root: Tensor, seed: Tensor): void {
   const order = topologicalOrder(root);
@@ -207,35 +211,52 @@ export function runBackward(root: Tensor, seed: Tensor): void {
   // later contribution is added into them in place instead of allocating another sum.
   // (A backward may return its upstream gradient as is, so any other buffer may be shared.)
   const ownSums = new Set<Tensor>();
-  noGrad(() => {
-    for (let i = order.length - 1; i >= 0; i--) {
-      const node = order[i]!;
-      const g = grads.get(node);
-      if (g === undefined) continue;
-      grads.delete(node);
-      ownSums.delete(g); // handed to backward from here on: no longer ours to overwrite
-      if (node.gradFn === null || node.retainsGrad) node.accumulateGrad(g, node.gradFn?.op ?? 'backward');
-      if (node.gradFn === null) continue;
-      const { op, inputs, backward } = node.gradFn;
-      const inputGrads = backward(g);
-      inputs.forEach((input, k) => {
-        const gi = inputGrads[k];
-        if (!input.requiresGrad || gi === null || gi === undefined) return;
-        if (anomalyMode) {
-          // a backward sees the upstream gradient and the forward values: only what none of them holds is new
-          const created = createdNonFinite(gi, [g, node, ...inputs]);
-          if (created !== null) throw new AnomalyError(`backward of ${op} (input ${k})`, created);
+  const outer = activeBackward.current;
+  const ledger = isBufferReuse() ? new BackwardBuffers() : null;
+  activeBackward.current = ledger;
+  try {
+    noGrad(() => {
+      for (let i = order.length - 1; i >= 0; i--) {
+        const node = order[i]!;
+        const g = grads.get(node);
+        if (g === undefined) continue;
+        grads.delete(node);
+        ownSums.delete(g); // handed to backward from here on: no longer ours to overwrite
+        if (node.gradFn === null || node.retainsGrad) {
+          node.accumulateGrad(g, node.gradFn?.op ?? 'backward');
+          ledger?.escape(node.grad!);
         }
-        const prev = grads.get(input);
-        gi.checkedGradFor(input, op);
-        if (prev === undefined) grads.set(input, gi);
-        else if (ownSums.has(prev)) addInto(prev, gi);
-        else {
-          const total = prev.plusGrad(gi);
-          ownSums.add(total);
-          grads.set(input, total);
+        if (node.gradFn !== null) {
+          const { op, inputs, backward } = node.gradFn;
+          const inputGrads = backward(g);
+          inputs.forEach((input, k) => {
+            const gi = inputGrads[k];
+            if (!input.requiresGrad || gi === null || gi === undefined) return;
+            if (anomalyMode) {
+              // a backward sees the upstream gradient and the forward values: only what none of them holds is new
+              const created = createdNonFinite(gi, [g, node, ...inputs]);
+              if (created !== null) throw new AnomalyError(`backward of ${op} (input ${k})`, created);
+            }
+            const prev = grads.get(input);
+            gi.checkedGradFor(input, op);
+            if (prev === undefined) {
+              grads.set(input, gi);
+              ledger?.hold(gi);
+            } else if (ownSums.has(prev)) addInto(prev, gi);
+            else {
+              const total = prev.plusGrad(gi);
+              ownSums.add(total);
+              grads.set(input, total);
+              ledger?.drop(prev);
+              ledger?.hold(total);
+            }
+          });
         }
-      });
-    }
-  });
+        ledger?.drop(g);
+        ledger?.sweep();
+      }
+    });
+  } finally {
+    activeBackward.current = outer;
+  }
 }

@@ -5,6 +5,7 @@
 export * from './tensor';
 export * from './creation';
 export * from './autograd';
+export { isBufferReuse, POOL_MAX_BYTES, pooledBytes, setBufferReuse } from './grad-buffers';
 export * from './random';
 export * from './shape';
 export * from './gradcheck';

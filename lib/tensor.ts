@@ -13,6 +13,7 @@
 import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
 import { type GradFn, runBackward } from './autograd';
+import { activeBackward } from './grad-buffers';
 import { fmtShape, sameShape, sizeOf, stridesOf } from './shape';
 import type * as Ops from './ops';
 
@@ -25,8 +26,13 @@ export type NestedArray = number | NestedArray[];
 /** Where a tensor is expected, a plain number also does (it becomes a 0-d tensor). */
 export type TensorLike = Tensor | number;
 
-/** Allocate a zero-filled typed array of the given dtype. */
+/**
+ * Allocate a zero-filled typed array of the given dtype. While a backward pass runs, the
+ * array may be one that an earlier backward proved dead (grad-buffers.ts), zeroed again.
+ */
 export function allocate(dtype: DType, n: number): FloatArray {
+  const reuse = activeBackward.current;
+  if (reuse !== null) return reuse.take(dtype, n);
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
 
@@ -108,8 +114,12 @@ export class Tensor {
    */
   values(): FloatArray {
     if (this.isContiguous) return this.nd.data;
+    return this.packInto(allocate(this.dtype, this.size));
+  }
+
+  /** @internal Write the elements in row-major order into `out` (`size` long, this dtype); returns `out`. */
+  packInto(out: FloatArray): FloatArray {
     const { shape, stride, offset, data } = this.nd;
-    const out = allocate(this.dtype, this.size);
     const rank = shape.length;
     if (out.length === 0) return out;
     if (rank === 0) { out[0] = data[offset]!; return out; }

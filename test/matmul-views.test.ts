@@ -55,3 +55,20 @@ t.test('fast: column windows (narrow) of narrow and of wide storage — read in 
   }
   setBackend('ref');
 });
+
+// Linear's x·Wᵀ: dW is computed as gᵀ·x straight into W's layout (matmul.ts, gradOfB), so the
+// weight's gradient is contiguous — and must be the bits of (xᵀ·g)ᵀ, the product it replaces.
+for (const name of ['fast', 'ref']) {
+  t.test(`${name}: the gradient of a transposed weight is contiguous and the bits of (xᵀ·g)ᵀ`, async (t) => {
+    setBackend(name);
+    t.teardown(() => setBackend('fast'));
+    const [N, inF, outF] = [70, 19, 37];
+    const x = new Tensor(randn(N * inF), [N, inF]);
+    const weight = new Tensor(randn(outF * inF), [outF, inF], true);
+    const g = new Tensor(randn(N * outF), [N, outF]);
+    matmul(x, weight.transpose()).backward(g);
+    t.ok(weight.grad!.isContiguous, 'weight.grad is contiguous');
+    const direct = matmul(x.transpose(), g).transpose().mul(1).values(); // (xᵀ·g)ᵀ, copied contiguous
+    t.same(Array.from(weight.grad!.values(), String), Array.from(direct, String), 'same bits as (xᵀ·g)ᵀ');
+  });
+}

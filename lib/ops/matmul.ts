@@ -131,6 +131,22 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     // dA = g · Bᵀ  ([..., m, n] · [..., n, k]); summed over batch axes that a broadcast
     a.requiresGrad ? sumToShape(matmulKernel(g, b, false, true), a.shape) : null,
     // dB = Aᵀ · g  ([..., k, m] · [..., m, n])
-    b.requiresGrad ? sumToShape(matmulKernel(a, g, true, false), b.shape) : null,
+    b.requiresGrad ? gradOfB(a, b, g) : null,
   ]);
+}
+
+/**
+ * dB = Aᵀ · g. When b is a 2-D transposed view of row-major storage — Linear's
+ * `transpose(weight)` — compute dBᵀ = gᵀ · A instead, [n, k] in the storage's own layout, and
+ * return its transposed view: the weight's gradient (through transpose's backward) is then
+ * contiguous, so the optimizer reads it without copying it twice a step. Each element is the
+ * same sum Σ_p a[p, i]·g[p, j] over p in the same order (a product of two floats does not
+ * depend on their order), so the bits are those of Aᵀ · g.
+ */
+function gradOfB(a: Tensor, b: Tensor, g: Tensor): Tensor {
+  const { shape, stride, offset, data } = b.nd;
+  const transposedStorage = a.rank === 2 && b.rank === 2 && offset === 0 && data.length === b.size
+    && stride[0] === 1 && stride[1] === shape[0] && shape[0]! > 1 && shape[1]! > 1;
+  if (!transposedStorage) return sumToShape(matmulKernel(a, g, true, false), b.shape);
+  return new Tensor(matmulKernel(g, a, true, false).nd.transpose(1, 0)); // [k, n] view of [n, k]
 }

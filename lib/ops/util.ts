@@ -3,6 +3,7 @@
  * kernel into a fresh tensor, and undoing broadcasting in backward.
  */
 import { backend } from '../backend';
+import { borrowValues, returnValues } from '../grad-buffers';
 import type { BinaryKind, UnaryKind } from '../backend';
 import { broadcastShapes, fmtShape, sameShape, sizeOf } from '../shape';
 import { allocate, type DType, type FloatArray, Tensor, type TensorLike } from '../tensor';
@@ -36,7 +37,12 @@ export function binaryKernel(kind: BinaryKind, a: Tensor, b: Tensor): Tensor {
   const outShape = broadcastShapes(kind, a.shape, b.shape);
   const pad = (s: number[]): number[] => [...new Array<number>(outShape.length - s.length).fill(1), ...s];
   const out = allocate(a.dtype, sizeOf(outShape));
-  backend().binary(kind, a.values(), pad(a.shape), b.values(), pad(b.shape), out, outShape);
+  // (strided operands — attention's permuted q — are packed into arrays lent for this call only)
+  const av = borrowValues(a);
+  const bv = borrowValues(b);
+  backend().binary(kind, av, pad(a.shape), bv, pad(b.shape), out, outShape);
+  returnValues(a, av);
+  returnValues(b, bv);
   return new Tensor(out, outShape);
 }
 
