@@ -26,7 +26,7 @@ export class KVBuffer {
   /** S: positions stored */
   length = 0;
 
-  /** `rows` = B·H, `width` = hd; `positions`: 'rows' for values, 'columns' for keys (kᵀ). */
+  /** For B rows of H heads of width hd; `positions`: 'rows' for values v, 'columns' for keys kᵀ. */
   constructor(readonly batch: number, readonly heads: number, readonly width: number, readonly positions: 'rows' | 'columns', readonly dtype: DType) {
     this.data = dtype === 'float64' ? new Float64Array(0) : new Float32Array(0);
   }
