@@ -12,13 +12,17 @@
  * keys/values to the cache. The arithmetic per new position is the same as in a full
  * forward, so the logits agree up to float rounding (test/sampling.test.ts checks it).
  */
-import { concat, type DType, full, Linear, matmul, maskedSoftmax, Module, type Rng, Tensor } from '../lib';
+import { type DType, full, Linear, matmul, maskedSoftmax, Module, type Rng, Tensor } from '../lib';
+import { KVBuffer } from './kv-buffer';
 import { applyRope, type RopeTable } from './rope';
 
-/** Keys and values of the positions seen so far, per layer: each [B, H, S, hd] (null before the first step). */
+/**
+ * Keys and values of the positions seen so far, per layer (null before the first step), in
+ * storage that grows in place (kv-buffer.ts): kᵀ as [B, H, hd, S] and v as [B, H, S, hd].
+ */
 export interface LayerCache {
-  k: Tensor | null;
-  v: Tensor | null;
+  k: KVBuffer | null;
+  v: KVBuffer | null;
 }
 
 /** Options of {@link CausalSelfAttention}. */
@@ -69,24 +73,23 @@ export class CausalSelfAttention extends Module {
     const [B, T, D] = x.shape as [number, number, number];
     const H = this.nHeads;
     const hd = this.headDim;
-    const start = cache?.k ? cache.k.shape[2]! : 0;
+    const start = cache?.k ? cache.k.length : 0;
 
     const split = (t: Tensor): Tensor => t.reshape([B, T, H, hd]); // [B, T, H, hd]
     const q = applyRope(split(this.wq.forward(x)), rope, start).permute([0, 2, 1, 3]); // [B, H, T, hd]
-    let k = applyRope(split(this.wk.forward(x)), rope, start).permute([0, 2, 1, 3]); // [B, H, T, hd]
+    const k = applyRope(split(this.wk.forward(x)), rope, start).permute([0, 2, 1, 3]); // [B, H, T, hd]
     let v = split(this.wv.forward(x)).permute([0, 2, 1, 3]); // [B, H, T, hd]
+    let kT = k.transpose(-2, -1); // [B, H, hd, T]
     if (cache) {
-      if (cache.k && cache.v) {
-        k = concat([cache.k, k], 2); // [B, H, S, hd], S = start + T
-        v = concat([cache.v, v], 2);
-      }
-      cache.k = k;
-      cache.v = v;
+      cache.k ??= new KVBuffer(B, H, hd, 'columns', x.dtype);
+      cache.v ??= new KVBuffer(B, H, hd, 'rows', x.dtype);
+      kT = cache.k.append(k); // [B, H, hd, S], S = start + T
+      v = cache.v.append(v); // [B, H, S, hd]
     }
 
     // q·kᵀ/√hd with the scale applied to q: the same product, but scaling [B, H, T, hd] is
     // cheaper than scaling [B, H, T, S] (and packs the permuted q for the matmul on the way).
-    const scores = matmul(q.mul(1 / Math.sqrt(hd)), k.transpose(-2, -1)); // [B, H, T, S]
+    const scores = matmul(q.mul(1 / Math.sqrt(hd)), kT); // [B, H, T, S]
     const weights = maskedSoftmax(scores, causalMask(T, start, x.dtype)); // [B, H, T, S] = softmax(scores + mask) in one pass
     const heads = matmul(weights, v); // [B, H, T, hd]
     const merged = heads.permute([0, 2, 1, 3]).reshape([B, T, D]); // [B, T, D]

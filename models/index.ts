@@ -5,6 +5,7 @@
 export * from './vq';
 export * from './rope';
 export * from './attention';
+export * from './kv-buffer';
 export * from './mlp';
 export * from './transformer';
 export * from './sequence';

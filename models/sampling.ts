@@ -143,7 +143,7 @@ export function drawCode(logits: ArrayLike<number>, temperature: number, topK: n
     for (let k = 1; k < K; k++) if (logits[k]! > logits[best]!) best = k;
     return best;
   }
-  const order = Array.from({ length: K }, (_, k) => k).sort((a, b) => logits[b]! - logits[a]! || a - b);
+  const order = descendingOrder(logits);
   const keep = Math.max(1, Math.min(K, topK ?? K));
   const max = logits[order[0]!]!;
   const probs = order.slice(0, keep).map((k) => Math.exp((logits[k]! - max) / temperature));
@@ -164,4 +164,42 @@ export function drawCode(logits: ArrayLike<number>, temperature: number, topK: n
     if (u < 0) return order[i]!;
   }
   return order[nucleus - 1]!;
+}
+
+/** Sorting keys hold the code id in their low 20 bits (K ≤ 2²⁰; larger vocabularies take the comparator sort). */
+const KEY_INDEX = 2 ** 20;
+let scratch = new Float32Array(0); // the logits, −0 made +0 …
+let scratchBits = new Uint32Array(0); // … and their bits
+let keys = new Float64Array(0);
+
+/**
+ * Code ids by descending logit, ties (and −∞) by ascending id — the order of
+ * `ids.sort((a, b) => logits[b] − logits[a] || a − b)`. For float32 logits (what the sampler
+ * passes) each id gets one exact float64 key, (order-reversing 32-bit image of the logit)·2²⁰ + id,
+ * and the typed-array sort (native, no comparator calls) orders them: the comparator sort of
+ * boxed ids took 13% of a demo evaluation's CPU. The keys order exactly as the comparator does:
+ * the image of the f32 bits is monotone in the value, −0 is first made +0 (the comparator calls
+ * them equal), and +∞ and NaN were rejected before.
+ */
+function descendingOrder(logits: ArrayLike<number>): number[] {
+  const K = logits.length;
+  if (!(logits instanceof Float32Array) || K > KEY_INDEX) {
+    return Array.from({ length: K }, (_, k) => k).sort((a, b) => logits[b]! - logits[a]! || a - b);
+  }
+  if (scratch.length !== K) {
+    scratch = new Float32Array(K);
+    scratchBits = new Uint32Array(scratch.buffer);
+    keys = new Float64Array(K);
+  }
+  for (let k = 0; k < K; k++) scratch[k] = logits[k]! + 0; // −0 + 0 = +0
+  for (let k = 0; k < K; k++) {
+    const u = scratchBits[k]!;
+    // ascending image: negative floats bit-flipped, positive ones with the sign bit set; reversed by ~
+    const ascending = u & 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0;
+    keys[k] = (0xffffffff - ascending) * KEY_INDEX + k;
+  }
+  keys.sort();
+  const order = new Array<number>(K);
+  for (let i = 0; i < K; i++) order[i] = keys[i]! % KEY_INDEX;
+  return order;
 }

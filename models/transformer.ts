@@ -136,7 +136,7 @@ export class Transformer extends Module {
   forward(tokens: Int32Array, shape: [number, number], cache?: KVCache): { logits: Tensor; hiddens: Tensor[] } {
     const [B, T] = shape;
     if (tokens.length !== B * T) throw new Error(`Transformer: shape [${B}, ${T}] needs ${B * T} tokens, got ${tokens.length}`);
-    const start = cache?.layers[0]?.k?.shape[2] ?? 0;
+    const start = cache?.layers[0]?.k?.length ?? 0;
     if (start + T > this.config.maxSeqLen) {
       throw new Error(`Transformer: positions up to ${start + T} exceed maxSeqLen ${this.config.maxSeqLen}`);
     }

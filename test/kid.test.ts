@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import { Rng } from '../lib/random';
 import { Tensor } from '../lib/tensor';
-import { defaultKidSubsetSize, kidFromFeatures, kidSubsetIndices, mmd2Unbiased } from '../lib/eval/kid';
+import { defaultKidSubsetSize, kernelTables, kidFromFeatures, kidSubsetIndices, mmd2FromTables, mmd2Unbiased } from '../lib/eval/kid';
 
 function gaussian(n: number, d: number, shift: number, seed: number): Tensor {
   const rng = new Rng(seed);
@@ -85,4 +85,18 @@ print(json.dumps({'values': out.tolist(), 'mean': out.mean(), 'std': out.std()})
   const np = JSON.parse(run.stdout) as { values: number[]; mean: number; std: number };
   t.ok(np.values.every((v, i) => Math.abs(v - ours.values[i]!) < 1e-9 * Math.max(1, Math.abs(v))), 'every subset agrees to 1e-9');
   t.ok(Math.abs(np.mean - ours.kid) < 1e-10 && Math.abs(np.std - ours.std) < 1e-10, `mean ${ours.kid} ± ${ours.std} vs numpy ${np.mean} ± ${np.std}`);
+});
+
+t.test('kernel tables give the bits of the per-subset kernel sums', async (t) => {
+  const a = gaussian(120, 16, 0, 21), b = gaussian(90, 16, 0.3, 22);
+  const x = Float64Array.from(a.values()), y = Float64Array.from(b.values());
+  const tables = kernelTables(x, 120, y, 90, 16)!;
+  const { x: rx, y: ry } = kidSubsetIndices(120, 90, { subsets: 20, subsetSize: 45, seed: 4 });
+  const direct = rx.map((r, s) => mmd2Unbiased(x, r, y, ry[s]!, 16));
+  const tabled = rx.map((r, s) => mmd2FromTables(tables, r, ry[s]!));
+  t.same(Float64Array.from(tabled), Float64Array.from(direct), '20 subsets bit-identical (t.same on float64: exact)');
+  t.ok(tabled.every((v, s) => Object.is(v, direct[s])), 'Object.is per subset');
+  const viaKid = kidFromFeatures(a, b, { subsets: 20, subsetSize: 45, seed: 4 });
+  t.ok(viaKid.values.every((v, s) => Object.is(v, direct[s])), 'kidFromFeatures (tables) = mmd2Unbiased per subset');
+  t.equal(kernelTables(new Float64Array(0), 4000, new Float64Array(0), 4000, 1), null, 'tables past MAX_KERNEL_TABLE are not built');
 });

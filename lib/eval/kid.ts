@@ -85,6 +85,68 @@ export function mmd2Unbiased(x: ArrayLike<number>, rowsX: ArrayLike<number>, y: 
   return (2 * kxx) / (m * (m - 1)) + (2 * kyy) / (m * (m - 1)) - (2 * kxy) / (m * m);
 }
 
+/** Kernel values of every pair of rows: k(x_i, x_j), k(y_i, y_j), k(x_i, y_j), row-major. */
+export interface KernelTables {
+  xx: Float64Array;
+  yy: Float64Array;
+  xy: Float64Array;
+  n1: number;
+  n2: number;
+}
+
+/** Largest table set (N₁² + N₂² + N₁N₂ float64 values, 96 MiB) that {@link kidFromFeatures} computes. */
+export const MAX_KERNEL_TABLE = 12 * 2 ** 20;
+
+/**
+ * Whether tabulating the kernel pays: the subsets evaluate ≈ 2·size² kernels each, the tables
+ * N₁²/2 + N₂²/2 + N₁N₂ (the defaults, 50 subsets of N/2: 25× fewer).
+ */
+function tablesPay(count: number, size: number, n1: number, n2: number): boolean {
+  return count * 2 * size * size > (n1 * n1) / 2 + (n2 * n2) / 2 + n1 * n2;
+}
+
+/**
+ * The kernel between every pair of rows, computed once, or null when the tables would be
+ * larger than {@link MAX_KERNEL_TABLE}. Each entry is `polynomialKernel` of that pair — the same
+ * dot product in the same order of k — so sums of table entries are the bits of sums of kernel
+ * calls; k(a, b) = k(b, a) exactly (a product of two floats does not depend on their order), so
+ * each symmetric table is filled from one triangle.
+ */
+export function kernelTables(x: Float64Array, n1: number, y: Float64Array, n2: number, d: number): KernelTables | null {
+  if (n1 * n1 + n2 * n2 + n1 * n2 > MAX_KERNEL_TABLE) return null;
+  const symmetric = (a: Float64Array, n: number): Float64Array => {
+    const t = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) t[i * n + j] = t[j * n + i] = polynomialKernel(a, i, a, j, d);
+    }
+    return t; // the diagonal (0) is never read: subsets draw distinct rows
+  };
+  const xy = new Float64Array(n1 * n2);
+  for (let i = 0; i < n1; i++) for (let j = 0; j < n2; j++) xy[i * n2 + j] = polynomialKernel(x, i, y, j, d);
+  return { xx: symmetric(x, n1), yy: symmetric(y, n2), xy, n1, n2 };
+}
+
+/** {@link mmd2Unbiased} with the kernel read from tables: the same sums in the same order, so the same bits. */
+export function mmd2FromTables(t: KernelTables, rowsX: ArrayLike<number>, rowsY: ArrayLike<number>): number {
+  const m = rowsX.length;
+  if (rowsY.length !== m) throw new Error(`mmd2FromTables: the two subsets differ in size, ${m} and ${rowsY.length}`);
+  if (m < 2) throw new Error(`mmd2FromTables: need at least 2 vectors per set, got ${m}`);
+  let kxx = 0;
+  let kyy = 0;
+  let kxy = 0;
+  for (let i = 0; i < m; i++) {
+    const xi = rowsX[i]! * t.n1;
+    const yi = rowsY[i]! * t.n2;
+    const xyi = rowsX[i]! * t.n2;
+    for (let j = i + 1; j < m; j++) {
+      kxx += t.xx[xi + rowsX[j]!]!;
+      kyy += t.yy[yi + rowsY[j]!]!;
+    }
+    for (let j = 0; j < m; j++) kxy += t.xy[xyi + rowsY[j]!]!;
+  }
+  return (2 * kxx) / (m * (m - 1)) + (2 * kyy) / (m * (m - 1)) - (2 * kxy) / (m * m);
+}
+
 /** The default subset size for sets of n1 and n2 vectors (see {@link KidOptions.subsetSize}). */
 export function defaultKidSubsetSize(n1: number, n2: number): number {
   return Math.max(2, Math.min(1000, Math.floor(Math.min(n1, n2) / 2)));
@@ -134,7 +196,8 @@ export function kidFromFeatures(featsA: Tensor, featsB: Tensor, opts: KidOptions
   const x = Float64Array.from(featsA.values());
   const y = Float64Array.from(featsB.values());
   const { x: rowsX, y: rowsY, subsetSize } = kidSubsetIndices(n1, n2, opts);
-  const values = Float64Array.from(rowsX, (rx, s) => mmd2Unbiased(x, rx, y, rowsY[s]!, d));
+  const gram = tablesPay(rowsX.length, subsetSize, n1, n2) ? kernelTables(x, n1, y, n2, d) : null;
+  const values = Float64Array.from(rowsX, (rx, s) => (gram ? mmd2FromTables(gram, rx, rowsY[s]!) : mmd2Unbiased(x, rx, y, rowsY[s]!, d)));
   const kid = values.reduce((a, v) => a + v, 0) / values.length;
   const std = Math.sqrt(values.reduce((a, v) => a + (v - kid) ** 2, 0) / values.length);
   return { kid, std, subsets: values.length, subsetSize, n1, n2, values };
