@@ -1,6 +1,6 @@
 /**
  * The `fast` CPU backend: WebAssembly SIMD matmul on all cores (gemm.ts), WebAssembly SIMD
- * softmax, softmax backward, exp/sigmoid/SiLU/tanh-GELU, logsumexp, RMSNorm, SwiGLU, RoPE and AdamW (vector-kernels.ts, run by
+ * softmax, softmax backward, exp/sigmoid/SiLU/tanh-GELU, logsumexp, RMSNorm, SwiGLU, RoPE and AdamW (vector-kernels.ts and softmax-kernels.ts, run by
  * vector.ts), and inlined TypeScript loops for the other memory-bound kernels (elementwise.ts).
  *
  * float32 only: float64 work (gradient checks) goes to the reference kernels, which are the
