@@ -3,7 +3,8 @@
  * forward pass, the losses, the backward, and the training curves. Each function returns the
  * panel's new children; main.ts decides when to redraw.
  */
-import type { SideBySide, StepReport } from '../lab-core';
+import type { StepReport } from '../lab-core';
+import type { SideBySide } from '../lab-train';
 import { colourScale, el, groupedBars, heatMap, lineChart, planesImage } from './charts';
 
 /** A loss or gradient norm with five decimals (or in exponent form when tiny). */
