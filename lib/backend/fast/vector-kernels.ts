@@ -1,6 +1,6 @@
 /**
- * The memory-bound float32 kernels (softmax and its backward, exp, sigmoid, SiLU, tanh-GELU)
- * generated as WebAssembly SIMD bytecode, four lanes at a time, like the matmul micro-kernel
+ * The memory-bound float32 kernels (exp, sigmoid, SiLU, tanh-GELU, SwiGLU, RMSNorm, RoPE, AdamW;
+ * with the softmax family from softmax-kernels.ts, one module) generated as WebAssembly SIMD bytecode, four lanes at a time, like the matmul micro-kernel
  * (gemm-kernel.ts). The formulas are those of the reference loops (reference.ts); only exp
  * is computed differently (vector-emit.ts: the `exp` op's general exp, and a cheaper one for
  * x ≤ 0 in softmax, logsumexp and the logistic), and sums run in four lanes instead of one.
@@ -19,9 +19,9 @@
  * (reference.ts) four lanes at a time, in float32 arithmetic where the reference computes in
  * float64 and rounds once on store: results agree to a few float32 ulp.
  *
- * Summation order: the row sums of softmax (Σ eˣ) and of its backward (Σ dy·y) accumulate
- * four interleaved partial sums, added pairwise at the end — a different rounding from the
- * reference's left-to-right sum (both are within a few ulp of the exact sum).
+ * Summation order: the row sums here (RMSNorm's Σx² and its backward's Σ) accumulate four
+ * interleaved partial sums, added pairwise at the end, as the softmax family's do — a different
+ * rounding from the reference's left-to-right sum (both are within a few ulp of the exact sum).
  */
 import { assembleModule, F32, type FuncSpec, I32, V128 } from './wasm-emit';
 import { emitExp, emitLaneSum, emitLogistic, emitRowLoop, emitUnrolled, Fn, v128Locals, whileBelow } from './vector-emit';
