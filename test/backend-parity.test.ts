@@ -456,8 +456,9 @@ const CASES: KernelCase[] = [
 ];
 
 const BACKENDS: [string, () => Backend][] = [
-  ['fast (2 threads)', () => createFastBackend({ threads: 2 })],
+  ['fast (2 threads)', () => createFastBackend({ threads: 2 })], // fused multiply-add where the host has one (fma.ts)
   ['fast (1 thread)', () => createFastBackend({ threads: 1 })],
+  ['fast (2 threads, separate multiply and add)', () => createFastBackend({ threads: 2, fma: false })],
   ['gpujs (auto mode)', () => createGpujsBackend()],
 ];
 

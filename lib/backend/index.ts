@@ -72,7 +72,7 @@ export function backend(): Backend {
  */
 export function describeBackend(): string {
   const b = backend();
-  if (b.name === 'fast') return `backend fast (wasm-simd f32x4 matmul on ${(b as FastBackend).threads} threads, softmax and exp family; float64 → ref)`;
+  if (b.name === 'fast') return `backend fast (wasm-simd f32x4 matmul on ${(b as FastBackend).threads} threads${(b as FastBackend).fma ? ' with fused multiply-add' : ''}, softmax and exp family; float64 → ref)`;
   if (b.name === 'gpujs') return `backend gpujs (mode ${(b as GpujsBackend).mode}; matmul + softmax on gpu.js, rest → ref)`;
   if (b.name === 'ref') return 'backend ref (reference loops, 1 thread)';
   return `backend ${b.name}`;

@@ -61,3 +61,6 @@ function page(): { crossOriginIsolated?: boolean; navigator?: { hardwareConcurre
 function isolated(): boolean {
   return page().crossOriginIsolated === true;
 }
+
+/** Browsers ship relaxed SIMD (Chrome 114+, Firefox 120+): nothing to switch on. */
+export function enableRelaxedSimd(): void {}

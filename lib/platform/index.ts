@@ -9,6 +9,7 @@
  * stubs that throw "not available in the browser" when called (browser-builtins.ts).
  */
 import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 
 /** Which implementation this is: `node` here, `browser` in browser.ts. */
@@ -50,4 +51,14 @@ export function startHelperThread(main: string, data: Record<string, unknown>): 
   const worker = new Worker(source, { eval: true, workerData: data });
   worker.unref();
   return { terminate: () => void worker.terminate() };
+}
+
+/**
+ * Let WebAssembly modules compiled from now on use relaxed SIMD (the fast matmul's fused
+ * multiply-add). Node 20's V8 has it behind `--experimental-wasm-relaxed-simd`; the flag is
+ * process-wide, so worker threads started later see it too. Browsers ship it (Chrome 114+):
+ * there this does nothing. Callers check with `WebAssembly.validate` whether it took effect.
+ */
+export function enableRelaxedSimd(): void {
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
 }

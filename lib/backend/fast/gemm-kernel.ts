@@ -20,6 +20,12 @@ export interface GemmKernelShape {
   mr: number;
   /** columns of the C tile, a multiple of 4 */
   nr: number;
+  /**
+   * One `f32x4.relaxed_madd` per multiply-add instead of `f32x4.mul` then `f32x4.add`: only
+   * where fma.ts measured it fused (then each step rounds once, and on a CPU whose ports take
+   * a multiply or an add each, twice the flops per cycle). Default false.
+   */
+  fma?: boolean;
 }
 
 /**
@@ -34,7 +40,7 @@ const NPARAMS = 8;
  * or C = A·B̃ (overwrite) when kc is passed negated. Row p of B̃ (nr floats) is at b + p·bps:
  * bps = 4·nr for a packed panel, 4n for a row-major B read in place.
  */
-export function microKernel({ mr, nr }: GemmKernelShape): { params: ValType[]; locals: ValType[]; body: Code } {
+export function microKernel({ mr, nr, fma = false }: GemmKernelShape): { params: ValType[]; locals: ValType[]; body: Code } {
   if (nr % 4 !== 0) throw new Error(`microKernel: nr must be a multiple of 4, got ${nr}`);
   const nv = nr / 4; // vectors per tile row
   const params: ValType[] = new Array<ValType>(NPARAMS).fill(I32);
@@ -63,13 +69,15 @@ export function microKernel({ mr, nr }: GemmKernelShape): { params: ValType[]; l
   code.end();
 
   // for p in 0..kc: acc[r][v] += splat(A[r, p]) * B̃[p, v]
+  // (fma: acc = fl(a·b + acc), one rounding; else acc = fl(acc + fl(a·b)), two)
   code.block().loop();
   code.localGet(KC).i32Eqz().brIf(1);
   for (let v = 0; v < nv; v++) code.localGet(B).v128Load(v * 16).localSet(bv(v));
   for (let r = 0; r < mr; r++) {
     code.localGet(aRow(r)).v128Load32Splat(0).localSet(av);
     for (let v = 0; v < nv; v++) {
-      code.localGet(acc(r, v)).localGet(av).localGet(bv(v)).f32x4Mul().f32x4Add().localSet(acc(r, v));
+      if (fma) code.localGet(av).localGet(bv(v)).localGet(acc(r, v)).f32x4RelaxedMadd().localSet(acc(r, v));
+      else code.localGet(acc(r, v)).localGet(av).localGet(bv(v)).f32x4Mul().f32x4Add().localSet(acc(r, v));
     }
   }
   for (let r = 0; r < mr; r++) code.localGet(aRow(r)).localGet(APS).i32Add().localSet(aRow(r));

@@ -10,13 +10,15 @@
  *    for each A panel in the chunk → one micro-kernel call. A B panel (KC×NR floats = 8 KiB)
  *    stays in L1 while it meets every A panel of the chunk; the chunk of A (MC×KC = 128 KiB)
  *    stays in L2. The calls are written as a task list into wasm memory.
- * 3. **Micro-kernel** (gemm-kernel.ts): a 4×8 tile in SIMD registers.
+ * 3. **Micro-kernel** (gemm-kernel.ts): a 4×8 tile in SIMD registers, with a fused
+ *    multiply-add where the host has one (fma.ts).
  *
  * Large products are cut into units of whole row panels, which the threads claim one at a time
  * (pool.ts); a unit owns whole rows of C, so no two threads ever write the same tile.
  */
 import { defaultThreads } from '../../platform';
 import type { MatmulArgs } from '../backend';
+import { relaxedMadd } from './fma';
 import { gemmModuleBytes } from './gemm-kernel';
 import { MAX_UNITS, ThreadPool } from './pool';
 import { wasm, type WasmMemory } from './wasm-api';
@@ -48,6 +50,8 @@ const MAX_PAGES = 65536;
 /** Owns the wasm memory, the module instance and the helper threads. */
 export class GemmEngine {
   readonly threads: number;
+  /** Whether the micro-kernel uses the fused multiply-add (fma.ts). */
+  readonly fma: boolean;
   private readonly memory: WasmMemory;
   private readonly run: (tasks: number, count: number, ldc: number, ars: number, aps: number, bps: number) => void;
   private readonly compact: (src: number, dst: number, rows: number, rowBytes: number, srcStride: number) => void;
@@ -55,10 +59,18 @@ export class GemmEngine {
   private f32: Float32Array;
   private i32: Int32Array;
 
-  constructor(threads = defaultThreads()) {
+  /**
+   * `fma`: use the fused multiply-add where this host has one (default), or never (`false`:
+   * the separate multiply and add of the plain SIMD kernel, e.g. to reproduce results computed
+   * before it existed). Asking for `true` on a host without a fused one is an error.
+   */
+  constructor(threads = defaultThreads(), fma: boolean | 'auto' = 'auto') {
+    const host = relaxedMadd();
+    if (fma === true && host !== 'fused') throw new Error(`GemmEngine: a fused multiply-add was asked for, but on this host f32x4.relaxed_madd is ${host === 'unavailable' ? 'not available' : 'a separate multiply and add'}; use fma 'auto' or false`);
+    this.fma = fma === 'auto' ? host === 'fused' : fma;
     const shared = threads > 1;
     this.memory = new wasm.Memory({ initial: 16, maximum: MAX_PAGES, shared });
-    const module = new wasm.Module(gemmModuleBytes({ mr: MR, nr: NR }, { initialPages: 16, maxPages: MAX_PAGES, shared }));
+    const module = new wasm.Module(gemmModuleBytes({ mr: MR, nr: NR, fma: this.fma }, { initialPages: 16, maxPages: MAX_PAGES, shared }));
     const instance = new wasm.Instance(module, { env: { memory: this.memory } });
     this.run = instance.exports.run as (tasks: number, count: number, ldc: number, ars: number, aps: number, bps: number) => void;
     this.compact = instance.exports.compact as (src: number, dst: number, rows: number, rowBytes: number, srcStride: number) => void;

@@ -1,5 +1,6 @@
 /**
- * The `fast` CPU backend: WebAssembly SIMD matmul on all cores (gemm.ts), WebAssembly SIMD
+ * The `fast` CPU backend: WebAssembly SIMD matmul on all cores, with a fused multiply-add where
+ * the host has one (gemm.ts, fma.ts), WebAssembly SIMD
  * softmax, softmax backward, exp/sigmoid/SiLU/tanh-GELU, logsumexp, RMSNorm, SwiGLU, RoPE and AdamW (vector-kernels.ts and softmax-kernels.ts, run by
  * vector.ts), and inlined TypeScript loops for the other memory-bound kernels (elementwise.ts).
  *
@@ -20,12 +21,28 @@ export { GemmEngine, PARALLEL_MIN_MACS } from './gemm';
 export interface FastBackendOptions {
   /** Threads for large products, the caller's included (default: the machine's cores; 1 = no workers). */
   threads?: number;
+  /**
+   * The matmul's multiply-add: `'auto'` (default) fuses it where this host has a fused
+   * `f32x4.relaxed_madd` (fma.ts), `false` never does (the results of code before the fused
+   * kernel, bit for bit), `true` requires it. Environment: `ARRA_FMA=auto|0|1`.
+   */
+  fma?: boolean | 'auto';
+}
+
+/** `ARRA_FMA` read as the `fma` option: unset or `auto` → 'auto', `0` → false, `1` → true. */
+export function fmaFromEnv(value: string | undefined): boolean | 'auto' {
+  if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if (value === '0') return false;
+  if (value === '1') return true;
+  throw new Error(`ARRA_FMA must be auto, 0 or 1 (the fast matmul's fused multiply-add: where available, never, required), got '${value}'`);
 }
 
 /** The fast backend with its description, for `describeBackend()`. */
 export interface FastBackend extends Backend {
   /** Threads the matmul uses for large products. */
   readonly threads: number;
+  /** Whether the matmul's micro-kernel uses a fused multiply-add (see {@link FastBackendOptions.fma}). */
+  readonly fma: boolean;
   /** Threads that take work now (in a page, helpers join once started; in Node = threads). */
   readonly readyThreads: number;
   /** Units of large products that helper threads have run so far (0 on one thread; pool.ts). */
@@ -41,7 +58,8 @@ export interface FastBackend extends Backend {
 export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
   let engine: GemmEngine | null = null;
   const threads = opts.threads ?? (Number(env('ARRA_THREADS')) || 0);
-  const gemm = (): GemmEngine => (engine ??= new GemmEngine(threads > 0 ? threads : undefined));
+  const fma = opts.fma ?? fmaFromEnv(env('ARRA_FMA'));
+  const gemm = (): GemmEngine => (engine ??= new GemmEngine(threads > 0 ? threads : undefined, fma));
   let vectorEngine: VectorEngine | null = null;
   const vec = (): VectorEngine => (vectorEngine ??= new VectorEngine());
   return {
@@ -49,6 +67,9 @@ export function createFastBackend(opts: FastBackendOptions = {}): FastBackend {
     stridedMatmul: true,
     get threads(): number {
       return gemm().threads;
+    },
+    get fma(): boolean {
+      return gemm().fma;
     },
     get readyThreads(): number {
       return gemm().readyThreads;

@@ -18,6 +18,8 @@ export interface WasmModule {
 interface WasmApi {
   Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => WasmModule;
+  /** Whether this engine accepts the bytes as a module (e.g. with relaxed SIMD instructions). */
+  validate(bytes: Uint8Array): boolean;
   Instance: new (module: WasmModule, imports: { env: { memory: WasmMemory } }) => { exports: Record<string, unknown> };
 }
 

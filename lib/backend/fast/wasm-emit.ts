@@ -104,6 +104,13 @@ export class Code {
   f32x4Div(): this { return this.op(...simd(0xe7)); }
   f32x4Min(): this { return this.op(...simd(0xe8)); }
   f32x4Max(): this { return this.op(...simd(0xe9)); }
+  /**
+   * Relaxed SIMD's `f32x4.relaxed_madd` (stack: a, b, c → a·b + c). The proposal lets an engine
+   * round once (a fused multiply-add) or twice; V8 fuses on x64 with FMA3 and on arm64
+   * (fma.ts finds out which this host does). Node 20 validates it only with
+   * `--experimental-wasm-relaxed-simd` (platform's `enableRelaxedSimd`).
+   */
+  f32x4RelaxedMadd(): this { return this.op(...simd(0x105)); }
 
   // --- used by the vector kernels (vector-kernels.ts) ---
   i32And(): this { return this.op(0x71); }
