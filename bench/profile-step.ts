@@ -12,9 +12,10 @@
  * and shape is printed: what the step spends inside the backend, and so what is left outside.
  *
  * Data are random codes and classes: the step's cost does not depend on the values.
- * `ARRA_PRINT_LOSS=1` prints every step's loss to 17 digits (to check that a change keeps
- * the seeded results' bits).
+ * `ARRA_PRINT_LOSS=1` prints every step's loss to 17 digits and a digest of the weights after
+ * the last step (to check that a change keeps the seeded results' bits).
  */
+import { createHash } from 'node:crypto';
 import { AdamW, type Backend, createFastBackend, crossEntropy, registerBackend, Rng, setBackend } from '../lib';
 import { transformerPresets } from '../models/presets';
 import { buildClassSequences, classConditionalLayout, imageTokenLoss } from '../models/sequence';
@@ -89,6 +90,13 @@ for (let s = 0; s < steps + 1; s++) {
   opt.step();
   if (s > 0) times.push(performance.now() - t0); // step 0 warms up (wasm compile, threads)
   else kernelMs.clear();
+}
+if (process.env.ARRA_PRINT_LOSS) {
+  // The losses are float32 means over ≈ 1600 tokens: a last-bit change in one product can
+  // round away in them, so the weights after the last step are digested too.
+  const h = createHash('sha256');
+  for (const p of model.parameters()) h.update(new Uint8Array(p.values().buffer.slice(0)));
+  console.log(`weights after ${steps + 1} steps: sha256 ${h.digest('hex').slice(0, 16)}`);
 }
 times.sort((a, b) => a - b);
 // CPU time (all threads) is steadier than wall time on a shared machine.
