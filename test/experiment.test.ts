@@ -6,7 +6,7 @@
  * one and writes the same results as an uninterrupted run; results.md parses back into the
  * numbers of results.json; and the budget refusal.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -15,7 +15,8 @@ import { main } from '../examples/cli';
 import { cellDir, RESULT_FILE, type CellResult } from '../examples/pipeline/experiment/cell';
 import { loadGrid, validateGrid, type ExperimentGrid } from '../examples/pipeline/experiment/grid';
 import type { ExperimentResults } from '../examples/pipeline/experiment/results';
-import { runExperiment } from '../examples/pipeline/experiment/run';
+import { ARITHMETIC_COPY, checkArithmetic, runExperiment } from '../examples/pipeline/experiment/run';
+import { describeArithmetic } from '../lib';
 import { UsageError } from '../lib/cli';
 import { detectableDifference, sd } from '../lib/stats';
 
@@ -134,6 +135,7 @@ t.test('two arms × two seeds end to end: paired, resumable, results.md = result
     hooks: { onBatch: (arm, seed, step, batch, model) => { if (step === 1) first.set(`${arm}-s${seed}`, { rows: [...batch.rows], tokens: [...batch.tokens], weights: weightsOf(model) }); } },
   });
   t.equal(straight.status, 'done');
+  t.same(JSON.parse(readFileSync(join(straightDir, ARITHMETIC_COPY), 'utf8')), { arithmetic: describeArithmetic() }, 'the folder records the arithmetic it was computed on');
   if (straight.status !== 'done') return;
   for (const s of [0, 1]) {
     const [a, b] = [first.get(`off-s${s}`)!, first.get(`hybnext-s${s}`)!];
@@ -295,6 +297,22 @@ t.test('--budget-minutes refuses a grid that will not fit, --estimate only print
   t.equal(est.code, 0);
   t.match(est.out, /estimate: /);
   t.notOk(existsSync(join(out, 'cells')), '--estimate trains nothing');
+});
+
+t.test('a grid is not continued on other arithmetic (backend, or ARRA_FMA)', async (t) => {
+  const file = join(dir, 'tiny-arith.json');
+  writeFileSync(file, JSON.stringify(TINY));
+  const out = join(dir, 'arith');
+  mkdirSync(out, { recursive: true });
+  const other = describeArithmetic() === 'ref' ? 'fast, fused multiply-add' : 'ref';
+  writeFileSync(join(out, ARITHMETIC_COPY), JSON.stringify({ arithmetic: other }));
+  const refused = await cli(['experiment', '--grid', file, '--out', out]);
+  t.equal(refused.code, 2, 'usage error');
+  t.match(refused.err, new RegExp(`--out: .* was computed on backend "${other}", this run is on "${describeArithmetic()}": continuing would mix two computations in one grid`));
+  t.notOk(existsSync(join(out, 'grid.json')), 'refused before any work');
+  t.doesNotThrow(() => checkArithmetic(out, other), 'the same arithmetic continues');
+  t.doesNotThrow(() => checkArithmetic(join(dir, 'no-such-folder'), 'ref'), 'a new folder (or one from before the record) starts');
+  t.match(describeArithmetic(), /^(fast, (fused multiply-add|separate multiply and add)|ref|gpujs \(mode \w+\))$/, 'names the backend, and for fast the multiply-add');
 });
 
 t.test('kidDisplay: ×10³ for Inception-sized KIDs, as it is for large ones', async (t) => {

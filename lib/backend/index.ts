@@ -67,6 +67,19 @@ export function backend(): Backend {
 }
 
 /**
+ * What decides the bits of the current backend's float32 results: its name, and for `fast`
+ * whether the matmul fuses its multiply-adds (`ARRA_FMA`). Not the thread count, which never
+ * changes them (a thread owns whole rows of C; the vector kernels run on one thread). The
+ * experiment runner records it so that a grid is not resumed on other arithmetic.
+ */
+export function describeArithmetic(): string {
+  const b = backend();
+  if (b.name === 'fast') return `fast, ${(b as FastBackend).fma ? 'fused multiply-add' : 'separate multiply and add'}`;
+  if (b.name === 'gpujs') return `gpujs (mode ${(b as GpujsBackend).mode})`;
+  return b.name;
+}
+
+/**
  * One line naming the current backend, for examples to print at start-up, e.g.
  * `backend fast (wasm-simd f32x4, 2 threads)` or `backend gpujs (mode webasm)`.
  */

@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeBackend } from '../../../lib';
+import { describeArithmetic, describeBackend } from '../../../lib';
 import { formatDuration, UsageError } from '../../../lib/cli';
 import { atomicWriteFile } from '../../../lib/io';
 import { describeData, loadData, type DataFlags } from '../datasets';
@@ -59,11 +59,33 @@ export function checkOutDir(grid: ExperimentGrid, outDir: string): void {
   }
 }
 
+export const ARITHMETIC_COPY = 'arithmetic.json';
+
+/**
+ * An output folder whose cells were computed on other arithmetic (another backend, or `fast`
+ * with the fused multiply-add on one side only: `ARRA_FMA`) is refused: the finished cells
+ * would not be what this run computes, so results.json would mix two computations. Folders
+ * from before this record existed have no arithmetic.json and are taken as they are.
+ */
+export function checkArithmetic(outDir: string, arithmetic: string): void {
+  const copy = join(outDir, ARITHMETIC_COPY);
+  if (!existsSync(copy)) return;
+  const before = (JSON.parse(readFileSync(copy, 'utf8')) as { arithmetic?: unknown }).arithmetic;
+  if (before !== arithmetic) {
+    throw new UsageError(
+      `--out: ${outDir} was computed on backend ${JSON.stringify(before)}, this run is on ${JSON.stringify(arithmetic)}: continuing would mix two computations in one grid; run with the same backend (ARRA_BACKEND, and ARRA_FMA=${String(before).includes('fused') ? '1' : '0'} for fast), or use another --out`,
+      '--out',
+    );
+  }
+}
+
 /** Run (or continue) a validated grid. */
 export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOptions): Promise<ExperimentOutcome> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const p = EXPERIMENT_PRESETS[grid.preset];
   checkOutDir(grid, opts.outDir);
+  const arithmetic = describeArithmetic();
+  checkArithmetic(opts.outDir, arithmetic);
   const flags: DataFlags = { dataset: grid.dataset, dataDir: grid.dataDir, trainLimit: p.trainLimit, testLimit: p.testLimit };
   const data = loadData(flags, 0, join(opts.outDir, 'cache')); // one fixed split for every seed and arm
   const numClasses = data.train.classNames.length;
@@ -94,6 +116,7 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
   mkdirSync(opts.outDir, { recursive: true });
   cond = withAttributeClassifier(cond, data.test, opts.outDir, log);
   atomicWriteFile(join(opts.outDir, GRID_COPY), `${JSON.stringify(grid, null, 2)}\n`);
+  atomicWriteFile(join(opts.outDir, ARITHMETIC_COPY), `${JSON.stringify({ arithmetic }, null, 2)}\n`);
   let stopRequested = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopRequested) process.exit(signal === 'SIGTERM' ? 143 : 130);
