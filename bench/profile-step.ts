@@ -2,9 +2,12 @@
  * Time (and, under `node --cpu-prof`, profile) training steps of the `mnist` preset on the
  * `fast` backend: forward, image-token cross-entropy, backward, AdamW — the demo's inner loop.
  * With `bench` as the second argument it runs the benchmark's reference tiny transformer
- * instead (bench/train-step.ts's step: random tokens, plain cross-entropy).
+ * instead (bench/train-step.ts's step: random tokens, plain cross-entropy). With `arra` it
+ * runs the demo's ARRA step: the `mnist` step plus ARRA's alignment loss (§3.2: the
+ * projector on block 0's hidden state at every `<HYBNEXT>` position, cosine against a random
+ * 128-d global feature per image, λ = 1), so the two can be compared kernel by kernel.
  *
- *   npx tsx bench/profile-step.ts [steps=5] [mnist|bench]
+ *   npx tsx bench/profile-step.ts [steps=5] [mnist|bench|arra]
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-step.ts 5
  *   npx tsx bench/profile-summary.ts /tmp/prof/<file>.cpuprofile   (self time by function)
  *
@@ -16,7 +19,9 @@
  * the last step (to check that a change keeps the seeded results' bits).
  */
 import { createHash } from 'node:crypto';
-import { AdamW, type Backend, createFastBackend, crossEntropy, registerBackend, Rng, setBackend } from '../lib';
+import { AdamW, type Backend, createFastBackend, crossEntropy, registerBackend, Rng, setBackend, tensor, type Tensor } from '../lib';
+import { arraConfig, arraLoss } from '../models/arra';
+import { Projector } from '../models/projector';
 import { transformerPresets } from '../models/presets';
 import { buildClassSequences, classConditionalLayout, imageTokenLoss } from '../models/sequence';
 import { Transformer } from '../models/transformer';
@@ -26,7 +31,7 @@ import { randomBatch } from './train-step';
 const steps = Number(process.argv[2] ?? 5);
 const preset = process.argv[3] ?? 'mnist';
 if (!Number.isInteger(steps) || steps < 1) throw new Error(`profile-step: steps must be a positive integer, got '${process.argv[2]}'`);
-if (preset !== 'mnist' && preset !== 'bench') throw new Error(`profile-step: preset must be 'mnist' or 'bench', got '${preset}'`);
+if (preset !== 'mnist' && preset !== 'bench' && preset !== 'arra') throw new Error(`profile-step: the second argument must be 'mnist', 'bench' or 'arra', got '${preset}'`);
 const B = 32;
 const N = 49; // 7×7 codes
 const kernelMs = new Map<string, number>();
@@ -61,13 +66,17 @@ if (process.env.ARRA_KERNEL_TIMES) {
 }
 setBackend(process.env.ARRA_KERNEL_TIMES ? 'timed' : process.env.ARRA_BACKEND ?? 'fast');
 const layout = classConditionalLayout(256, 10);
-const model = new Transformer({ ...transformerPresets[preset] });
-const opt = new AdamW(model.parameters(), { lr: 3e-4, weightDecay: 0.1 });
+const model = new Transformer({ ...transformerPresets[preset === 'arra' ? 'mnist' : preset] });
+const ENC = 128; // the demo's alignment encoder: a ConvNet's 128-d penultimate feature
+const projector = preset === 'arra' ? new Projector(model.config.dModel, ENC, { hidden: 128, rng: new Rng(2) }) : null;
+const alignCfg = arraConfig({ encoderName: 'random-features' });
+const opt = new AdamW([...model.parameters(), ...(projector?.parameters() ?? [])], { lr: 3e-4, weightDecay: 0.1 });
 const rng = new Rng(1);
 const codes = Int32Array.from({ length: B * N }, () => rng.int(256));
 const classes = Int32Array.from({ length: B }, () => rng.int(10));
 
 const benchData = randomBatch(1);
+const features: Tensor = tensor(Float32Array.from({ length: B * ENC }, () => rng.normal()), [B, ENC]); // [B, D_enc]
 
 const times: number[] = [];
 let cpu0 = process.cpuUsage();
@@ -75,7 +84,10 @@ for (let s = 0; s < steps + 1; s++) {
   if (s === 1) cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let loss;
-  if (preset === 'mnist') {
+  if (preset === 'arra') {
+    const batch = buildClassSequences(layout, codes, classes, { dropCondProb: 0.1, rng });
+    loss = arraLoss(model, projector, { ...batch, globalFeatures: features }, alignCfg).loss; // L_AR + λ·L_GVA
+  } else if (preset === 'mnist') {
     const batch = buildClassSequences(layout, codes, classes, { dropCondProb: 0.1, rng });
     const { logits } = model.forward(batch.tokens, batch.shape); // [B, T, V]
     loss = imageTokenLoss(logits, batch.targets);
