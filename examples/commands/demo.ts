@@ -62,7 +62,7 @@ type DemoPreset = keyof typeof DEMO_PRESETS;
 const ENCODER_BATCH = 64;
 
 export const demoFlags = [
-    { name: 'preset', type: 'enum', choices: ['tiny', 'quick', 'full'], default: 'quick', help: 'quick (3 paired seeds; 21 min measured on an idle 2-core VM), full (20 000 images, 1500 steps, 3 seeds: well over an hour), tiny (smoke test)' },
+    { name: 'preset', type: 'enum', choices: ['tiny', 'quick', 'full'], default: 'quick', help: 'quick (3 paired seeds; 14 min measured on an idle 2-core VM), full (20 000 images, 1500 steps, 3 seeds: well over an hour), tiny (smoke test)' },
     { name: 'dataset', type: 'enum', choices: dataFlags[0].choices, default: 'mnist', help: dataFlags[0].help },
     { name: 'dataDir', type: 'string', help: dataFlags[1].help },
     { name: 'alignEncoder', type: 'string', default: 'convnet', help: "alignment target: 'convnet' (an in-project ConvNet trained for it, a third network beside the classifier and the FID network) or mobilenet[@<px>] (pretrained)" },
