@@ -411,6 +411,14 @@ const CASES: KernelCase[] = [
   unaryValuesCase('silu', 'over three chunks, ±1000, NaN', [...spiked(randn(40003, 30), 40003)]),
   unaryValuesCase('geluTanh', 'at the edges of float32', expEdges),
   unaryValuesCase('geluTanh', '±1000 and NaN', [1000, -1000, NaN, 3, -3, 0.1, -0.1]),
+  // the exact GELU and its derivative (the fast backend's float32 erfc, vector-erf.ts): ragged
+  // lengths, ±1000, NaN, the edges where Φ underflows, over three chunks
+  unaryValuesCase('geluErf', 'at the edges of float32', expEdges),
+  unaryValuesCase('geluErfGrad', 'at the edges of float32', expEdges),
+  unaryValuesCase('geluErf', '±1000, NaN, where Φ underflows', [1000, -1000, NaN, 3, -3, 0.1, -0.1, -8, -8.6, -13, -13.3, -14, 13.3, 5]),
+  unaryValuesCase('geluErfGrad', '±1000, NaN, where Φ underflows', [1000, -1000, NaN, 3, -3, 0.1, -0.1, -8, -8.6, -13, -13.3, -14, 13.3, 5]),
+  unaryValuesCase('geluErf', 'over three chunks, ±1000, NaN', [...spiked(randn(40003, 31), 40003)]),
+  unaryValuesCase('geluErfGrad', 'over three chunks, ±1000, NaN', [...spiked(randn(40003, 31), 40003)]),
   binaryCase('add', [3, 5], [3, 5], [3, 5]),
   binaryCase('sub', [2, 3, 4], [1, 1, 4], [2, 3, 4]), // row vector
   binaryCase('div', [1, 1, 4], [2, 3, 4], [2, 3, 4]), // row vector on the left
@@ -425,7 +433,7 @@ const CASES: KernelCase[] = [
   binaryCase('pow', [2, 3], [2, 3], [2, 3]),
   binaryCase('maximum', [2, 3], [1, 3], [2, 3]),
   binaryCase('minimum', [4, 2], [4, 1], [4, 2]),
-  ...(['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'tanh', 'sigmoid', 'relu', 'silu', 'geluTanh', 'geluErf'] as UnaryKind[]).map(unaryCase),
+  ...(['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'tanh', 'sigmoid', 'relu', 'silu', 'geluTanh', 'geluErf', 'geluErfGrad'] as UnaryKind[]).map(unaryCase),
   logSumExpCase('37x530, ±1000 and NaN rows', 37, 530, spiked(randn(37 * 530, 5), 530)),
   logSumExpCase('±1000, NaN, constant rows', 4, 5, edge),
   logSumExpCase('causal rows (−∞)', 3, 4, Float32Array.from([0.5, -Infinity, -Infinity, -Infinity, 1, 2, -Infinity, -Infinity, -3, 40, -80, 7])),

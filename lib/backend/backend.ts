@@ -45,9 +45,12 @@ export interface MatmulArgs {
 /** Elementwise binary kernels (NumPy broadcasting, resolved by the caller into shapes). */
 export type BinaryKind = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum';
 
-/** Elementwise unary kernels. */
+/**
+ * Elementwise unary kernels. `geluErfGrad` is the exact GELU's derivative Φ(x) + x·φ(x) (its
+ * backward), a kernel of its own so a backend can compute Φ once for both.
+ */
 export type UnaryKind =
-  | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'tanh' | 'sigmoid' | 'relu' | 'silu' | 'geluTanh' | 'geluErf';
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'tanh' | 'sigmoid' | 'relu' | 'silu' | 'geluTanh' | 'geluErf' | 'geluErfGrad';
 
 /**
  * One AdamW update of one parameter, in place (lib/optim/adamw.ts has the algorithm):

@@ -44,6 +44,7 @@ export function erf(x: number): number {
 }
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 export function unaryFn(kind: UnaryKind): (x: number) => number {
   switch (kind) {
@@ -61,6 +62,8 @@ export function unaryFn(kind: UnaryKind): (x: number) => number {
     case 'silu': return (x) => (x >= 0 ? x / (1 + Math.exp(-x)) : (x * Math.exp(x)) / (1 + Math.exp(x)));
     case 'geluTanh': return (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
     case 'geluErf': return (x) => 0.5 * x * (1 + erf(x / Math.SQRT2));
+    // Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π)
+    case 'geluErfGrad': return (x) => 0.5 * (1 + erf(x / Math.SQRT2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
   }
 }
 

@@ -3,9 +3,8 @@
  * terms of the saved input x or output y = f(x), whichever is cheaper.
  */
 import { record } from '../autograd';
-import { erf } from '../backend/reference';
 import { allocate, Tensor } from '../tensor';
-import { unaryKernel } from './util';
+import { binaryKernel, unaryKernel } from './util';
 
 /** g ⊙ d, where d[i] = deriv(x[i], y[i]). */
 function chain(g: Tensor, x: Tensor, y: Tensor, deriv: (x: number, y: number) => number): Tensor {
@@ -90,7 +89,6 @@ export function silu(x: Tensor): Tensor {
 }
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /**
  * GELU. `approximate: 'tanh'` (GPT-2's form) or `'erf'` (exact, the default).
@@ -108,7 +106,8 @@ export function gelu(x: Tensor, approximate: 'erf' | 'tanh' = 'erf'): Tensor {
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
       })]);
   }
+  // The derivative is a kernel of its own (geluErfGrad), so the fast backend's float32 erfc
+  // serves it too; in float64 g ⊙ d is the same product the reference always computed.
   const y = unaryKernel('geluErf', x);
-  return record('gelu', y, [x], (g) =>
-    [chain(g, x, y, (x) => 0.5 * (1 + erf(x / Math.SQRT2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x))]);
+  return record('gelu', y, [x], (g) => [binaryKernel('mul', g, unaryKernel('geluErfGrad', x))]);
 }

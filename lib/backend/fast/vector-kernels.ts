@@ -1,5 +1,5 @@
 /**
- * The memory-bound float32 kernels (exp, sigmoid, SiLU, tanh-GELU, SwiGLU, RMSNorm, RoPE, AdamW;
+ * The memory-bound float32 kernels (exp, sigmoid, SiLU, both GELUs and the exact one's derivative, SwiGLU, RMSNorm, RoPE, AdamW;
  * with the softmax family from softmax-kernels.ts, one module) generated as WebAssembly SIMD bytecode, four lanes at a time, like the matmul micro-kernel
  * (gemm-kernel.ts). The formulas are those of the reference loops (reference.ts); only exp
  * is computed differently (vector-emit.ts: the `exp` op's general exp, and a cheaper one for
@@ -25,6 +25,7 @@
  */
 import { assembleModule, F32, type FuncSpec, I32, V128 } from './wasm-emit';
 import { emitExp, emitLaneSum, emitLogistic, emitRowLoop, emitUnrolled, Fn, v128Locals, whileBelow } from './vector-emit';
+import { emitGeluErf, emitGeluErfGrad } from './vector-erf';
 import { rowMaxSumExpKernel, softmaxBackwardKernel, softmaxKernel } from './softmax-kernels';
 
 /** The unary kinds generated here and how each maps a v128 local x to y. */
@@ -47,6 +48,10 @@ export const VECTOR_UNARY = {
     emitLogistic(f, z, (cc) => cc.f32x4Const(1), (cc, e) => cc.localGet(e), y);
     c.localGet(y).localGet(x).f32x4Mul().localSet(y);
   },
+  /** exact GELU x·Φ(x), Φ from a float32 erfc (vector-erf.ts) */
+  geluErf: (f: Fn, x: number, y: number): void => emitGeluErf(f, x, y),
+  /** its derivative Φ(x) + x·φ(x) (vector-erf.ts) */
+  geluErfGrad: (f: Fn, x: number, y: number): void => emitGeluErfGrad(f, x, y),
 } as const;
 
 export type VectorUnaryKind = keyof typeof VECTOR_UNARY;
