@@ -308,11 +308,20 @@ t.test('a grid is not continued on other arithmetic (backend, or ARRA_FMA)', asy
   writeFileSync(join(out, ARITHMETIC_COPY), JSON.stringify({ arithmetic: other }));
   const refused = await cli(['experiment', '--grid', file, '--out', out]);
   t.equal(refused.code, 2, 'usage error');
-  t.match(refused.err, new RegExp(`--out: .* was computed on backend "${other}", this run is on "${describeArithmetic()}": continuing would mix two computations in one grid`));
+  const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  t.match(refused.err, new RegExp(`--out: .* was computed on backend "${esc(other)}", this run is on "${esc(describeArithmetic())}": continuing would mix two computations in one grid`));
+  if (describeArithmetic().startsWith('fast')) {
+    // a folder from before the float32 GELU kernels (its record has no revision) is refused, with why
+    writeFileSync(join(out, ARITHMETIC_COPY), JSON.stringify({ arithmetic: 'fast, fused multiply-add' }));
+    const old = await cli(['experiment', '--grid', file, '--out', out]);
+    t.equal(old.code, 2, 'a pre-revision fast folder: usage error');
+    t.match(old.err, /predates the float32 GELU kernels/, 'says the folder predates the kernel revision');
+    writeFileSync(join(out, ARITHMETIC_COPY), JSON.stringify({ arithmetic: other }));
+  }
   t.notOk(existsSync(join(out, 'grid.json')), 'refused before any work');
   t.doesNotThrow(() => checkArithmetic(out, other), 'the same arithmetic continues');
   t.doesNotThrow(() => checkArithmetic(join(dir, 'no-such-folder'), 'ref'), 'a new folder (or one from before the record) starts');
-  t.match(describeArithmetic(), /^(fast, (fused multiply-add|separate multiply and add)|ref|gpujs \(mode \w+\))$/, 'names the backend, and for fast the multiply-add');
+  t.match(describeArithmetic(), /^(fast, (fused multiply-add|separate multiply and add), float32 GELU \(kernels r\d+\)|ref|gpujs \(mode \w+\))$/, 'names the backend, and for fast the multiply-add');
 });
 
 t.test('kidDisplay: ×10³ for Inception-sized KIDs, as it is for large ones', async (t) => {

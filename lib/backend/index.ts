@@ -67,14 +67,22 @@ export function backend(): Backend {
 }
 
 /**
+ * Revisions of the `fast` backend's float32 kernels that changed their bits, named in
+ * {@link describeArithmetic} from the second on: 2 = the exact GELU and its derivative in
+ * float32 (vector-erf.ts) instead of the reference's float64 erf series (2026-12-03).
+ */
+export const FAST_KERNELS_REVISION = 2;
+
+/**
  * What decides the bits of the current backend's float32 results: its name, and for `fast`
- * whether the matmul fuses its multiply-adds (`ARRA_FMA`). Not the thread count, which never
- * changes them (a thread owns whole rows of C; the vector kernels run on one thread). The
- * experiment runner records it so that a grid is not resumed on other arithmetic.
+ * the kernels' revision ({@link FAST_KERNELS_REVISION}) and whether the matmul fuses its
+ * multiply-adds (`ARRA_FMA`). Not the thread count, which never changes them (a thread owns
+ * whole rows of C; the vector kernels run on one thread). The experiment runner records it
+ * so that a grid is not resumed on other arithmetic.
  */
 export function describeArithmetic(): string {
   const b = backend();
-  if (b.name === 'fast') return `fast, ${(b as FastBackend).fma ? 'fused multiply-add' : 'separate multiply and add'}`;
+  if (b.name === 'fast') return `fast, ${(b as FastBackend).fma ? 'fused multiply-add' : 'separate multiply and add'}, float32 GELU (kernels r${FAST_KERNELS_REVISION})`;
   if (b.name === 'gpujs') return `gpujs (mode ${(b as GpujsBackend).mode})`;
   return b.name;
 }

@@ -62,8 +62,9 @@ export function checkOutDir(grid: ExperimentGrid, outDir: string): void {
 export const ARITHMETIC_COPY = 'arithmetic.json';
 
 /**
- * An output folder whose cells were computed on other arithmetic (another backend, or `fast`
- * with the fused multiply-add on one side only: `ARRA_FMA`) is refused: the finished cells
+ * An output folder whose cells were computed on other arithmetic (another backend, `fast`
+ * with the fused multiply-add on one side only: `ARRA_FMA`, or an older revision of `fast`'s
+ * kernels — lib/backend/index.ts, FAST_KERNELS_REVISION) is refused: the finished cells
  * would not be what this run computes, so results.json would mix two computations. Folders
  * from before this record existed have no arithmetic.json and are taken as they are.
  */
@@ -73,7 +74,7 @@ export function checkArithmetic(outDir: string, arithmetic: string): void {
   const before = (JSON.parse(readFileSync(copy, 'utf8')) as { arithmetic?: unknown }).arithmetic;
   if (before !== arithmetic) {
     throw new UsageError(
-      `--out: ${outDir} was computed on backend ${JSON.stringify(before)}, this run is on ${JSON.stringify(arithmetic)}: continuing would mix two computations in one grid; run with the same backend (ARRA_BACKEND, and ARRA_FMA=${String(before).includes('fused') ? '1' : '0'} for fast), or use another --out`,
+      `--out: ${outDir} was computed on backend ${JSON.stringify(before)}, this run is on ${JSON.stringify(arithmetic)}: continuing would mix two computations in one grid; run with the same backend (ARRA_BACKEND, and ARRA_FMA=${String(before).includes('fused') ? '1' : '0'} for fast) and a checkout of the code that computed them${String(before).startsWith('fast') && !String(before).includes('kernels r') ? ' — this folder predates the float32 GELU kernels (2026-12-03)' : ''}, or use another --out`,
       '--out',
     );
   }
