@@ -6,6 +6,7 @@
  * one and writes the same results as an uninterrupted run; results.md parses back into the
  * numbers of results.json; and the budget refusal.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,6 +161,14 @@ t.test('two arms × two seeds end to end: paired, resumable, results.md = result
   t.same(cmp.differences, [arra[0]! - base[0]!, arra[1]! - base[1]!], 'differences are per seed, arm − baseline');
   t.ok(cmp.pairedT!.low <= cmp.meanDifference && cmp.meanDifference <= cmp.pairedT!.high, 'the t interval brackets the mean difference');
   t.ok(existsSync(join(straightDir, 'fid-curve.svg')) && existsSync(join(straightDir, 'cells', 'off-s1', 'samples.png')));
+  // which code computed the cells: this checkout's commit (git rev-parse here, independently)
+  let head: string | null = null;
+  try { head = execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { head = null; }
+  const code = res.cells.map((c) => c.code);
+  if (head) t.ok(code.every((c) => c === head || c === `${head}-dirty`), `every cell names the commit that computed it (${code[0]})`);
+  else t.ok(code.every((c) => c === null), 'outside a git checkout the code is null');
+  t.same(res.code, [code[0] ?? 'unrecorded'], 'results.json lists the one commit');
+  t.match(readFileSync(join(straightDir, 'results.md'), 'utf8'), head ? `on the code of commit \`${code[0]}\`` : 'commit was not recorded', 'and results.md names it');
 
   // 2. The same grid, Ctrl-C after the first cell …
   const resumedDir = join(dir, 'resumed');

@@ -26,6 +26,7 @@ import { fidOf, heldOutPrompts, scoreTextSamples, scoreUnconditionalSamples, tex
 import { generateImages } from '../generate';
 import { modelConfigFor } from '../model-config';
 import { runTraining } from '../run-training';
+import { codeVersion } from './code-version';
 import type { Conditioning } from './conditioning';
 import { EXPERIMENT_PRESETS, type Arm, type ExperimentGrid } from './grid';
 import { targetKey, type SeedStages } from './shared-stages';
@@ -63,6 +64,8 @@ export interface CellResult extends Scores {
   alignEncoder: string | null;
   /** path of the sample grid, relative to the experiment folder */
   samples: string;
+  /** the commit that computed the cell (code-version.ts); absent in cells from before it was recorded */
+  code?: string | null;
 }
 
 /** A hook for tests: see every batch (and the weights it meets) of every cell. */
@@ -220,6 +223,7 @@ export async function runCell(
     finalLossAR: last.lossAR, finalLossGVA: arm.align === 'off' ? null : last.lossGVA, trainSeconds, curveSeconds, evalSeconds,
     curve: readByStep<{ step: number } & Scores>(curveFile), fidNetwork: stages.fidNet.name, classifier: stages.classifier.name, alignEncoder: aligned?.name ?? null,
     samples: `cells/${cellName(arm.name, stages.seed)}/samples.png`,
+    code: codeVersion(),
   };
   atomicWriteFile(resultFile, `${JSON.stringify(result, null, 2)}\n`);
   return { status: 'done', result };

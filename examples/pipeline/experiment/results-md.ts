@@ -93,7 +93,7 @@ export function writeResultsMd(r: ExperimentResults, outDir: string): void {
   if (g.description) L.push(g.description, '');
   if (r.warnings.length > 0) L.push('**Warnings** (the figures below mean less than they seem):', '', ...r.warnings.map((w) => `- ⚠ ${w}`), '');
   L.push(
-    `Reproduce with \`${r.command}\` (${r.backend}). Dataset **${g.dataset}**, ${{ class: 'class-conditional', text: 'text-conditional', none: 'unconditional' }[g.condition]}, preset \`${g.preset}\`,`,
+    `Reproduce with \`${r.command}\` (${r.backend}) ${codeNote(r.code)}. Dataset **${g.dataset}**, ${{ class: 'class-conditional', text: 'text-conditional', none: 'unconditional' }[g.condition]}, preset \`${g.preset}\`,`,
     `${g.steps} steps × ${g.batchSize} sequences, learning rate ${g.lr}; **${n} seed${n > 1 ? 's' : ''}** (${g.seeds.join(', ')}).`,
     `Each evaluation: **N = ${cell0.numGenerated} generated images** against ${cell0.numReal} held-out real images. Per seed, FID and KID`,
     'come from a max-pooling ConvNet and accuracy from a separately trained strided ConvNet classifier; both are checked (by weight digest) to be',
@@ -151,4 +151,12 @@ export function writeResultsMd(r: ExperimentResults, outDir: string): void {
   }
   L.push('');
   atomicWriteFile(join(outDir, 'results.md'), L.join('\n'));
+}
+
+/** Where the cells' code is named: one commit, or the list when cells were computed on several. */
+function codeNote(code: readonly string[] | undefined): string {
+  const list = code ?? ['unrecorded'];
+  const named = list.map((c) => `\`${c}\``).join(', ');
+  if (list.length === 1) return list[0] === 'unrecorded' ? '(the code\'s commit was not recorded)' : `on the code of commit ${named}`;
+  return `— cells computed on several versions of the code: ${named}`;
 }

@@ -64,6 +64,8 @@ export interface ExperimentResults {
   warnings: string[];
   /** wall time: the cells' training, their evaluations (curve and final), and the shared per-seed stages, each summed */
   totalSeconds: { train: number; eval: number; shared: number };
+  /** the commits that computed the cells, in cell order, each once ('unrecorded' for cells from before the record, or outside git) */
+  code: string[];
 }
 
 const BOOTSTRAP = { resamples: 10_000, seed: 0 };
@@ -132,5 +134,6 @@ export function aggregate(
     grid, command, backend, scoreName, partial: seedsPlanned > grid.seeds.length ? { seedsDone: grid.seeds.length, seedsPlanned } : null,
     cells: ordered, summary, comparisons, curves, warnings,
     totalSeconds: { train: ordered.reduce((s, c) => s + c.trainSeconds, 0), eval: ordered.reduce((s, c) => s + c.evalSeconds + c.curveSeconds, 0), shared: sharedSeconds },
+    code: [...new Set(ordered.map((c) => c.code ?? 'unrecorded'))],
   };
 }
