@@ -17,10 +17,10 @@
  */
 import { join } from 'node:path';
 import { describeBackend, indexSelect, lineChartSvg, noGrad, saveSvg, type Tensor } from '../../lib';
-import { explainToFiles, toArraBatch } from '../explain';
 import { type ConvNetArch, ConvNetFeatures, type FeatureExtractor } from '../../models/encoder';
-import { arraConfig } from '../../models/arra';
 import type { TransformerPresetName } from '../../models/presets';
+import { conditioningOf, curvePerClass, demoFiles, trainDemoModel, type DemoContext, type DemoModelJob, type DemoModelResult, type DemoSpec } from './demo-models';
+import { threadsPerJob, WorkerPool } from '../pipeline/workers';
 import { checkDataFlags, dataFiles, dataFlags, describeData, loadData } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import { trainConvNet } from '../pipeline/encoder-trainer';
@@ -69,6 +69,7 @@ export const demoFlags = [
     conditionFlag,
     { name: 'seeds', type: 'int', min: 1, help: 'seeds per model (default: the preset\'s)' },
     { name: 'out', type: 'string', default: join('runs', 'demo'), help: 'output folder' },
+    { name: 'jobs', type: 'int', min: 1, default: 2, help: 'models trained at a time, each in a worker thread with its share of the cores (the same results as 1; 2 keeps both cores of a 2-core machine busy)' },
 ] as const;
 
 export const demoCommand = command({
@@ -157,110 +158,62 @@ export const demoCommand = command({
       return [{ codes: c, features: feats, realFeatures: real }, `${train.labels.length} × ${vq.gridSize ** 2} codes; features ${feats.shape.join('×')}`];
     });
 
-    const text = f.condition === 'text' ? textConditioning(train, 0) : null;
-    const condition: ConditionSpec = text?.spec ?? { mode: f.condition };
-    const { config, layout } = modelConfigFor(p.model, vq, train.classNames.length, condition);
+    const spec: DemoSpec = { sizes: p, dataset: f.dataset, dataDir: f.dataDir, alignEncoder: f.alignEncoder, condition: f.condition as DemoSpec['condition'], out: f.out };
+    const { text, condition, config, layout } = conditioningOf(spec, vq, train);
     const numClasses = train.classNames.length;
     const attributes = condition.mode === 'text' && 'scenes' in test
       ? await stage('2d. attribute classifier (caption accuracy)', () => {
-        const a = attributeClassifierAt(join(f.out, 'encoders', 'attributes.safetensors'), test.images.shape[2]!);
+        const a = attributeClassifierAt(demoFiles(f.out).attributes, test.images.shape[2]!);
         return [a, `held-out all-attributes-correct ${(100 * a.heldOut.allCorrect).toFixed(1)}% (shape ${(100 * a.heldOut.shape).toFixed(1)}%)`];
       })
       : undefined;
-    type Scores = ReturnType<typeof fidOf> & { promptAccuracy: number; detail: string };
-    const evaluate = (model: Parameters<typeof generate>[0], perClass: number, seed: number): { images: Tensor; result: Scores } => {
-      const n = numClasses * perClass;
-      if (condition.mode === 'class') {
-        const classes = Array.from({ length: n }, (_, i) => Math.floor(i / perClass));
-        const images = catImages(generate(model, layout, vq, classes, { ...DEFAULT_SAMPLING, seed }));
-        const r = scoreSamples(images, classes, realFeatures, fidNet, classifier.net, { seed });
-        return { images, result: { ...r, detail: `prompt accuracy ${(100 * r.promptAccuracy).toFixed(1)}%` } };
-      }
-      const prompts = condition.mode === 'text' ? heldOutPrompts(test, n, 0) : null;
-      const request = prompts ? textRequest(condition, prompts) : { mode: 'none' as const, count: n };
-      const images = catImages(generateImages(model, layout, vq, request, { ...DEFAULT_SAMPLING, cfgScale: prompts ? DEFAULT_SAMPLING.cfgScale : 1, seed }));
-      const fid = fidOf(images, realFeatures, fidNet, { seed });
-      if (prompts) {
-        const t = scoreTextSamples(images, prompts, classifier.net, attributes);
-        return { images, result: { ...fid, promptAccuracy: t.captionAccuracy?.allCorrect ?? t.classAccuracy, detail: describeModeScores('text', { text: t }) } };
-      }
-      const u = scoreUnconditionalSamples(images, classifier.net);
-      return { images, result: { ...fid, promptAccuracy: u.coverage, detail: describeModeScores('none', { unconditional: u }) } };
-    };
     const scoreName = condition.mode === 'class' ? undefined : condition.mode === 'none' ? 'class coverage' : attributes ? 'caption accuracy (all attributes)' : 'class accuracy of the prompt';
     const conditionNote = {
       class: undefined,
       text: `Text-conditioned (\`--condition text\`): the prefix is the prompt's ${condition.promptLen} word slot; held-out prompts. ${attributes ? 'Caption accuracy: the share of images whose every object has the right shape, colour, size and position, judged by a separate attribute classifier (encoders/attributes.safetensors).' : 'The score is the share of samples the classifier assigns to the class the prompt names.'}`,
       none: 'Unconditional (`--condition none`): one constant prefix, no guidance. Class coverage: the share of classes that are the classifier\'s arg-max for at least one sample.',
     }[condition.mode];
-    const trainData = (features: Tensor | null): ArTrainData => ({
-      codes, labels: train.labels, globalFeatures: features, layout, numTokens: vq.gridSize ** 2, classNames: train.classNames, split, condition, prompts: text?.prompts,
-    });
 
-    const curvePerClass = Math.max(2, Math.min(20, Math.floor(p.perClass / 2))); // FID-vs-step: a smaller, fixed N
-    const rows: ModelRow[] = [];
-    const fidCurves: { name: string; points: [number, number][] }[] = [];
-    const lossCurves: { name: string; points: [number, number][] }[] = [];
+    // Steps 4–5, one job per model (demo-models.ts): here one after the other, or `--jobs` at a
+    // time in worker threads that read the stages above back from f.out (the same bytes).
     const seeds = f.seeds ?? p.seeds;
-    for (let seed = 0; seed < seeds; seed++) {
-      for (const mode of ['off', 'hybnext'] as const) {
-        const label = mode === 'off' ? 'baseline (LlamaGen)' : 'ARRA (<HYBNEXT>, block 0, λ=1)'; // escaped when written to Markdown
-        const outDir = join(f.out, `${mode === 'off' ? 'baseline' : 'arra'}-s${seed}`);
-        const fidPoints: [number, number][] = [];
-        const arra = arraConfig({
-          encoderName: mode === 'off' ? 'none' : alignEncoder.name, encoderDigest: mode === 'off' ? undefined : networks[2]!.digest,
-          mode, projectorHidden: 128, pooling: mode === 'off' ? undefined : f.alignEncoder === 'convnet' ? 'penultimate' : 'avg',
-        });
-        const t0 = performance.now();
-        const result = await stage(`4. train ${label}, seed ${seed}`, async () => {
-          const r = await runTraining(
-            trainData(mode === 'off' ? null : features),
-            {
-              label: mode === 'off' ? 'baseline' : 'arra', model: config,
-              arra,
-              steps: p.arSteps, batchSize: p.arBatch, lr: p.arLr, seed, outDir, checkpointEvery: 0,
-              evalEvery: p.evalEvery,
-              onEval: (step, model) => fidPoints.push([step, evaluate(model, curvePerClass, 99).result.fid]),
-            },
-          );
-          const last = r.history[r.history.length - 1]!;
-          return [r, `final L_AR ${last.lossAR.toFixed(4)}${mode === 'off' ? '' : `, L_GVA ${last.lossGVA.toFixed(4)}`}`] as [typeof r, string];
-        });
-        const seconds = (performance.now() - t0) / 1000;
-        const { images, result: scores } = await stage(`5. evaluate ${label}, seed ${seed}`, () => {
-          const e = evaluate(result.model, p.perClass, 1234);
-          return [e, `FID ${e.result.fid.toFixed(2)}, KID ${e.result.kid.toFixed(4)} ± ${e.result.kidStd.toFixed(4)} (${e.result.numGenerated} samples), ${e.result.detail}`];
-        });
-        if (mode !== 'off' && seed === 0 && result.projector) {
-          // The attribution report for one held-out batch (arra explain, models/attribution.ts).
-          const rows = Array.from({ length: Math.min(16, test.labels.length) }, (_, i) => i);
-          const sub = { ...test, images: noGrad(() => indexSelect(test.images, 0, rows)), labels: test.labels.slice(0, rows.length) };
-          const subCodes = codesOf(vq, sub);
-          const batch = condition.mode === 'class'
-            ? toArraBatch(layout, { codes: subCodes, classes: sub.labels, globalFeatures: alignEncoder.extract(sub.images) }, 'float32')
-            : { // the same sequences the trainer builds, held-out prompts (or none), nothing dropped
-              ...conditionedSequences(
-                { ...trainData(null), codes: subCodes, labels: sub.labels, prompts: text ? encodePrompts(condition, heldOutPrompts(test, rows.length, 0).texts, 'held-out prompts') : undefined },
-                Int32Array.from(rows), subCodes, 0, new Rng(0),
-              ),
-              globalFeatures: alignEncoder.extract(sub.images),
-            };
-          explainToFiles({ model: result.model, projector: result.projector, cfg: arra, layout }, batch, join(outDir, 'explain'));
-        }
-        const grid = `${mode === 'off' ? 'baseline' : 'arra'}-s${seed}/samples.png`;
-        saveSampleGrid(firstPerClass(images, numClasses, p.perClass, Math.min(p.perClass, 10)), numClasses, join(f.out, grid));
-        const last = result.history[result.history.length - 1]!;
-        rows.push({
-          label, mode, seed, fid: scores.fid, kid: scores.kid, kidStd: scores.kidStd, kidSubsets: scores.kidSubsets, kidSubsetSize: scores.kidSubsetSize,
-          promptAccuracy: scores.promptAccuracy, numGenerated: scores.numGenerated, numReal: scores.numReal,
-          finalLossAR: last.lossAR, finalLossGVA: mode === 'off' ? null : last.lossGVA, seconds, grid,
-        });
-        fidCurves.push({ name: `${mode === 'off' ? 'baseline' : 'ARRA'} s${seed}`, points: fidPoints });
-        lossCurves.push({ name: `${mode === 'off' ? 'baseline' : 'ARRA'} s${seed} L_AR`, points: result.history.map((m) => [m.step, m.lossAR]) });
+    const jobs: DemoModelJob[] = Array.from({ length: seeds }, (_, seed) => (['off', 'hybnext'] as const).map((mode) => ({ seed, mode }))).flat();
+    const announce = (r: DemoModelResult): void => {
+      for (const s of r.stages) {
+        console.log(`\n== ${s.name}\n   ${s.note}`);
+        stages.push(s);
+      }
+    };
+    let results: DemoModelResult[];
+    if (f.jobs <= 1) {
+      const ctx: DemoContext = {
+        spec, train, test, split, vq, classifier, fidNet, alignEncoder, alignDigest: networks[2]!.digest, codes, features, realFeatures,
+        text, condition, config, layout, attributes,
+      };
+      results = [];
+      for (const job of jobs) {
+        const r = await trainDemoModel(ctx, job);
+        announce(r);
+        results.push(r);
+      }
+    } else {
+      console.log(`\n== 4–5. ${jobs.length} models, ${f.jobs} at a time (worker threads, ${threadsPerJob(f.jobs)} matmul thread${threadsPerJob(f.jobs) === 1 ? '' : 's'} each); their stage times overlap`);
+      const pool = new WorkerPool<DemoModelJob, DemoModelResult>(join(__dirname, 'demo-worker.ts'), Math.min(f.jobs, jobs.length), spec);
+      const onSignal = (): void => pool.stop();
+      process.on('SIGINT', onSignal);
+      try {
+        results = await Promise.all(jobs.map((job) => pool.run(job).then((r) => { announce(r); return r; })));
+      } finally {
+        process.off('SIGINT', onSignal);
+        await pool.close();
       }
     }
+    const rows: ModelRow[] = results.map((r) => r.row); // in job order: seed by seed, baseline first
+    const curveN = curvePerClass(p);
+    const fidCurves = results.map((r) => ({ name: `${r.row.mode === 'off' ? 'baseline' : 'ARRA'} s${r.row.seed}`, points: r.fidPoints }));
+    const lossCurves = results.map((r) => ({ name: `${r.row.mode === 'off' ? 'baseline' : 'ARRA'} s${r.row.seed} L_AR`, points: r.lossPoints }));
     saveSvg(join(f.out, 'loss.svg'), lineChartSvg(lossCurves, { title: 'L_AR (next-token cross-entropy) per step', xLabel: 'step', yLabel: 'L_AR' }));
-    saveSvg(join(f.out, 'fid.svg'), lineChartSvg(fidCurves, { title: `FID vs step (${curvePerClass * numClasses} samples, sampling seed 99, ${seeds} training seed${seeds > 1 ? 's' : ''})`, xLabel: 'step', yLabel: 'FID' }));
+    saveSvg(join(f.out, 'fid.svg'), lineChartSvg(fidCurves, { title: `FID vs step (${curveN * numClasses} samples, sampling seed 99, ${seeds} training seed${seeds > 1 ? 's' : ''})`, xLabel: 'step', yLabel: 'FID' }));
     const warnings = evaluationWarnings({ numGenerated: rows[0]?.numGenerated ?? 0, numReal: test.labels.length, featureDim: fidNet.dim, numClasses, heldOutAccuracy });
     if (tokenizerWarning) warnings.unshift(tokenizerWarning);
     printWarnings(warnings);
@@ -282,6 +235,7 @@ export const demoCommand = command({
         ...(condition.mode === 'class' ? {} : { conditioning: condition.mode === 'text' ? `text, ${condition.vocab!.length - 2} words, prompt slot ${condition.promptLen}` : 'none (unconditional)' }),
       },
       stages, rows, totalSeconds: (performance.now() - started) / 1000, scoreName, conditionNote,
+      stagesNote: f.jobs > 1 ? `Steps 4–5 ran ${Math.min(f.jobs, jobs.length)} models at a time (\`--jobs ${f.jobs}\`, worker threads with ${threadsPerJob(f.jobs)} matmul thread${threadsPerJob(f.jobs) === 1 ? '' : 's'} each): their wall times overlap, so they add up to more than the demo's. The results are those of \`--jobs 1\`, bit for bit.` : undefined,
       figures: [
         { title: 'VQ reconstructions (top: held-out originals, bottom: reconstructions)', file: 'vq/reconstructions.png' },
         { title: 'Training loss', file: 'loss.svg' },

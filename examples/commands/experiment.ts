@@ -16,13 +16,14 @@ export const experimentCommand = command({
     { name: 'budgetMinutes', type: 'float', min: 0, help: 'estimate the grid from timed steps first and refuse it if it needs longer (see --yes)' },
     { name: 'yes', type: 'bool', help: 'run even when the estimate exceeds --budget-minutes' },
     { name: 'estimate', type: 'bool', help: 'print the estimated time of the grid and stop' },
+    { name: 'jobs', type: 'int', min: 1, default: 1, help: 'cells trained at a time, each in a worker thread with its share of the cores (same results; 2 on a 2-core machine is ≈ 1.4× the throughput)' },
   ],
   run: async (f) => {
     const grid = loadGrid(f.grid); // the whole grid is checked before any work starts
     const outDir = f.out ?? join('runs', 'exp', grid.name);
     console.log(describeBackend());
     const cmd = `npx arra experiment --grid ${f.grid}${f.out ? ` --out ${f.out}` : ''}`;
-    const outcome = await runExperiment(grid, { outDir, command: cmd, budgetMinutes: f.budgetMinutes, yes: f.yes, estimateOnly: f.estimate });
+    const outcome = await runExperiment(grid, { outDir, command: cmd, budgetMinutes: f.budgetMinutes, yes: f.yes, estimateOnly: f.estimate, jobs: f.jobs });
     if (outcome.status === 'interrupted') {
       console.log(`stopped with ${outcome.cellsDone} cells finished; rerun '${cmd}' to continue`);
       process.exitCode = 130;

@@ -68,6 +68,8 @@ export interface ReportInput {
   backend: string;
   settings: Record<string, string | number>;
   stages: { name: string; seconds: number; note: string }[];
+  /** a line under the stages table (e.g. that models trained side by side, so their times overlap) */
+  stagesNote?: string;
   rows: ModelRow[];
   figures: { title: string; file: string }[];
   /** what each network is (already Markdown-safe), with its weights digest */
@@ -135,6 +137,7 @@ export function writeReport(path: string, r: ReportInput): void {
   for (const f of r.figures) lines.push(`### ${md(f.title)}`, '', `![${md(f.title)}](${f.file})`, '');
   lines.push('## Stages', '', '| stage | wall time | note |', '|---|---|---|');
   for (const s of r.stages) lines.push(`| ${md(s.name)} | ${fmt(s.seconds, 0)} s | ${md(s.note)} |`);
+  if (r.stagesNote) lines.push('', r.stagesNote);
   lines.push('', '## Settings', '', '| setting | value |', '|---|---|');
   for (const [k, v] of Object.entries(r.settings)) lines.push(`| ${md(k)} | ${md(String(v))} |`);
   lines.push('');

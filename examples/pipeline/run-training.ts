@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { lineChartSvg, NonFiniteStepError, saveSvg, setAnomalyMode } from '../../lib';
 import { createProgress, MetricsLogger } from '../../lib/cli';
 import { trainAr, type ArTrainData, type ArTrainOptions, type ArTrainResult, type StepMetrics } from './ar-trainer';
+import { stopRequested as poolStopRequested } from './workers';
 
 export interface RunOptions extends Omit<ArTrainOptions, 'onStep' | 'shouldStop'> {
   /** label of the progress bar */
@@ -44,7 +45,7 @@ export async function runTraining(data: ArTrainData, opts: RunOptions): Promise<
         metrics.log({ ...m });
         bar.update(m.step, { loss: m.loss, gva: m.lossGVA, 'tok/s': Math.round(m.tokensPerSec) });
       },
-      shouldStop: () => stopRequested,
+      shouldStop: () => stopRequested || poolStopRequested(), // a signal here, or Ctrl-C forwarded to this worker
     }).catch((err: unknown) => {
       bar.stop();
       // the diverging step goes into the log too, with every quantity that was measured

@@ -17,7 +17,9 @@ import { describeData, loadData, type DataFlags } from '../datasets';
 import { evaluationWarnings, printWarnings } from '../evaluate';
 import { heldOutPrompts, textRequest } from '../evaluate-modes';
 import { estimateGrid, type GridEstimate } from './budget';
-import { cellName, runCell, type CellHooks, type CellResult } from './cell';
+import { cellDir, cellName, RESULT_FILE, runCell, type CellHooks, type CellOutcome, type CellResult } from './cell';
+import type { CellJob, CellWorkerShared } from './cell-worker';
+import { WorkerPool } from '../workers';
 import { conditioningFor, withAttributeClassifier } from './conditioning';
 import { EXPERIMENT_PRESETS, type ExperimentGrid } from './grid';
 import { aggregate, type ExperimentResults } from './results';
@@ -34,6 +36,11 @@ export interface ExperimentOptions {
   /** print the estimate and stop */
   estimateOnly?: boolean;
   log?: (line: string) => void;
+  /**
+   * Cells trained at a time (default 1: in this thread). With more, each runs in a worker thread
+   * (cell-worker.ts) with its share of the cores for its matmul; the results are the same bits.
+   */
+  jobs?: number;
   hooks?: CellHooks & { afterCell?: (result: CellResult, status: 'done' | 'skipped') => void };
 }
 
@@ -83,6 +90,9 @@ export function checkArithmetic(outDir: string, arithmetic: string): void {
 /** Run (or continue) a validated grid. */
 export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOptions): Promise<ExperimentOutcome> {
   const log = opts.log ?? ((line: string) => console.log(line));
+  const jobs = opts.jobs ?? 1;
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs: expected a positive integer, got ${jobs}`, '--jobs');
+  if (jobs > 1 && opts.hooks?.onBatch) throw new Error('experiment: an onBatch hook sees batches in this thread only; run with jobs = 1');
   const p = EXPERIMENT_PRESETS[grid.preset];
   checkOutDir(grid, opts.outDir);
   const arithmetic = describeArithmetic();
@@ -119,9 +129,11 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
   atomicWriteFile(join(opts.outDir, GRID_COPY), `${JSON.stringify(grid, null, 2)}\n`);
   atomicWriteFile(join(opts.outDir, ARITHMETIC_COPY), `${JSON.stringify({ arithmetic }, null, 2)}\n`);
   let stopRequested = false;
+  let pool: WorkerPool<CellJob, CellOutcome> | null = null;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopRequested) process.exit(signal === 'SIGTERM' ? 143 : 130);
     stopRequested = true;
+    pool?.stop(); // the workers' trainers save a checkpoint after their current step
     process.stderr.write(`\n[experiment] ${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping after the current step or stage; rerun the same command to continue (press again to quit at once)\n`);
   };
   process.on('SIGINT', onSignal);
@@ -137,33 +149,58 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
     for (const seed of grid.seeds) {
       const stages = prepareSeed(grid, data, dataKey, seed, opts.outDir, log);
       sharedSeconds += stages.stageSeconds;
+      if (stopRequested) return { status: 'interrupted', cellsDone: cells.length };
       const w = evaluationWarnings({
         numGenerated: Math.min(grid.evalSamples, grid.curve.every > 0 ? grid.curve.samples : Infinity), numReal: stages.realFeatures.shape[0]!,
         featureDim: stages.fidNet.dim, numClasses, heldOutAccuracy: stages.heldOutAccuracy,
       }).map((line) => `seed ${seed}: ${line}`);
       printWarnings(w);
       warnings.push(...w);
-      for (const arm of grid.arms) {
-        if (stopRequested) return { status: 'interrupted', cellsDone: cells.length };
+      // Cells already finished are read here; the rest train in this thread or in the pool.
+      const pendingArms = grid.arms.filter((arm) => !existsSync(join(cellDir(opts.outDir, arm.name, seed), RESULT_FILE)));
+      if (jobs > 1 && pendingArms.length > 0) pool ??= new WorkerPool<CellJob, CellOutcome>(join(__dirname, 'cell-worker.ts'), jobs, { grid, outDir: opts.outDir } satisfies CellWorkerShared);
+      const report = (arm: (typeof grid.arms)[number], outcome: CellOutcome & { status: 'done' | 'skipped' }, seconds: number): void => {
         index++;
-        const t0 = performance.now();
-        const outcome = await runCell(grid, arm, stages, data, cond, opts.outDir, opts.hooks);
-        if (outcome.status === 'interrupted') {
-          log(`[experiment] ${cellName(arm.name, seed)} stopped at step ${outcome.step}; rerun the same command to resume it`);
-          return { status: 'interrupted', cellsDone: cells.length };
-        }
         const r = outcome.result;
-        cells.push(r);
-        if (outcome.status === 'done') ranSeconds.push((performance.now() - t0) / 1000);
+        if (outcome.status === 'done') ranSeconds.push(seconds);
         const left = total - index;
-        const perCell = ranSeconds.length > 0 ? ranSeconds.reduce((a, b) => a + b, 0) / ranSeconds.length : estimate && estimate.cellsLeft > 0 ? estimate.seconds / estimate.cellsLeft : NaN;
+        // cells run `jobs` at a time, so the grid's wall time per cell is a cell's time over jobs
+        const perCell = ranSeconds.length > 0 ? ranSeconds.reduce((a, b) => a + b, 0) / ranSeconds.length / jobs : estimate && estimate.cellsLeft > 0 ? estimate.seconds / estimate.cellsLeft : NaN;
         log(
-          `[experiment] cell ${index}/${total} ${cellName(arm.name, seed)} ${outcome.status === 'skipped' ? '(finished before, skipped)' : `in ${formatDuration(ranSeconds[ranSeconds.length - 1]!)}`}: `
+          `[experiment] cell ${index}/${total} ${cellName(arm.name, seed)} ${outcome.status === 'skipped' ? '(finished before, skipped)' : `in ${formatDuration(seconds)}`}: `
           + `FID ${r.fid.toFixed(2)}, KID ${r.kid.toPrecision(4)} ± ${r.kidStd.toPrecision(3)}, ${cond.scoreName} ${(100 * r.promptAccuracy).toFixed(1)}%, L_AR ${r.finalLossAR.toFixed(4)}`
           + ` — grid ETA ${left === 0 ? 'done' : formatDuration(left * perCell)}`,
         );
         opts.hooks?.afterCell?.(r, outcome.status);
+      };
+      const outcomes: (CellOutcome | null)[] = grid.arms.map(() => null);
+      const runOne = async (a: number): Promise<void> => {
+        const arm = grid.arms[a]!;
+        const t0 = performance.now();
+        const outcome = pool && pendingArms.includes(arm)
+          ? await pool.run({ seed, arm: arm.name }).catch((err: Error): CellOutcome => {
+            if (stopRequested) return { status: 'interrupted', step: 0 }; // dropped from the queue by Ctrl-C
+            throw err;
+          })
+          : await runCell(grid, arm, stages, data, cond, opts.outDir, opts.hooks);
+        outcomes[a] = outcome;
+        if (outcome.status === 'interrupted') {
+          log(`[experiment] ${cellName(arm.name, seed)} stopped${outcome.step > 0 ? ` at step ${outcome.step}` : ' before it started'}; rerun the same command to resume it`);
+          return;
+        }
+        report(arm, outcome, (performance.now() - t0) / 1000);
+      };
+      if (pool) {
+        await Promise.all(grid.arms.map((_, a) => runOne(a)));
+      } else {
+        for (let a = 0; a < grid.arms.length; a++) {
+          if (stopRequested) break;
+          await runOne(a);
+          if (outcomes[a]!.status === 'interrupted') break;
+        }
       }
+      if (outcomes.some((o) => o === null || o.status === 'interrupted')) return { status: 'interrupted', cellsDone: cells.length + outcomes.filter((o) => o && o.status !== 'interrupted').length };
+      for (const o of outcomes) cells.push((o as CellOutcome & { result: CellResult }).result); // in the grid's arm order
       // Every seed finished so far, in a report that a long grid keeps up to date (marked partial).
       const seedsDone = grid.seeds.slice(0, grid.seeds.indexOf(seed) + 1);
       const results = aggregate({ ...grid, seeds: seedsDone }, cells, opts.command, describeBackend(), cond.scoreName, warnings, sharedSeconds, grid.seeds.length);
@@ -176,6 +213,7 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
     }
     throw new Error('experiment: the seed loop ended without a report'); // unreachable: the last seed returns
   } finally {
+    await pool?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
