@@ -1,10 +1,22 @@
 /**
- * A worker of `arra demo --jobs N` (examples/pipeline/workers.ts): it reads the demo's shared
- * stages back from its folder once, then trains and scores the models it is given
- * (demo-models.ts), the same job the main thread runs with `--jobs 1`.
+ * A worker of `arra demo --jobs N` (examples/pipeline/workers.ts). It serves two kinds of job:
+ * a shared stage (demo-shared.ts: the tokenizer or one ConvNet, trained and saved), and a model
+ * (demo-models.ts: trained and scored on the shared stages, which it reads back from the demo's
+ * folder once). Each is the same function the main thread runs with `--jobs 1`.
  */
+import { loadData } from '../pipeline/datasets';
 import { serveJobs, sharedData } from '../pipeline/workers';
-import { loadDemoContext, trainDemoModel, type DemoContext, type DemoModelJob, type DemoModelResult, type DemoSpec } from './demo-models';
+import { demoDataFlags, loadDemoContext, trainDemoModel, type DemoContext, type DemoModelJob, type DemoModelResult, type DemoSpec } from './demo-models';
+import { runSharedJob, type SharedJob, type SharedResult } from './demo-shared';
 
+/** A job of the demo's pool. */
+export type DemoJob = ({ kind: 'model' } & DemoModelJob) | SharedJob;
+export type DemoJobResult = DemoModelResult | SharedResult;
+
+const spec = sharedData<DemoSpec>();
+let data: ReturnType<typeof loadData> | null = null;
 let ctx: DemoContext | null = null;
-serveJobs<DemoModelJob, DemoModelResult>((job) => trainDemoModel((ctx ??= loadDemoContext(sharedData<DemoSpec>())), job));
+serveJobs<DemoJob, DemoJobResult>((job) => {
+  if (job.kind === 'model') return trainDemoModel((ctx ??= loadDemoContext(spec)), job);
+  return runSharedJob(spec, (data ??= loadData(demoDataFlags(spec))), job);
+});
