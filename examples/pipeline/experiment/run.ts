@@ -114,7 +114,7 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
     log(`timing a few steps of every stage to estimate the grid…`);
     estimate = await estimateGrid(grid, data.train, cond, opts.outDir);
     const ar = Object.entries(estimate.perStep.ar).map(([k, v]) => `${k} ${(1000 * v).toFixed(0)} ms`).join(', ');
-    log(`estimate: ${formatDuration(estimate.seconds)} for ${estimate.cellsLeft} of ${estimate.cellsTotal} cells (AR step: ${ar}; sampling ${(1000 * estimate.perStep.sample).toFixed(0)} ms/image)`);
+    log(`estimate: ${formatDuration(estimate.seconds)} for ${estimate.cellsLeft} of ${estimate.cellsTotal} cells (AR step: ${ar}; sampling ${(1000 * estimate.perStep.sample).toFixed(0)} ms/image)${jobs > 1 ? `, one cell at a time: with --jobs ${jobs} expect less (≈ 1.3× the throughput with 2 jobs on 2 cores)` : ''}`);
     if (opts.estimateOnly) return { status: 'estimated', estimate };
     if (estimate.seconds > opts.budgetMinutes! * 60 && !opts.yes) {
       throw new UsageError(
