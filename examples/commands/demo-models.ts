@@ -6,7 +6,7 @@
  * demo's folder ({@link loadDemoContext}) — the same bytes the main thread trained.
  */
 import { join } from 'node:path';
-import { indexSelect, noGrad, Rng, type ImageDataset, type SplitRecord, type Tensor } from '../../lib';
+import { indexSelect, noGrad, Rng, Tensor, type FloatArray, type ImageDataset, type SplitRecord } from '../../lib';
 import { explainToFiles, toArraBatch } from '../explain';
 import { ConvNetFeatures, type FeatureExtractor } from '../../models/encoder';
 import { arraConfig } from '../../models/arra';
@@ -94,12 +94,30 @@ export function conditioningOf(spec: DemoSpec, vq: VQTokenizer, train: ImageData
   return { text, condition, config, layout };
 }
 
+/** Step 3's arrays as the main thread computed them, to spare each worker computing them again. */
+export interface DemoArrays {
+  codes: Int32Array;
+  features: { data: FloatArray; shape: number[] };
+  realFeatures: { data: FloatArray; shape: number[] };
+}
+
+/** Step 3's outputs as plain arrays (structured-cloned into a worker). */
+export function demoArrays(ctx: Pick<DemoContext, 'codes' | 'features' | 'realFeatures'>): DemoArrays {
+  return {
+    codes: ctx.codes,
+    features: { data: ctx.features.values(), shape: [...ctx.features.shape] },
+    realFeatures: { data: ctx.realFeatures.values(), shape: [...ctx.realFeatures.shape] },
+  };
+}
+
 /**
  * Read back a demo's shared stages from its folder (a worker's view of what the main thread
  * trained): the data split, the tokenizer, the three networks, the codes, the cached global
- * features, the real images' FID features, and the attribute classifier for captions.
+ * features, the real images' FID features, and the attribute classifier for captions. With
+ * `arrays` (step 3's results, which the main thread computed from the same files) the codes and
+ * features are taken from there instead of being computed again.
  */
-export function loadDemoContext(spec: DemoSpec): DemoContext {
+export function loadDemoContext(spec: DemoSpec, arrays?: DemoArrays): DemoContext {
   const files = demoFiles(spec.out);
   const flags = demoDataFlags(spec);
   const { train, test, split } = loadData(flags);
@@ -111,9 +129,9 @@ export function loadDemoContext(spec: DemoSpec): DemoContext {
   return {
     spec, train, test, split, vq, classifier, fidNet, alignEncoder,
     alignDigest: scoringNetwork('alignment encoder', '--align-encoder', alignEncoder).digest,
-    codes: codesOf(vq, train),
-    features: globalFeatures(alignEncoder, train, describeData(flags), files.cache, () => {}, split),
-    realFeatures: fidNet.extract(test.images),
+    codes: arrays?.codes ?? codesOf(vq, train),
+    features: arrays ? new Tensor(arrays.features.data, arrays.features.shape) : globalFeatures(alignEncoder, train, describeData(flags), files.cache, () => {}, split),
+    realFeatures: arrays ? new Tensor(arrays.realFeatures.data, arrays.realFeatures.shape) : fidNet.extract(test.images),
     ...cond,
     attributes: cond.condition.mode === 'text' && 'scenes' in test ? attributeClassifierAt(files.attributes, test.images.shape[2]!, () => {}) : undefined,
   };

@@ -30,7 +30,7 @@ import { describeNetwork, reproduceCommand, writeReport, type ModelRow } from '.
 import { loadVq, tokenizerCollapse } from '../pipeline/vq-trainer';
 import { threadsPerJob, WorkerPool } from '../pipeline/workers';
 import { command } from './command';
-import { conditioningOf, curvePerClass, demoFiles, trainDemoModel, type DemoContext, type DemoModelJob, type DemoModelResult, type DemoSpec } from './demo-models';
+import { conditioningOf, curvePerClass, demoArrays, demoFiles, trainDemoModel, type DemoContext, type DemoModelJob, type DemoModelResult, type DemoSpec } from './demo-models';
 import { demoNets, ENCODER_BATCH, runSharedJob, type SharedJob, type SharedResult } from './demo-shared';
 import type { DemoJob, DemoJobResult } from './demo-worker';
 
@@ -205,7 +205,8 @@ export const demoCommand = command({
         // `results` keeps the jobs' order whatever the order of finishing.
         const slowFirst = [...jobs.keys()].sort((a, b) => Number(jobs[a]!.mode === 'off') - Number(jobs[b]!.mode === 'off') || a - b);
         const done: DemoModelResult[] = [];
-        await Promise.all(slowFirst.map((i) => (pool.run({ kind: 'model', ...jobs[i]! }) as Promise<DemoModelResult>).then((r) => { announce(r); done[i] = r; })));
+        const arrays = demoArrays({ codes, features, realFeatures }); // sent with every job (a few MB); a worker builds its context from the first it gets
+        await Promise.all(slowFirst.map((i) => (pool.run({ kind: 'model', ...jobs[i]!, arrays }) as Promise<DemoModelResult>).then((r) => { announce(r); done[i] = r; })));
         results = done;
       }
       const rows: ModelRow[] = results.map((r) => r.row); // in job order: seed by seed, baseline first
