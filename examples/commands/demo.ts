@@ -182,10 +182,7 @@ export const demoCommand = command({
       const seeds = f.seeds ?? p.seeds;
       const jobs: DemoModelJob[] = Array.from({ length: seeds }, (_, seed) => (['off', 'hybnext'] as const).map((mode) => ({ seed, mode }))).flat();
       const announce = (r: DemoModelResult): void => {
-        for (const s of r.stages) {
-          console.log(`\n== ${s.name}\n   ${s.note}`);
-          stages.push(s);
-        }
+        for (const s of r.stages) console.log(`\n== ${s.name}\n   ${s.note}`);
       };
       let results: DemoModelResult[];
       if (!pool) {
@@ -209,6 +206,7 @@ export const demoCommand = command({
         await Promise.all(slowFirst.map((i) => (pool.run({ kind: 'model', ...jobs[i]!, arrays }) as Promise<DemoModelResult>).then((r) => { announce(r); done[i] = r; })));
         results = done;
       }
+      for (const r of results) stages.push(...r.stages); // the report lists them seed by seed, whatever finished first
       const rows: ModelRow[] = results.map((r) => r.row); // in job order: seed by seed, baseline first
       const curveN = curvePerClass(p);
       const fidCurves = results.map((r) => ({ name: `${r.row.mode === 'off' ? 'baseline' : 'ARRA'} s${r.row.seed}`, points: r.fidPoints }));
