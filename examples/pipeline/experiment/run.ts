@@ -24,7 +24,7 @@ import { conditioningFor, withAttributeClassifier } from './conditioning';
 import { EXPERIMENT_PRESETS, type ExperimentGrid } from './grid';
 import { aggregate, type ExperimentResults } from './results';
 import { writeResultsMd } from './results-md';
-import { prepareSeed } from './shared-stages';
+import { prepareSeed, seedArrays } from './shared-stages';
 
 export interface ExperimentOptions {
   outDir: string;
@@ -174,11 +174,12 @@ export async function runExperiment(grid: ExperimentGrid, opts: ExperimentOption
         opts.hooks?.afterCell?.(r, outcome.status);
       };
       const outcomes: (CellOutcome | null)[] = grid.arms.map(() => null);
+      const arrays = pool ? seedArrays(stages) : null; // sent with each cell, so no worker computes them again
       const runOne = async (a: number): Promise<void> => {
         const arm = grid.arms[a]!;
         const t0 = performance.now();
         const outcome = pool && pendingArms.includes(arm)
-          ? await pool.run({ seed, arm: arm.name }).catch((err: Error): CellOutcome => {
+          ? await pool.run({ seed, arm: arm.name, arrays: arrays! }).catch((err: Error): CellOutcome => {
             if (stopRequested) return { status: 'interrupted', step: 0 }; // dropped from the queue by Ctrl-C
             throw err;
           })

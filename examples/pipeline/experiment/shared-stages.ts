@@ -16,8 +16,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { atomicWriteFile } from '../../../lib/io';
 import { join } from 'node:path';
-import type { ImageDataset, SplitRecord, Tensor } from '../../../lib';
-import { streamSeed } from '../../../lib';
+import type { FloatArray, ImageDataset, SplitRecord } from '../../../lib';
+import { streamSeed, Tensor } from '../../../lib';
 import type { EncoderPooling } from '../../../models/arra';
 import { ConvNetFeatures, loadConvNet, type ConvNetArch, type FeatureExtractor } from '../../../models/encoder';
 import type { VQTokenizer } from '../../../models/vq';
@@ -65,9 +65,25 @@ export function encodersOf(grid: ExperimentGrid): NonNullable<Arm['encoder']>[] 
   return [...new Set(grid.arms.flatMap((a) => (a.encoder ? [a.encoder] : [])))];
 }
 
-/** Train (or load) every shared stage of one seed. `dataKey` names the data for the feature caches. */
+/** A seed's arrays that are computed from its stages rather than stored: what a worker can be handed instead of computing them again. */
+export interface SeedArrays {
+  codes: Int32Array;
+  realFeatures: { data: FloatArray; shape: number[] };
+}
+
+/** The computed arrays of a prepared seed, as plain arrays (structured-cloned into a worker). */
+export function seedArrays(stages: SeedStages): SeedArrays {
+  return { codes: stages.codes, realFeatures: { data: stages.realFeatures.values(), shape: [...stages.realFeatures.shape] } };
+}
+
+/**
+ * Train (or load) every shared stage of one seed. `dataKey` names the data for the feature
+ * caches. `arrays`, when given, are the codes and real features the main thread computed from
+ * these same files (cell-worker.ts), taken instead of computing them again.
+ */
 export function prepareSeed(
   grid: ExperimentGrid, data: { train: ImageDataset; test: ImageDataset; split: SplitRecord }, dataKey: string, seed: number, outDir: string, log: (line: string) => void,
+  arrays?: SeedArrays,
 ): SeedStages {
   const p = EXPERIMENT_PRESETS[grid.preset];
   const dir = join(outDir, 'shared', `s${seed}`);
@@ -144,5 +160,6 @@ export function prepareSeed(
   }
   checkIndependence(networks);
   const totalSeconds = Object.values(stageSeconds).reduce((a, b) => a + b, 0);
-  return { seed, vq, fidNet, classifier, heldOutAccuracy, realFeatures: fidNet.extract(data.test.images), codes: codesOf(vq, data.train), features, stageSeconds: totalSeconds };
+  const realFeatures = arrays ? new Tensor(arrays.realFeatures.data, arrays.realFeatures.shape) : fidNet.extract(data.test.images);
+  return { seed, vq, fidNet, classifier, heldOutAccuracy, realFeatures, codes: arrays?.codes ?? codesOf(vq, data.train), features, stageSeconds: totalSeconds };
 }
