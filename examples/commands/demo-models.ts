@@ -15,26 +15,23 @@ import type { VocabLayout } from '../../models/sequence';
 import type { TransformerConfig } from '../../models/transformer';
 import type { VQTokenizer } from '../../models/vq';
 import type { CaptionScores, ConvNet } from '../../models/encoder';
-import type { TransformerPresetName } from '../../models/presets';
+import type { DEMO_PRESETS } from './demo';
 import { conditionedSequences, type ArTrainData } from '../pipeline/ar-trainer';
 import { attributeClassifierAt } from '../pipeline/attribute-trainer';
 import { encodePrompts, textConditioning } from '../pipeline/conditioning';
-import { describeData, loadData, type DataFlags } from '../pipeline/datasets';
+import { loadData, type DataFlags } from '../pipeline/datasets';
 import { openEncoder } from '../pipeline/encoders';
 import { catImages, DEFAULT_SAMPLING, firstPerClass, generate, saveSampleGrid, scoreSamples, scoringNetwork } from '../pipeline/evaluate';
 import { describeModeScores, fidOf, heldOutPrompts, scoreTextSamples, scoreUnconditionalSamples, textRequest } from '../pipeline/evaluate-modes';
 import { generateImages } from '../pipeline/generate';
 import { modelConfigFor } from '../pipeline/model-config';
-import { codesOf, globalFeatures } from '../pipeline/prepare';
+import { codesOf } from '../pipeline/prepare';
 import type { ModelRow } from '../pipeline/report';
 import { runTraining } from '../pipeline/run-training';
 import { loadVq, VQ_FILE } from '../pipeline/vq-trainer';
 
-/** Sizes of each stage of the demo (DEMO_PRESETS in demo.ts). */
-export interface DemoSizes {
-  trainLimit: number; testLimit: number; vqSteps: number; vqBatch: number; codebook: number; encoderEpochs: number;
-  arSteps: number; arBatch: number; arLr: number; model: TransformerPresetName; perClass: number; evalEvery: number; seeds: number;
-}
+/** Sizes of each stage of the demo: one of DEMO_PRESETS (demo.ts). */
+export type DemoSizes = (typeof DEMO_PRESETS)[keyof typeof DEMO_PRESETS];
 
 /** What identifies a demo run's inputs: enough to read its shared stages back from `out`. */
 export interface DemoSpec {
@@ -79,6 +76,7 @@ export const demoFiles = (out: string) => ({
   fidNet: join(out, 'encoders', 'fid-convnet.safetensors'),
   alignNet: join(out, 'encoders', 'align-convnet.safetensors'),
   attributes: join(out, 'encoders', 'attributes.safetensors'),
+  /** the feature caches (lib/data/cache.ts) */
   cache: join(out, 'cache'),
 });
 
@@ -112,26 +110,22 @@ export function demoArrays(ctx: Pick<DemoContext, 'codes' | 'features' | 'realFe
 
 /**
  * Read back a demo's shared stages from its folder (a worker's view of what the main thread
- * trained): the data split, the tokenizer, the three networks, the codes, the cached global
- * features, the real images' FID features, and the attribute classifier for captions. With
- * `arrays` (step 3's results, which the main thread computed from the same files) the codes and
- * features are taken from there instead of being computed again.
+ * trained): the data split, the tokenizer, the three networks and the attribute classifier for
+ * captions; step 3's codes and features come as `arrays`, computed by the main thread from the
+ * same files.
  */
-export function loadDemoContext(spec: DemoSpec, arrays?: DemoArrays): DemoContext {
+export function loadDemoContext(spec: DemoSpec, arrays: DemoArrays): DemoContext {
   const files = demoFiles(spec.out);
-  const flags = demoDataFlags(spec);
-  const { train, test, split } = loadData(flags);
+  const { train, test, split } = loadData(demoDataFlags(spec));
   const vq = loadVq(files.vq);
-  const classifier = ConvNetFeatures.load(files.classifier);
-  const fidNet = ConvNetFeatures.load(files.fidNet);
   const alignEncoder: FeatureExtractor = spec.alignEncoder === 'convnet' ? ConvNetFeatures.load(files.alignNet) : openEncoder(spec.alignEncoder, '--align-encoder');
   const cond = conditioningOf(spec, vq, train);
   return {
-    spec, train, test, split, vq, classifier, fidNet, alignEncoder,
+    spec, train, test, split, vq, classifier: ConvNetFeatures.load(files.classifier), fidNet: ConvNetFeatures.load(files.fidNet), alignEncoder,
     alignDigest: scoringNetwork('alignment encoder', '--align-encoder', alignEncoder).digest,
-    codes: arrays?.codes ?? codesOf(vq, train),
-    features: arrays ? new Tensor(arrays.features.data, arrays.features.shape) : globalFeatures(alignEncoder, train, describeData(flags), files.cache, () => {}, split),
-    realFeatures: arrays ? new Tensor(arrays.realFeatures.data, arrays.realFeatures.shape) : fidNet.extract(test.images),
+    codes: arrays.codes,
+    features: new Tensor(arrays.features.data, arrays.features.shape),
+    realFeatures: new Tensor(arrays.realFeatures.data, arrays.realFeatures.shape),
     ...cond,
     attributes: cond.condition.mode === 'text' && 'scenes' in test ? attributeClassifierAt(files.attributes, test.images.shape[2]!, () => {}) : undefined,
   };

@@ -10,7 +10,7 @@ import { demoDataFlags, loadDemoContext, trainDemoModel, type DemoArrays, type D
 import { runSharedJob, type SharedJob, type SharedResult } from './demo-shared';
 
 /** A job of the demo's pool. */
-export type DemoJob = ({ kind: 'model'; arrays?: DemoArrays } & DemoModelJob) | SharedJob;
+export type DemoJob = ({ kind: 'model'; arrays: DemoArrays } & DemoModelJob) | SharedJob;
 export type DemoJobResult = DemoModelResult | SharedResult;
 
 const spec = sharedData<DemoSpec>();

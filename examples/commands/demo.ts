@@ -30,7 +30,7 @@ import { describeNetwork, reproduceCommand, writeReport, type ModelRow } from '.
 import { loadVq, tokenizerCollapse } from '../pipeline/vq-trainer';
 import { threadsPerJob, WorkerPool } from '../pipeline/workers';
 import { command } from './command';
-import { conditioningOf, curvePerClass, demoArrays, demoFiles, trainDemoModel, type DemoContext, type DemoModelJob, type DemoModelResult, type DemoSpec } from './demo-models';
+import { conditioningOf, curvePerClass, demoArrays, demoDataFlags, demoFiles, trainDemoModel, type DemoContext, type DemoModelJob, type DemoModelResult, type DemoSpec } from './demo-models';
 import { demoNets, ENCODER_BATCH, runSharedJob, type SharedJob, type SharedResult } from './demo-shared';
 import type { DemoJob, DemoJobResult } from './demo-worker';
 
@@ -87,7 +87,8 @@ export const demoCommand = command({
       console.log(`   ${note}`);
       return value;
     };
-    const dataFlagsValue = { dataset: f.dataset, dataDir: f.dataDir, trainLimit: p.trainLimit, testLimit: p.testLimit };
+    const spec: DemoSpec = { sizes: p, dataset: f.dataset, dataDir: f.dataDir, alignEncoder: f.alignEncoder, condition: f.condition as DemoSpec['condition'], out: f.out };
+    const dataFlagsValue = demoDataFlags(spec);
     const { train, test, split } = await stage('data', () => {
       const d = loadData(dataFlagsValue);
       return [d, `${d.train.labels.length} train / ${d.test.labels.length} held-out images (${d.train.source})`];
@@ -100,7 +101,6 @@ export const demoCommand = command({
 
     // Steps 1–2 (demo-shared.ts): one after the other, or with --jobs ≥ 2 the tokenizer in one
     // worker while the three ConvNets train in another. Either way each is saved and read back.
-    const spec: DemoSpec = { sizes: p, dataset: f.dataset, dataDir: f.dataDir, alignEncoder: f.alignEncoder, condition: f.condition as DemoSpec['condition'], out: f.out };
     const pool = f.jobs > 1 ? new WorkerPool<DemoJob, DemoJobResult>(join(__dirname, 'demo-worker.ts'), f.jobs, spec) : null;
     // The demo keeps no checkpoints to resume from, so with workers Ctrl-C simply quits (they end with the process).
     const onSignal = (): void => {
@@ -158,7 +158,7 @@ export const demoCommand = command({
 
       const { codes, features, realFeatures } = await stage('3. tokenize + global features', () => {
         const c = codesOf(vq, train);
-        const feats = globalFeatures(alignEncoder, train, describeData({ ...dataFlagsValue, dataset: f.dataset }), join(f.out, 'cache'), console.log, split);
+        const feats = globalFeatures(alignEncoder, train, describeData(dataFlagsValue), demoFiles(f.out).cache, console.log, split);
         const real = fidNet.extract(test.images);
         return [{ codes: c, features: feats, realFeatures: real }, `${train.labels.length} × ${vq.gridSize ** 2} codes; features ${feats.shape.join('×')}`];
       });
@@ -227,7 +227,7 @@ export const demoCommand = command({
         ],
         kidNote: `KID: mean ± std of the unbiased MMD² (cubic kernel) over ${rows[0]?.kidSubsets ?? 0} subsets of ${rows[0]?.kidSubsetSize ?? 0}, features of the FID/KID network`,
         settings: {
-          dataset: describeData({ ...dataFlagsValue, dataset: f.dataset }), 'VQ steps × batch': `${p.vqSteps} × ${p.vqBatch}`,
+          dataset: describeData(dataFlagsValue), 'VQ steps × batch': `${p.vqSteps} × ${p.vqBatch}`,
           codebook: `${p.codebook} × 8`, 'AR model': `${p.model}: D=${config.dModel}, ${config.nLayers} blocks, ${config.nHeads} heads`,
           'AR steps × batch': `${p.arSteps} × ${p.arBatch}`, 'learning rate': `${p.arLr}, AdamW (0.9, 0.95), wd 0.05 on ≥ 2-D weights only, clip 1, cosine to 1/10; Linear init N(0, 0.02²) (LlamaGen)`, 'CFG scale': DEFAULT_SAMPLING.cfgScale,
           'samples per class (final eval)': p.perClass, 'sampling seed (final eval)': 1234, 'training seeds': Array.from({ length: seeds }, (_, i) => i).join(', '),
