@@ -2,8 +2,9 @@
  * Steps 4 and 5 of `arra demo` for one model: train it (baseline or ARRA) with the FID-vs-step
  * curve, sample and score it, and for ARRA seed 0 write the attribution report. Each of the
  * demo's models is one such job; the demo runs them one after the other, or two at a time in
- * worker threads (`--jobs 2`, demo-worker.ts), which read everything a job needs back from the
- * demo's folder ({@link loadDemoContext}) — the same bytes the main thread trained.
+ * worker threads (`--jobs 2`, demo-worker.ts), which read the shared stages back from the demo's
+ * folder and take step 3's arrays from the main thread ({@link loadDemoContext}) — the same
+ * bytes the main thread would have used.
  */
 import { join } from 'node:path';
 import { indexSelect, noGrad, Rng, Tensor, type FloatArray, type ImageDataset, type SplitRecord } from '../../lib';

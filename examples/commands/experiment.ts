@@ -16,7 +16,7 @@ export const experimentCommand = command({
     { name: 'budgetMinutes', type: 'float', min: 0, help: 'estimate the grid from timed steps first and refuse it if it needs longer (see --yes)' },
     { name: 'yes', type: 'bool', help: 'run even when the estimate exceeds --budget-minutes' },
     { name: 'estimate', type: 'bool', help: 'print the estimated time of the grid and stop' },
-    { name: 'jobs', type: 'int', min: 1, default: 1, help: 'cells trained at a time, each in a worker thread with its share of the cores (same results; 2 on a 2-core machine is ≈ 1.4× the throughput)' },
+    { name: 'jobs', type: 'int', min: 1, default: 1, help: 'cells trained at a time, each in a worker thread with its share of the cores (same results; 2 on a 2-core machine: ≈ 1.3× the throughput, measured by bench/jobs.ts)' },
   ],
   run: async (f) => {
     const grid = loadGrid(f.grid); // the whole grid is checked before any work starts

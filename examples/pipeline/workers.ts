@@ -6,7 +6,7 @@
  * Why: one training run keeps ≈ 1.4 of 2 cores busy — the matmul is threaded, the rest of the
  * step (norms, softmax, optimiser, autograd bookkeeping, sampling) runs on one. Two runs at a
  * time, each with a one-thread matmul, keep both cores busy (measured on the 2-core machine,
- * bench/RESULTS.md "Two trainings at a time"). The arithmetic is the same: a matmul unit owns
+ * bench/RESULTS.md, "Seventh round: two trainings at a time"). The arithmetic is the same: a matmul unit owns
  * whole rows of its output whatever the thread count (lib/backend/fast/gemm.ts), and every
  * run seeds its own generators, so a model trained in a worker is bit-identical to the one
  * trained in the main thread (test/workers.test.ts).
